@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mni_itree.c - interval tree, invalidation sequence and deferred list
+ *
+ * The collision-retry scheme
+ * --------------------------
+ * A driver mirrors CPU page tables into a device. Its fault path reads the
+ * CPU PTEs without any lock that the mm holds, so it needs to learn whether
+ * an invalidation ran (or is still running) over its range meanwhile:
+ *
+ *	seq = read_begin(sub)		invalidate_start(range)
+ *	read PTEs, build mapping	  for each sub overlapping range:
+ *	lock(driver)			    lock(driver)
+ *	if (read_retry(sub, seq))	    set_seq(sub, cur_seq)
+ *		goto again		    tear down device mapping
+ *	program device			    unlock(driver)
+ *	unlock(driver)			clear the CPU PTEs
+ *					invalidate_end(range)
+ *
+ * The driver lock orders set_seq() against read_retry(), so a fault that
+ * read PTEs before the CPU cleared them always sees a new sequence. The one
+ * window the driver lock cannot close is a fault that starts after the
+ * callback ran but before the CPU PTEs are cleared: it would read the old
+ * PTEs and see no new sequence. read_begin() closes it by waiting, when the
+ * subscription was invalidated in the epoch still open, until that epoch
+ * ends, i.e. until every invalidation in flight has called its end.
+ *
+ * State, all under mni_itree.lock:
+ *   seq even:  idle, or only invalidations that overlap no subscription are
+ *              in flight. The tree may change.
+ *   seq odd:   an epoch is open; the tree is frozen, so invalidations walk it
+ *              without the lock; inserts and removes go to the deferred list.
+ * Each overlapping invalidation takes a fresh odd value (the first one of an
+ * epoch does seq++, later ones seq += 2) and hands it to the callbacks, so
+ * two invalidations of one epoch are two collisions for read_retry(). When
+ * @active drops to zero inside an epoch, seq++ makes it even again and the
+ * deferred list is applied, in one critical section.
+ */
+#include <linux/interval_tree_generic.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+
+#include "mni_itree.h"
+
+#define MNI_IT_START(node) ((node)->start)
+#define MNI_IT_LAST(node) ((node)->last)
+
+INTERVAL_TREE_DEFINE(struct interval_tree_node, rb, unsigned long,
+		     __subtree_last, MNI_IT_START, MNI_IT_LAST, static, mni_it)
+
+#ifdef CONFIG_LOCKDEP
+/*
+ * Taken around every invalidation pass and, empty, before the sleeps in
+ * read_begin() and remove(): lockdep then sees a caller that holds, around
+ * those sleeps, a lock that a callback takes. The core's own map for this
+ * is not exported.
+ */
+static struct lock_class_key mni_invalidate_key;
+struct lockdep_map mni_invalidate_map =
+	STATIC_LOCKDEP_MAP_INIT("mni_invalidate_range", &mni_invalidate_key);
+#endif
+
+void mni_itree_init(struct mni_itree *it)
+{
+	spin_lock_init(&it->lock);
+	it->root = RB_ROOT_CACHED;
+	it->seq = 2;
+	it->epoch = 1;
+	it->active = 0;
+	INIT_HLIST_HEAD(&it->deferred);
+	init_waitqueue_head(&it->wq);
+}
+
+static bool mni_itree_is_invalidating(struct mni_itree *it)
+{
+	lockdep_assert_held(&it->lock);
+	return it->seq & 1;
+}
+
+/* Was a subscription whose invalidate_seq is @sub_seq called in this epoch? */
+static bool mni_itree_seq_in_epoch(struct mni_itree *it, unsigned long sub_seq)
+{
+	return mni_itree_is_invalidating(it) && (sub_seq & 1) &&
+	       (long)(sub_seq - it->epoch) >= 0;
+}
+
+/* Open an epoch, or take the next odd value of the open one. */
+static unsigned long mni_itree_next_seq(struct mni_itree *it)
+{
+	lockdep_assert_held(&it->lock);
+	if (mni_itree_is_invalidating(it)) {
+		it->seq += 2;
+	} else {
+		it->seq++;
+		it->epoch = it->seq;
+	}
+	return it->seq;
+}
+
+/* Close the epoch and apply what waited for it; the caller wakes @wq. */
+static void mni_itree_end_epoch(struct mni_itree *it)
+{
+	struct mmu_interval_notifier *sub;
+	struct hlist_node *next;
+
+	lockdep_assert_held(&it->lock);
+	it->seq++;
+	hlist_for_each_entry_safe(sub, next, &it->deferred, deferred_item) {
+		if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
+			mni_it_insert(&sub->interval_tree, &it->root);
+		} else {
+			mni_it_remove(&sub->interval_tree, &it->root);
+			RB_CLEAR_NODE(&sub->interval_tree.rb);
+		}
+		hlist_del_init(&sub->deferred_item);
+	}
+}
+
+/**
+ * mni_itree_insert - add a subscription, or queue it behind the open epoch
+ * @it: the engine of the subscription's mm
+ * @sub: subscription with interval_tree.start/last, ops and mm set
+ */
+void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
+{
+	unsigned long seq;
+
+	RB_CLEAR_NODE(&sub->interval_tree.rb);
+	INIT_HLIST_NODE(&sub->deferred_item);
+
+	spin_lock(&it->lock);
+	if (mni_itree_is_invalidating(it)) {
+		/* Frozen tree: the epoch's end inserts it. */
+		hlist_add_head(&sub->deferred_item, &it->deferred);
+		seq = it->seq;
+	} else if (it->active) {
+		/*
+		 * Invalidations of unknown ranges are in flight and may cover
+		 * this one: open an epoch so read_begin() waits them out.
+		 */
+		seq = mni_itree_next_seq(it);
+		mni_it_insert(&sub->interval_tree, &it->root);
+	} else {
+		/* Odd, and older than any epoch still to come. */
+		seq = it->seq - 1;
+		mni_it_insert(&sub->interval_tree, &it->root);
+	}
+	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
+	WRITE_ONCE(sub->invalidate_seq, seq);
+	spin_unlock(&it->lock);
+}
+
+/* Is @sub in the tree? It may be a stranger: compare addresses only. */
+static bool mni_itree_holds(struct mni_itree *it,
+			    struct mmu_interval_notifier *sub)
+{
+	unsigned long start = sub->interval_tree.start;
+	unsigned long last = sub->interval_tree.last;
+	struct interval_tree_node *node;
+
+	for (node = mni_it_iter_first(&it->root, start, last); node;
+	     node = mni_it_iter_next(node, start, last))
+		if (node == &sub->interval_tree)
+			return true;
+	return false;
+}
+
+static bool mni_itree_is_deferred(struct mni_itree *it,
+				  struct mmu_interval_notifier *sub)
+{
+	struct mmu_interval_notifier *pos;
+
+	hlist_for_each_entry(pos, &it->deferred, deferred_item)
+		if (pos == sub)
+			return true;
+	return false;
+}
+
+/**
+ * mni_itree_remove - take a subscription out, or queue its removal
+ * @it: the engine of the subscription's mm
+ * @sub: the subscription; need not be one of ours
+ * @epoch: set when the caller must wait for this epoch to end
+ *
+ * Return: -ENOENT if @sub is not in this engine or its removal is already
+ * queued, 1 if the removal is queued behind the open epoch (wait for
+ * mni_itree_epoch_ended(@epoch) before @sub may be freed), 0 if it is gone.
+ */
+int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     unsigned long *epoch)
+{
+	int ret = 0;
+
+	spin_lock(&it->lock);
+	if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
+		/* Inserted during this epoch and not applied yet: cancel. */
+		if (mni_itree_is_deferred(it, sub))
+			hlist_del_init(&sub->deferred_item);
+		else
+			ret = -ENOENT;
+	} else if (!mni_itree_holds(it, sub) ||
+		   !hlist_unhashed(&sub->deferred_item)) {
+		ret = -ENOENT;
+	} else if (mni_itree_is_invalidating(it)) {
+		/* Callbacks may be running on it: the epoch's end removes it. */
+		hlist_add_head(&sub->deferred_item, &it->deferred);
+		*epoch = it->epoch;
+		ret = 1;
+	} else {
+		mni_it_remove(&sub->interval_tree, &it->root);
+		RB_CLEAR_NODE(&sub->interval_tree.rb);
+	}
+	spin_unlock(&it->lock);
+	return ret;
+}
+
+/**
+ * mni_itree_epoch_ended - has the epoch opened at @epoch ended?
+ * @it: the engine
+ * @epoch: an mni_itree.epoch value read under the lock while it was open
+ *
+ * Decided under the lock, so once a waiter sees true the end side has
+ * finished with the deferred list and the subscriptions on it.
+ */
+bool mni_itree_epoch_ended(struct mni_itree *it, unsigned long epoch)
+{
+	bool ended;
+
+	spin_lock(&it->lock);
+	ended = !mni_itree_is_invalidating(it) || it->epoch != epoch;
+	spin_unlock(&it->lock);
+	return ended;
+}
+
+/**
+ * mni_itree_read_begin - start a read side critical section for @sub
+ * @it: the engine of @sub's mm
+ * @sub: a subscription of this engine
+ *
+ * Return: the sequence to pass to mmu_interval_read_retry().
+ */
+unsigned long mni_itree_read_begin(struct mni_itree *it,
+				   struct mmu_interval_notifier *sub)
+{
+	unsigned long seq, epoch;
+	bool wait;
+
+	spin_lock(&it->lock);
+	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(), run unlocked. */
+	seq = READ_ONCE(sub->invalidate_seq);
+	wait = mni_itree_seq_in_epoch(it, seq);
+	epoch = it->epoch;
+	spin_unlock(&it->lock);
+
+	lock_map_acquire(&mni_invalidate_map);
+	lock_map_release(&mni_invalidate_map);
+	if (wait)
+		wait_event(it->wq, mni_itree_epoch_ended(it, epoch));
+	/*
+	 * read_retry() may already be true here. Not looping lets the caller
+	 * bound its own fault time.
+	 */
+	return seq;
+}
+
+static struct mmu_interval_notifier *
+mni_itree_first(struct mni_itree *it, const struct mmu_notifier_range *range,
+		unsigned long *cur_seq)
+{
+	struct interval_tree_node *node = NULL;
+
+	spin_lock(&it->lock);
+	it->active++;
+	if (range->end > range->start)
+		node = mni_it_iter_first(&it->root, range->start,
+					 range->end - 1);
+	if (node)
+		*cur_seq = mni_itree_next_seq(it);
+	spin_unlock(&it->lock);
+	return node ? container_of(node, struct mmu_interval_notifier,
+				   interval_tree) : NULL;
+}
+
+/* Unlocked: the odd sequence this pass took keeps the tree frozen. */
+static struct mmu_interval_notifier *
+mni_itree_next(struct mmu_interval_notifier *sub,
+	       const struct mmu_notifier_range *range)
+{
+	struct interval_tree_node *node;
+
+	node = mni_it_iter_next(&sub->interval_tree, range->start,
+				range->end - 1);
+	return node ? container_of(node, struct mmu_interval_notifier,
+				   interval_tree) : NULL;
+}
+
+/**
+ * mni_itree_invalidate_start - call every subscription @range overlaps
+ * @it: the engine of @range->mm
+ * @range: the range the core is about to change
+ *
+ * Counts the invalidation as active whatever the outcome: the caller pairs
+ * every call with one mni_itree_invalidate_end(), also on failure.
+ *
+ * Return: 0, or -EAGAIN when a callback refused in non-blockable context;
+ * the subscriptions after it were not called.
+ */
+int mni_itree_invalidate_start(struct mni_itree *it,
+			       const struct mmu_notifier_range *range)
+{
+	const bool blockable = mmu_notifier_range_blockable(range);
+	struct mmu_interval_notifier *sub;
+	unsigned long cur_seq = 0;
+	int ret = 0;
+
+	lock_map_acquire(&mni_invalidate_map);
+	for (sub = mni_itree_first(it, range, &cur_seq); sub;
+	     sub = mni_itree_next(sub, range)) {
+		if (sub->ops->invalidate(sub, range, cur_seq))
+			continue;
+		if (!blockable) {
+			ret = -EAGAIN;
+			break;
+		}
+		pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
+				   sub->ops->invalidate);
+	}
+	lock_map_release(&mni_invalidate_map);
+	return ret;
+}
+
+/**
+ * mni_itree_invalidate_end - one invalidation counted by _start() ended
+ * @it: the engine
+ *
+ * An end whose start was never counted (it began before this engine was
+ * registered) finds @active at zero and is ignored.
+ */
+void mni_itree_invalidate_end(struct mni_itree *it)
+{
+	bool ended = false;
+
+	spin_lock(&it->lock);
+	if (it->active && !--it->active && mni_itree_is_invalidating(it)) {
+		mni_itree_end_epoch(it);
+		ended = true;
+	}
+	spin_unlock(&it->lock);
+	/* Waiters re-check under the lock: see mni_itree_epoch_ended(). */
+	if (ended)
+		wake_up_all(&it->wq);
+}
+
+/**
+ * mni_itree_release - tell every subscription that the mm is going away
+ * @it: the engine
+ * @mm: the mm, for the range handed to the callbacks
+ *
+ * A full, blockable MMU_NOTIFY_RELEASE pass, counted like any invalidation.
+ */
+void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
+{
+	struct mmu_notifier_range range = {
+		.mm = mm,
+		.start = 0,
+		.end = ULONG_MAX,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+		.event = MMU_NOTIFY_RELEASE,
+	};
+
+	mni_itree_invalidate_start(it, &range);
+	mni_itree_invalidate_end(it);
+}
+
+/**
+ * mni_itree_quiesce - forget invalidations whose end will never come
+ * @it: the engine
+ *
+ * Only for when no invalidation can be inside or enter this engine any
+ * more (its notifiers are unhooked and a grace period has passed): an end
+ * the core skipped because it unhooked us mid-invalidation (mm exit)
+ * would otherwise leave the epoch open for ever.
+ */
+void mni_itree_quiesce(struct mni_itree *it)
+{
+	bool ended = false;
+
+	spin_lock(&it->lock);
+	it->active = 0;
+	if (mni_itree_is_invalidating(it)) {
+		mni_itree_end_epoch(it);
+		ended = true;
+	}
+	spin_unlock(&it->lock);
+	if (ended)
+		wake_up_all(&it->wq);
+}

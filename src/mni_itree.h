@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mni_itree.h - the interval-notifier engine of one address space
+ *
+ * The engine knows nothing of how invalidations reach it: mni_mm.c feeds it
+ * the core's invalidate_range_start/end calls and the release pass. It makes
+ * no mm calls, so tests/user/ can build it in userspace against shims.
+ */
+#ifndef _MNI_ITREE_H
+#define _MNI_ITREE_H
+
+#include <linux/mmu_notifier.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+/**
+ * struct mni_itree - subscriptions of one mm and their collision-retry state
+ * @lock: guards every field below except @wq's own internals.
+ * @root: subscriptions, keyed by their closed interval [start, last].
+ *	Never changed while @seq is odd: invalidations walk it unlocked.
+ * @seq: even while idle, odd while some invalidation that overlaps a
+ *	subscription is in flight (an "epoch"). Every such invalidation gets
+ *	its own odd value; the last one to end makes it even again.
+ * @epoch: the odd @seq that opened the current epoch. A subscription whose
+ *	invalidate_seq is odd and not below @epoch was invalidated in this
+ *	epoch, so its reader must wait for the epoch to end.
+ * @active: invalidations started and not yet ended, overlapping or not.
+ * @deferred: inserts and removes that arrived while @seq was odd, chained
+ *	through mmu_interval_notifier.deferred_item and applied when the
+ *	epoch ends. An entry with an empty rb node is a pending insert; one
+ *	that sits in @root is a pending remove.
+ * @wq: read_begin() and remove() sleep here until an epoch ends.
+ */
+struct mni_itree {
+	spinlock_t lock;		/* guards all below */
+	struct rb_root_cached root;
+	unsigned long seq;
+	unsigned long epoch;
+	unsigned long active;
+	struct hlist_head deferred;
+	wait_queue_head_t wq;
+};
+
+void mni_itree_init(struct mni_itree *it);
+
+#ifdef CONFIG_LOCKDEP
+extern struct lockdep_map mni_invalidate_map;
+#endif
+
+void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub);
+int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     unsigned long *epoch);
+bool mni_itree_epoch_ended(struct mni_itree *it, unsigned long epoch);
+unsigned long mni_itree_read_begin(struct mni_itree *it,
+				   struct mmu_interval_notifier *sub);
+
+int mni_itree_invalidate_start(struct mni_itree *it,
+			       const struct mmu_notifier_range *range);
+void mni_itree_invalidate_end(struct mni_itree *it);
+void mni_itree_release(struct mni_itree *it, struct mm_struct *mm);
+void mni_itree_quiesce(struct mni_itree *it);
+
+#endif /* _MNI_ITREE_H */

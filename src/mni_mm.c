@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mni_mm.c - per-mm registration with the core and the registry of mms
+ *
+ * Lifetime of a struct mni_mm
+ * ---------------------------
+ * 1. The first insert on an mm allocates it and registers end_nb, then
+ *    start_nb, with mmap_lock held for write (see mni_mm_register()).
+ * 2. It stays in the registry while @users != 0. The last remove takes it
+ *    out and hands both notifiers back with mmu_notifier_put().
+ * 3. If the mm exits first, ->release runs the RELEASE pass and hands the
+ *    notifiers back itself; the entry stays in the registry until the last
+ *    remove, which then only drops the registry's reference.
+ * 4. Each notifier's free_notifier runs from an SRCU callback, after a grace
+ *    period, once the core can no longer call it. When the second one runs
+ *    nothing can enter the engine any more, so any invalidation the core
+ *    left unended (it unhooks notifiers at exit, possibly between a start
+ *    and its end) is forgotten there: mni_itree_quiesce().
+ * 5. The struct is freed, after an RCU grace period for registry walkers,
+ *    when the registry and both notifiers have dropped their references.
+ *
+ * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock.
+ */
+#include <linux/hashtable.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "mni_kcompat.h"
+#include "mni_mm.h"
+
+#define MNI_REGISTRY_BITS 7
+
+/* Guards the registry hash and mni_mm.users/.nbs_put; readers use RCU. */
+static DEFINE_SPINLOCK(mni_registry_lock);
+static DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
+
+static void mni_mm_free(struct kref *ref)
+{
+	struct mni_mm *mmm = container_of(ref, struct mni_mm, ref);
+
+	/* Registry walkers may still look at it: see mni_mm_lookup_rcu(). */
+	kfree_rcu(mmm, rcu);
+}
+
+static struct mni_mm *mni_mm_lookup_locked(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	lockdep_assert_held(&mni_registry_lock);
+	hash_for_each_possible(mni_registry, mmm, node, (unsigned long)mm)
+		if (mmm->mm == mm)
+			return mmm;
+	return NULL;
+}
+
+/**
+ * mni_mm_lookup_rcu - find the entry of @mm, without a reference
+ * @mm: the address space
+ *
+ * Context: rcu_read_lock() held; the result is only valid under it unless
+ * the caller knows a subscription of it is inserted.
+ */
+struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
+		if (mmm->mm == mm)
+			return mmm;
+	return NULL;
+}
+
+/* Move the notifiers out of the entry once; true for the caller who must put. */
+static bool mni_mm_take_nbs(struct mni_mm *mmm)
+{
+	bool take;
+
+	spin_lock(&mni_registry_lock);
+	take = !mmm->nbs_put;
+	mmm->nbs_put = true;
+	spin_unlock(&mni_registry_lock);
+	return take;
+}
+
+/* Unhook both notifiers; their free_notifier runs after a grace period. */
+static void mni_mm_put_nbs(struct mni_mm *mmm)
+{
+	mmu_notifier_put(&mmm->start_nb);
+	mmu_notifier_put(&mmm->end_nb);
+}
+
+static int mni_nb_invalidate_start(struct mmu_notifier *nb,
+				   const struct mmu_notifier_range *range)
+{
+	struct mni_mm *mmm = container_of(nb, struct mni_mm, start_nb);
+	int ret;
+
+	ret = mni_itree_invalidate_start(&mmm->itree, range);
+	/*
+	 * After a failed start the core calls the end of every notifier that
+	 * has one, end_nb included, and the caller calls no end. Cores
+	 * without that rule call no end at all: drop the count here.
+	 */
+	if (ret && !MNI_CORE_ENDS_FAILED_START)
+		mni_itree_invalidate_end(&mmm->itree);
+	return ret;
+}
+
+static void mni_nb_invalidate_end(struct mmu_notifier *nb,
+				  const struct mmu_notifier_range *range)
+{
+	struct mni_mm *mmm = container_of(nb, struct mni_mm, end_nb);
+
+	mni_itree_invalidate_end(&mmm->itree);
+}
+
+/*
+ * The mm is exiting (mm_users is zero) and the core is about to unhook every
+ * classic notifier, so exit_mmap()'s own unmaps will never reach us: tell
+ * every subscription now, then hand the notifiers back.
+ */
+static void mni_nb_release(struct mmu_notifier *nb, struct mm_struct *mm)
+{
+	struct mni_mm *mmm = container_of(nb, struct mni_mm, start_nb);
+
+	mni_itree_release(&mmm->itree, mm);
+	if (mni_mm_take_nbs(mmm))
+		mni_mm_put_nbs(mmm);
+}
+
+/* SRCU callback context: must not sleep. */
+static void mni_nb_free(struct mni_mm *mmm)
+{
+	if (atomic_dec_and_test(&mmm->live_nbs))
+		mni_itree_quiesce(&mmm->itree);
+	kref_put(&mmm->ref, mni_mm_free);
+}
+
+static void mni_start_nb_free(struct mmu_notifier *nb)
+{
+	mni_nb_free(container_of(nb, struct mni_mm, start_nb));
+}
+
+static void mni_end_nb_free(struct mmu_notifier *nb)
+{
+	mni_nb_free(container_of(nb, struct mni_mm, end_nb));
+}
+
+static const struct mmu_notifier_ops mni_start_ops = {
+	.invalidate_range_start = mni_nb_invalidate_start,
+	.release = mni_nb_release,
+	.free_notifier = mni_start_nb_free,
+};
+
+static const struct mmu_notifier_ops mni_end_ops = {
+	.invalidate_range_end = mni_nb_invalidate_end,
+	.free_notifier = mni_end_nb_free,
+};
+
+static int mni_mm_register_nb(struct mni_mm *mmm, struct mmu_notifier *nb)
+{
+	int ret;
+
+	/* Both dropped by free_notifier, after mmu_notifier_put(). */
+	kref_get(&mmm->ref);
+	atomic_inc(&mmm->live_nbs);
+	ret = __mmu_notifier_register(nb, mmm->mm);
+	if (ret) {
+		atomic_dec(&mmm->live_nbs);
+		kref_put(&mmm->ref, mni_mm_free);
+	}
+	return ret;
+}
+
+/* Teach lockdep that reclaim may run invalidations, as the core does. */
+static void mni_lockdep_prime(void)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	fs_reclaim_acquire(GFP_KERNEL);
+	lock_map_acquire(&mni_invalidate_map);
+	lock_map_release(&mni_invalidate_map);
+	fs_reclaim_release(GFP_KERNEL);
+}
+
+/*
+ * end_nb goes in first. Registration runs mm_take_all_locks() with
+ * mmap_lock held for write, so no invalidation is in flight while start_nb
+ * is added and every start it counts has its end counted too. In the window
+ * between the two registrations no start is counted, so an end seen there
+ * finds the count at zero and is ignored. The other order would let an
+ * rmap walker's start be counted with its end lost before end_nb existed.
+ */
+static int mni_mm_register(struct mni_mm *mmm)
+{
+	int ret;
+
+	mni_lockdep_prime();
+	ret = mni_mm_register_nb(mmm, &mmm->end_nb);
+	if (ret)
+		return ret;
+	ret = mni_mm_register_nb(mmm, &mmm->start_nb);
+	if (ret)
+		goto err_put_end;
+	return 0;
+
+err_put_end:
+	mmm->nbs_put = true;
+	mmu_notifier_put(&mmm->end_nb);
+	return ret;
+}
+
+/**
+ * mni_mm_get_existing - take a user reference on @mm's entry if it has one
+ * @mm: the address space
+ *
+ * Return: the entry, or NULL.
+ */
+struct mni_mm *mni_mm_get_existing(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	spin_lock(&mni_registry_lock);
+	mmm = mni_mm_lookup_locked(mm);
+	if (mmm)
+		mmm->users++;
+	spin_unlock(&mni_registry_lock);
+	return mmm;
+}
+
+/**
+ * mni_mm_get - take a user reference on @mm's entry, creating it if needed
+ * @mm: the address space; mm_users must be held non-zero by the caller
+ *
+ * Context: mmap_lock held for write, which also keeps two callers from
+ * creating an entry for the same mm at once. May sleep.
+ * Return: the entry or an ERR_PTR(): -ENOMEM, or what registration with the
+ * core returned (-EINTR when a signal is pending).
+ */
+struct mni_mm *mni_mm_get(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+	int ret;
+
+	mmap_assert_write_locked(mm);
+
+	mmm = mni_mm_get_existing(mm);
+	if (mmm)
+		return mmm;
+
+	mmm = kzalloc(sizeof(*mmm), GFP_KERNEL);
+	if (!mmm)
+		return ERR_PTR(-ENOMEM);
+	mni_itree_init(&mmm->itree);
+	mmm->start_nb.ops = &mni_start_ops;
+	mmm->end_nb.ops = &mni_end_ops;
+	mmm->mm = mm;
+	mmm->users = 1;
+	kref_init(&mmm->ref);
+
+	ret = mni_mm_register(mmm);
+	if (ret)
+		goto err_put;
+
+	spin_lock(&mni_registry_lock);
+	hash_add_rcu(mni_registry, &mmm->node, (unsigned long)mm);
+	spin_unlock(&mni_registry_lock);
+	return mmm;
+
+err_put:
+	kref_put(&mmm->ref, mni_mm_free);
+	return ERR_PTR(ret);
+}
+
+/**
+ * mni_mm_put - drop a user reference taken by mni_mm_get()
+ * @mmm: the entry
+ *
+ * The last one takes the entry out of the registry and, unless release did
+ * already, hands the notifiers back to the core.
+ */
+void mni_mm_put(struct mni_mm *mmm)
+{
+	bool put_nbs;
+
+	spin_lock(&mni_registry_lock);
+	if (--mmm->users) {
+		spin_unlock(&mni_registry_lock);
+		return;
+	}
+	hash_del_rcu(&mmm->node);
+	put_nbs = !mmm->nbs_put;
+	mmm->nbs_put = true;
+	spin_unlock(&mni_registry_lock);
+
+	if (put_nbs)
+		mni_mm_put_nbs(mmm);
+	kref_put(&mmm->ref, mni_mm_free);
+}
+
+/*
+ * Take any entry out of the registry, or return NULL when it is empty.
+ * @put_nbs: set when the caller must hand the notifiers back.
+ */
+static struct mni_mm *mni_mm_pop(bool *put_nbs)
+{
+	struct mni_mm *mmm = NULL;
+	unsigned int bkt;
+
+	spin_lock(&mni_registry_lock);
+	hash_for_each(mni_registry, bkt, mmm, node)
+		break;
+	if (mmm) {
+		hash_del_rcu(&mmm->node);
+		*put_nbs = !mmm->nbs_put;
+		mmm->nbs_put = true;
+	}
+	spin_unlock(&mni_registry_lock);
+	return mmm;
+}
+
+/**
+ * mni_mm_exit - module exit: no entry may outlive the module
+ *
+ * Consumers pin this module while they are loaded, so an entry left here
+ * belongs to a consumer that unloaded without removing its subscriptions.
+ * Their memory is gone: unhook the notifiers so no callback can reach it,
+ * drop the mm references those subscriptions held, and free the entry.
+ * Then wait for every free_notifier this module queued.
+ */
+void mni_mm_exit(void)
+{
+	struct mni_mm *mmm;
+	bool put_nbs;
+
+	while ((mmm = mni_mm_pop(&put_nbs))) {
+		pr_err("mni: %lu subscription(s) never removed from an mm; dropping them\n",
+		       mmm->users);
+		if (put_nbs)
+			mni_mm_put_nbs(mmm);
+		/* Pairs with the mmgrab() of each insert; out of the registry now. */
+		for (; mmm->users; mmm->users--)
+			mmdrop(mmm->mm);
+		kref_put(&mmm->ref, mni_mm_free);
+	}
+
+	/* Runs every free_notifier queued above and by earlier puts. */
+	mmu_notifier_synchronize();
+}
