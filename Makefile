@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Wraps kbuild for the module and runs the project's checks.
+#
+#   make [KVER=<release>] [KDIR=<kernel build dir>]   build the module
+#   make demo        boot the stock kernel in QEMU, show a consumer at work
+#   make check       everything: lint, then the QEMU test suite
+#   make check-quick the QEMU test suite only
+#   make lint        W=1, sparse, checkpatch, kernel-doc, exports
+#
+# DKMS passes KVER=${kernelver} KDIR=${kernel_source_dir}; when told a
+# kernel, nothing here asks the running one.
+
+KVER ?= $(shell scripts/kver.sh)
+KDIR ?= /lib/modules/$(KVER)/build
+MNI_CACHE ?= /var/cache/mni
+export MNI_CACHE KVER
+
+QEMU_LOGS := build/logs
+
+.PHONY: all modules clean deps lint tests check check-quick demo
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tests clean
+	rm -rf build
+
+deps:
+	scripts/deps.sh
+
+lint: deps
+	scripts/lint.sh $(KDIR)
+
+tests: modules
+	$(MAKE) -C tests driver suite KDIR=$(KDIR) MNI_SYMVERS=$(CURDIR)/Module.symvers
+
+GUEST_FILES = --add mmu_interval_notifier.ko \
+	      --add tests/driver/mni_test_mni.ko \
+	      --add tests/driver/mni_test_kern.ko \
+	      --add tests/suite/mni_suite \
+	      --add tests/suite/mni_demo
+
+check-quick: deps tests
+	@mkdir -p $(QEMU_LOGS)
+	tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
+		--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
+		$(GUEST_FILES) --script tests/qemu/guest-check.sh
+
+check: lint check-quick
+
+demo: deps tests
+	@mkdir -p $(QEMU_LOGS)
+	tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
+		--log $(QEMU_LOGS)/demo-$(KVER).log --timeout 600 \
+		$(GUEST_FILES) --script tests/qemu/guest-demo.sh
