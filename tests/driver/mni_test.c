@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mni_test.c - a software "device" that mirrors pages of a process
+ *
+ * The device keeps, per mirror, a page table of the pfns hmm_range_fault()
+ * returned for a range of a process's address space. It holds no page
+ * references: the interval notifier callback is all that keeps the table
+ * from pointing at freed pages, which is what the tests check (READ copies
+ * page contents through the table; a stale entry shows old data, or a
+ * KASAN report on a debug kernel).
+ *
+ * This file is built twice (see Kbuild):
+ *  - mni_test_mni.ko with MNI_TEST_FLAVOUR_MNI: mni_compat.h maps the
+ *    upstream names onto mmu_interval_notifier.ko;
+ *  - mni_test_kern.ko without it: the kernel's own mm/mmu_notifier.c.
+ * The userspace suite runs against both and compares.
+ *
+ * Locks, outermost first:
+ *   mni_test_grab_lock   - the GRAB_MM slot; held across insert and remove
+ *                          on that mm, never taken by callbacks
+ *   mni_test_file.lock   - the file's mirror table; never taken by callbacks
+ *   mni_test_mirror.lock - the page table, the "device lock"; taken by the
+ *                          callback (trylock when not blockable), so never
+ *                          held across anything that allocates, faults or
+ *                          waits for an invalidation (insert, remove,
+ *                          read_begin, copy_to_user). It may be held while
+ *                          sleeping: HOLD and the SLOW callback do, to make
+ *                          a test's race window.
+ *   mni_test_mirror.log_lock - the log; a spinlock, so that a callback that
+ *                          failed its trylock can still record that
+ */
+#include <linux/delay.h>
+#include <linux/highmem.h>
+#include <linux/hmm.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+#include "mni_compat.h"
+#include "mni_test_foreign.h"
+#define MNI_TEST_ENGINE		MNI_TEST_ENGINE_MNI
+#else
+#define MNI_TEST_ENGINE		MNI_TEST_ENGINE_KERN
+#endif
+
+#include "mni_test_uapi.h"
+
+#define MNI_TEST_MAX_PAGES	16384UL	/* 64 MiB of 4 KiB pages */
+#define MNI_TEST_CHUNK		16UL	/* pages per fault / copy step */
+#define MNI_TEST_MAX_MSECS	10000ULL
+
+struct mni_test_mirror {
+	struct mmu_interval_notifier notifier;
+	struct kref ref;		/* idr slot + each ioctl in flight */
+	unsigned long start;		/* == notifier's range, [start, end) */
+	unsigned long end;
+	unsigned long npages;		/* entries in pfns, 0: NOMIRROR */
+
+	struct mutex lock;		/* guards pfns; the "device lock" */
+	unsigned long *pfns;		/* hmm pfns, 0 when not mirrored */
+	unsigned int slow_ms;		/* READ_ONCE: callback sleep */
+
+	spinlock_t log_lock;		/* guards the fields below */
+	unsigned int log_head;		/* oldest entry */
+	unsigned int log_count;
+	u64 log_overflow;
+	u64 calls;
+	struct mni_test_log_entry log[MNI_TEST_LOG_MAX];
+};
+
+struct mni_test_file {
+	struct mutex lock;		/* guards mirrors */
+	struct idr mirrors;		/* id -> mirror, holding one ref */
+};
+
+/* GRAB_MM's reference, for MNI_TEST_CHECK_DEAD_MM. */
+static DEFINE_MUTEX(mni_test_grab_lock);
+static struct mm_struct *mni_test_grabbed_mm;	/* mmgrab()ed */
+
+static void mirror_log(struct mni_test_mirror *m,
+		       const struct mmu_notifier_range *range,
+		       unsigned long cur_seq, u64 flags)
+{
+	u64 now = ktime_get_ns();
+	struct mni_test_log_entry *e;
+
+	spin_lock(&m->log_lock);
+	m->calls++;
+	if (m->log_count == MNI_TEST_LOG_MAX) {
+		/* Full: the oldest entry makes room. */
+		e = &m->log[m->log_head];
+		m->log_head = (m->log_head + 1) % MNI_TEST_LOG_MAX;
+		m->log_overflow++;
+	} else {
+		e = &m->log[(m->log_head + m->log_count) % MNI_TEST_LOG_MAX];
+		m->log_count++;
+	}
+	e->event = range->event;
+	e->start = range->start;
+	e->end = range->end;
+	e->flags = flags;
+	e->seq = cur_seq;
+	e->time_ns = now;
+	spin_unlock(&m->log_lock);
+}
+
+/* Forget the mirrored pages of [start, end) clipped to the mirror. */
+static void mirror_clear(struct mni_test_mirror *m, unsigned long start,
+			 unsigned long end)
+{
+	unsigned long first, last;
+
+	lockdep_assert_held(&m->lock);
+	if (!m->npages)
+		return;
+	start = max(start, m->start);
+	end = min(end, m->end);
+	if (start >= end)
+		return;
+	first = (start - m->start) >> PAGE_SHIFT;
+	last = (end - 1 - m->start) >> PAGE_SHIFT;
+	memset(&m->pfns[first], 0, (last - first + 1) * sizeof(*m->pfns));
+}
+
+static bool mirror_invalidate(struct mmu_interval_notifier *sub,
+			      const struct mmu_notifier_range *range,
+			      unsigned long cur_seq)
+{
+	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
+						 notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
+	unsigned int slow_ms;
+
+	if (blockable) {
+		mutex_lock(&m->lock);
+	} else if (!mutex_trylock(&m->lock)) {
+		mirror_log(m, range, cur_seq, MNI_TEST_LOG_BUSY);
+		return false;
+	}
+
+	/* Logged first, so a test polling the log sees us in flight. */
+	mirror_log(m, range, cur_seq, blockable ? MNI_TEST_LOG_BLOCKABLE : 0);
+	mmu_interval_set_seq(sub, cur_seq);
+	mirror_clear(m, range->start, range->end);
+
+	slow_ms = READ_ONCE(m->slow_ms);
+	if (blockable && slow_ms)
+		msleep(slow_ms);
+
+	mutex_unlock(&m->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops mirror_ops = {
+	.invalidate = mirror_invalidate,
+};
+
+static void mirror_release(struct kref *ref)
+{
+	struct mni_test_mirror *m = container_of(ref, struct mni_test_mirror,
+						 ref);
+
+	/* May wait for an invalidation in flight, which may call us. */
+	mmu_interval_notifier_remove(&m->notifier);
+	kvfree(m->pfns);
+	kfree(m);
+}
+
+/* Drop a reference; the last one removes the subscription. No locks held. */
+static void mirror_put(struct mni_test_mirror *m)
+{
+	might_sleep();
+	kref_put(&m->ref, mirror_release);
+}
+
+static struct mni_test_mirror *mirror_get(struct mni_test_file *f, u64 id)
+{
+	struct mni_test_mirror *m = NULL;
+
+	if (id > INT_MAX)
+		return ERR_PTR(-ENOENT);
+	mutex_lock(&f->lock);
+	m = idr_find(&f->mirrors, id);
+	if (m)
+		kref_get(&m->ref);
+	mutex_unlock(&f->lock);
+	return m ? m : ERR_PTR(-ENOENT);
+}
+
+/*
+ * Check that [addr, addr + npages pages) lies in the mirror's page table
+ * and return the index of addr in it.
+ */
+static long mirror_index(struct mni_test_mirror *m, u64 addr, u64 npages)
+{
+	unsigned long idx;
+
+	if (!m->npages || !npages || addr & ~PAGE_MASK ||
+	    addr < m->start || addr >= m->end)
+		return -EINVAL;
+	idx = (addr - m->start) >> PAGE_SHIFT;
+	if (npages > m->npages - idx)
+		return -EINVAL;
+	return idx;
+}
+
+static int mni_test_ioc_add(struct mni_test_file *f,
+			    struct mni_test_add __user *uarg)
+{
+	struct mm_struct *mm = current->mm;
+	struct mni_test_add arg;
+	struct mni_test_mirror *m;
+	int ret, id;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
+	    arg.addr + arg.len <= arg.addr ||
+	    arg.flags & ~(MNI_TEST_ADD_LOCKED | MNI_TEST_ADD_NOMIRROR))
+		return -EINVAL;
+	if (!(arg.flags & MNI_TEST_ADD_NOMIRROR) &&
+	    arg.len >> PAGE_SHIFT > MNI_TEST_MAX_PAGES)
+		return -E2BIG;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	kref_init(&m->ref);
+	mutex_init(&m->lock);
+	spin_lock_init(&m->log_lock);
+	m->start = arg.addr;
+	m->end = arg.addr + arg.len;
+	if (!(arg.flags & MNI_TEST_ADD_NOMIRROR)) {
+		m->npages = arg.len >> PAGE_SHIFT;
+		m->pfns = kvcalloc(m->npages, sizeof(*m->pfns), GFP_KERNEL);
+		if (!m->pfns) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+	}
+
+	if (arg.flags & MNI_TEST_ADD_LOCKED) {
+		mmap_write_lock(mm);
+		ret = mmu_interval_notifier_insert_locked(&m->notifier, mm,
+							  arg.addr, arg.len,
+							  &mirror_ops);
+		mmap_write_unlock(mm);
+	} else {
+		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
+						   arg.len, &mirror_ops);
+	}
+	if (ret)
+		goto err_free;
+
+	mutex_lock(&f->lock);
+	id = idr_alloc(&f->mirrors, m, 1, 0, GFP_KERNEL);
+	mutex_unlock(&f->lock);
+	if (id < 0) {
+		mirror_put(m);
+		return id;
+	}
+
+	/* On a failed copy the mirror stays until close, unnamed. */
+	arg.id = id;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+
+err_free:
+	kvfree(m->pfns);
+	kfree(m);
+	return ret;
+}
+
+static int mni_test_ioc_del(struct mni_test_file *f,
+			    struct mni_test_del __user *uarg)
+{
+	struct mni_test_mirror *m = NULL;
+	struct mni_test_del arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.id > INT_MAX)
+		return -ENOENT;
+	mutex_lock(&f->lock);
+	m = idr_remove(&f->mirrors, arg.id);
+	mutex_unlock(&f->lock);
+	if (!m)
+		return -ENOENT;
+	mirror_put(m);
+	return 0;
+}
+
+/*
+ * The standard driver loop for one chunk: sample the sequence, fault
+ * without the device lock, then take it and start over if an invalidation
+ * ran meanwhile.
+ */
+static int mirror_fault_chunk(struct mni_test_mirror *m,
+			      struct hmm_range *range, struct mni_test_fault *arg)
+{
+	struct mm_struct *mm = m->notifier.mm;
+	unsigned long timeout =
+		jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	unsigned long i, n, idx;
+	int ret;
+
+	for (;;) {
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+
+		range->notifier_seq = mmu_interval_read_begin(range->notifier);
+		mmap_read_lock(mm);
+		ret = hmm_range_fault(range);
+		mmap_read_unlock(mm);
+		if (ret == -EBUSY) {
+			arg->retries++;
+			continue;
+		}
+		if (ret)
+			return ret;
+
+		if (arg->delay_ms) {
+			/* The test's window; it does not count as busy. */
+			msleep(arg->delay_ms);
+			arg->delay_ms = 0;
+			timeout = jiffies +
+				  msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+		}
+
+		mutex_lock(&m->lock);
+		if (!mmu_interval_read_retry(range->notifier,
+					     range->notifier_seq))
+			break;
+		mutex_unlock(&m->lock);
+		arg->retries++;
+	}
+
+	/* Under m->lock with a current sequence: the pfns are valid. */
+	idx = (range->start - m->start) >> PAGE_SHIFT;
+	n = (range->end - range->start) >> PAGE_SHIFT;
+	for (i = 0; i < n; i++) {
+		unsigned long hpfn = range->hmm_pfns[i];
+
+		if (!(hpfn & HMM_PFN_VALID) || hpfn & HMM_PFN_ERROR) {
+			m->pfns[idx + i] = 0;
+			continue;
+		}
+		m->pfns[idx + i] = hpfn;
+		arg->pages++;
+		if (hpfn & HMM_PFN_WRITE)
+			arg->writable++;
+	}
+	mutex_unlock(&m->lock);
+	return 0;
+}
+
+static int mirror_fault(struct mni_test_mirror *m, struct mni_test_fault *arg)
+{
+	struct mm_struct *mm = m->notifier.mm;
+	unsigned long pfns[MNI_TEST_CHUNK];
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT,
+	};
+	unsigned long addr, end;
+	long idx;
+	int ret = 0;
+
+	idx = mirror_index(m, arg->addr, arg->npages);
+	if (idx < 0)
+		return idx;
+	if (arg->flags & ~MNI_TEST_FAULT_WRITE ||
+	    arg->delay_ms > MNI_TEST_MAX_MSECS)
+		return -EINVAL;
+	if (arg->flags & MNI_TEST_FAULT_WRITE)
+		range.default_flags |= HMM_PFN_REQ_WRITE;
+
+	/* The mm may belong to another process: pin its address space. */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+
+	end = arg->addr + (arg->npages << PAGE_SHIFT);
+	for (addr = arg->addr; addr < end; addr = range.end) {
+		range.start = addr;
+		range.end = min(addr + (MNI_TEST_CHUNK << PAGE_SHIFT), end);
+		ret = mirror_fault_chunk(m, &range, arg);
+		if (ret)
+			break;
+	}
+
+	mmput(mm);
+	return ret;
+}
+
+static int mni_test_ioc_fault(struct mni_test_file *f,
+			      struct mni_test_fault __user *uarg)
+{
+	struct mni_test_fault arg;
+	struct mni_test_mirror *m;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	arg.retries = 0;
+	arg.pages = 0;
+	arg.writable = 0;
+	ret = mirror_fault(m, &arg);
+	mirror_put(m);
+	/* The counters are reported on failure too. */
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return ret;
+}
+
+/* Copy one chunk of mirrored pages into bounce, under the device lock. */
+static unsigned long mirror_copy_chunk(struct mni_test_mirror *m,
+				       unsigned long idx, unsigned long n,
+				       char *bounce, u8 *state)
+{
+	unsigned long i, mirrored = 0;
+
+	mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		unsigned long hpfn = m->pfns[idx + i];
+		char *dst = bounce + i * PAGE_SIZE;
+		void *src;
+
+		if (!hpfn) {
+			memset(dst, 0, PAGE_SIZE);
+			state[i] = MNI_TEST_PAGE_ABSENT;
+			continue;
+		}
+		src = kmap_local_page(hmm_pfn_to_page(hpfn));
+		memcpy(dst, src, PAGE_SIZE);
+		kunmap_local(src);
+		state[i] = hpfn & HMM_PFN_WRITE ? MNI_TEST_PAGE_WRITE :
+						  MNI_TEST_PAGE_READ;
+		mirrored++;
+	}
+	mutex_unlock(&m->lock);
+	return mirrored;
+}
+
+static int mirror_read(struct mni_test_mirror *m, struct mni_test_read *arg)
+{
+	char __user *ubuf = u64_to_user_ptr(arg->buf);
+	u8 __user *ustate = u64_to_user_ptr(arg->state);
+	u8 state[MNI_TEST_CHUNK];
+	unsigned long done, n;
+	char *bounce;
+	long idx;
+	int ret = 0;
+
+	idx = mirror_index(m, arg->addr, arg->npages);
+	if (idx < 0)
+		return idx;
+	bounce = kvmalloc(MNI_TEST_CHUNK * PAGE_SIZE, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	/* copy_to_user() may fault and invalidate: never under m->lock. */
+	for (done = 0; done < arg->npages; done += n) {
+		n = min(MNI_TEST_CHUNK, (unsigned long)arg->npages - done);
+		arg->mirrored += mirror_copy_chunk(m, idx + done, n, bounce,
+						   state);
+		if (copy_to_user(ubuf + done * PAGE_SIZE, bounce,
+				 n * PAGE_SIZE) ||
+		    copy_to_user(ustate + done, state, n)) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+
+	kvfree(bounce);
+	return ret;
+}
+
+static int mni_test_ioc_read(struct mni_test_file *f,
+			     struct mni_test_read __user *uarg)
+{
+	struct mni_test_read arg;
+	struct mni_test_mirror *m;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	arg.mirrored = 0;
+	ret = mirror_read(m, &arg);
+	mirror_put(m);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int mni_test_ioc_log(struct mni_test_file *f,
+			    struct mni_test_log __user *uarg)
+{
+	struct mni_test_mirror *m;
+	struct mni_test_log *arg;
+	unsigned int i;
+	int ret = 0;
+
+	arg = kzalloc(sizeof(*arg), GFP_KERNEL);
+	if (!arg)
+		return -ENOMEM;
+	if (copy_from_user(arg, uarg, offsetof(struct mni_test_log, count))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	if (arg->flags & ~MNI_TEST_LOG_CLEAR) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	m = mirror_get(f, arg->id);
+	if (IS_ERR(m)) {
+		ret = PTR_ERR(m);
+		goto out_free;
+	}
+
+	spin_lock(&m->log_lock);
+	for (i = 0; i < m->log_count; i++)
+		arg->entry[i] = m->log[(m->log_head + i) % MNI_TEST_LOG_MAX];
+	arg->count = m->log_count;
+	arg->overflow = m->log_overflow;
+	arg->calls = m->calls;
+	if (arg->flags & MNI_TEST_LOG_CLEAR) {
+		m->log_head = 0;
+		m->log_count = 0;
+		m->log_overflow = 0;
+	}
+	spin_unlock(&m->log_lock);
+	mirror_put(m);
+
+	if (copy_to_user(uarg, arg, sizeof(*arg)))
+		ret = -EFAULT;
+out_free:
+	kfree(arg);
+	return ret;
+}
+
+static int mni_test_ioc_seq(struct mni_test_file *f,
+			    struct mni_test_seq __user *uarg, bool begin)
+{
+	struct mni_test_seq arg;
+	struct mni_test_mirror *m;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	if (begin) {
+		/* May wait for invalidations in flight: no lock held. */
+		arg.seq = mmu_interval_read_begin(&m->notifier);
+		arg.retry = 0;
+	} else {
+		mutex_lock(&m->lock);
+		arg.retry = mmu_interval_read_retry(&m->notifier, arg.seq);
+		mutex_unlock(&m->lock);
+	}
+	mirror_put(m);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int mni_test_ioc_hold(struct mni_test_file *f,
+			     struct mni_test_hold __user *uarg)
+{
+	struct mni_test_hold arg;
+	struct mni_test_mirror *m;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.msecs > MNI_TEST_MAX_MSECS)
+		return -EINVAL;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	mutex_lock(&m->lock);
+	msleep(arg.msecs);
+	mutex_unlock(&m->lock);
+	mirror_put(m);
+	return 0;
+}
+
+static int mni_test_ioc_slow(struct mni_test_file *f,
+			     struct mni_test_slow __user *uarg)
+{
+	struct mni_test_slow arg;
+	struct mni_test_mirror *m;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.msecs > MNI_TEST_MAX_MSECS)
+		return -EINVAL;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	WRITE_ONCE(m->slow_ms, arg.msecs);
+	mirror_put(m);
+	return 0;
+}
+
+static int mni_test_ioc_grab_mm(void)
+{
+	mutex_lock(&mni_test_grab_lock);
+	if (mni_test_grabbed_mm)
+		mmdrop(mni_test_grabbed_mm);	/* pairs with mmgrab() below */
+	mmgrab(current->mm);
+	mni_test_grabbed_mm = current->mm;
+	mutex_unlock(&mni_test_grab_lock);
+	return 0;
+}
+
+/* Callback of the CHECK subscriptions, which nothing ever reads. */
+static bool check_invalidate(struct mmu_interval_notifier *sub,
+			     const struct mmu_notifier_range *range,
+			     unsigned long cur_seq)
+{
+	mmu_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops check_ops = {
+	.invalidate = check_invalidate,
+};
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+
+static const struct mmu_interval_notifier_ops check_null_invalidate_ops;
+
+/* Insert on the mm GRAB_MM kept, once no task uses it any more. */
+static int check_dead_mm(struct mmu_interval_notifier *sub,
+			 struct mni_test_check *arg)
+{
+	struct mm_struct *mm;
+	int ret = 0;
+
+	mutex_lock(&mni_test_grab_lock);
+	mm = mni_test_grabbed_mm;
+	if (!mm) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (atomic_read(&mm->mm_users)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr, arg->len,
+						&check_ops);
+	if (!arg->ret)
+		mmu_interval_notifier_remove(sub);
+	mni_test_grabbed_mm = NULL;
+	mmdrop(mm);		/* pairs with mmgrab() in GRAB_MM */
+out_unlock:
+	mutex_unlock(&mni_test_grab_lock);
+	return ret;
+}
+
+static int check_engine(struct mmu_interval_notifier *sub,
+			struct mni_test_check *arg)
+{
+	struct mm_struct *mm = current->mm;
+
+	switch (arg->kind) {
+	case MNI_TEST_CHECK_NULL_OPS:
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len, NULL);
+		break;
+	case MNI_TEST_CHECK_NULL_INVALIDATE:
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len,
+							&check_null_invalidate_ops);
+		break;
+	case MNI_TEST_CHECK_DEAD_MM:
+		return check_dead_mm(sub, arg);
+	case MNI_TEST_CHECK_FOREIGN_REMOVE:
+		/* Not ours: the engine must refuse it and leave it intact. */
+		arg->ret = mni_test_foreign_insert(sub, mm, arg->addr,
+						   arg->len);
+		if (!arg->ret) {
+			mmu_interval_notifier_remove(sub);
+			mni_test_foreign_remove(sub);
+		}
+		return 0;
+	case MNI_TEST_CHECK_DOUBLE_REMOVE:
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len, &check_ops);
+		if (!arg->ret) {
+			mmu_interval_notifier_remove(sub);
+			mmu_interval_notifier_remove(sub);
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	if (!arg->ret)
+		mmu_interval_notifier_remove(sub);
+	return 0;
+}
+
+#else /* !MNI_TEST_FLAVOUR_MNI */
+
+/*
+ * The kernel's engine crashes or WARNs on these (NULL ops are called,
+ * mm_users == 0 is a WARN or BUG, a double remove underflows mm_count),
+ * and it has no foreign subscriptions: refuse them.
+ */
+static int check_engine(struct mmu_interval_notifier *sub,
+			struct mni_test_check *arg)
+{
+	switch (arg->kind) {
+	case MNI_TEST_CHECK_NULL_OPS:
+	case MNI_TEST_CHECK_NULL_INVALIDATE:
+	case MNI_TEST_CHECK_DEAD_MM:
+	case MNI_TEST_CHECK_FOREIGN_REMOVE:
+	case MNI_TEST_CHECK_DOUBLE_REMOVE:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+#endif /* MNI_TEST_FLAVOUR_MNI */
+
+static int mni_test_ioc_check(struct mni_test_check __user *uarg)
+{
+	struct mmu_interval_notifier *sub;
+	struct mni_test_check arg;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
+	if (!sub)
+		return -ENOMEM;
+
+	arg.ret = 0;
+	if (arg.kind == MNI_TEST_CHECK_PLAIN) {
+		arg.ret = mmu_interval_notifier_insert(sub, current->mm,
+						       arg.addr, arg.len,
+						       &check_ops);
+		if (!arg.ret)
+			mmu_interval_notifier_remove(sub);
+	} else {
+		ret = check_engine(sub, &arg);
+	}
+	kfree(sub);
+
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int mni_test_ioc_info(struct mni_test_info __user *uarg)
+{
+	struct mni_test_info arg = {
+		.engine = MNI_TEST_ENGINE,
+		.log_max = MNI_TEST_LOG_MAX,
+		.max_pages = MNI_TEST_MAX_PAGES,
+		.page_size = PAGE_SIZE,
+	};
+
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static long mni_test_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long uarg)
+{
+	struct mni_test_file *f = filp->private_data;
+	void __user *p = (void __user *)uarg;
+
+	switch (cmd) {
+	case MNI_TEST_IOC_INFO:
+		return mni_test_ioc_info(p);
+	case MNI_TEST_IOC_ADD:
+		return mni_test_ioc_add(f, p);
+	case MNI_TEST_IOC_DEL:
+		return mni_test_ioc_del(f, p);
+	case MNI_TEST_IOC_FAULT:
+		return mni_test_ioc_fault(f, p);
+	case MNI_TEST_IOC_READ:
+		return mni_test_ioc_read(f, p);
+	case MNI_TEST_IOC_LOG:
+		return mni_test_ioc_log(f, p);
+	case MNI_TEST_IOC_SEQ_BEGIN:
+		return mni_test_ioc_seq(f, p, true);
+	case MNI_TEST_IOC_SEQ_RETRY:
+		return mni_test_ioc_seq(f, p, false);
+	case MNI_TEST_IOC_HOLD:
+		return mni_test_ioc_hold(f, p);
+	case MNI_TEST_IOC_SLOW:
+		return mni_test_ioc_slow(f, p);
+	case MNI_TEST_IOC_GRAB_MM:
+		return mni_test_ioc_grab_mm();
+	case MNI_TEST_IOC_CHECK:
+		return mni_test_ioc_check(p);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int mni_test_open(struct inode *inode, struct file *filp)
+{
+	struct mni_test_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	idr_init(&f->mirrors);
+	filp->private_data = f;
+	return 0;
+}
+
+/*
+ * The last reference to the file is gone, so no ioctl is in flight and
+ * each idr slot holds the last reference to its mirror: the put removes
+ * the subscription, whether or not its mm has exited.
+ */
+static int mni_test_release(struct inode *inode, struct file *filp)
+{
+	struct mni_test_file *f = filp->private_data;
+	struct mni_test_mirror *m;
+	int id;
+
+	idr_for_each_entry(&f->mirrors, m, id)
+		mirror_put(m);
+	idr_destroy(&f->mirrors);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations mni_test_fops = {
+	.owner = THIS_MODULE,
+	.open = mni_test_open,
+	.release = mni_test_release,
+	.unlocked_ioctl = mni_test_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice mni_test_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = KBUILD_MODNAME,
+	.fops = &mni_test_fops,
+	.mode = 0600,
+};
+
+static int __init mni_test_init(void)
+{
+	return misc_register(&mni_test_misc);
+}
+
+static void __exit mni_test_exit(void)
+{
+	misc_deregister(&mni_test_misc);
+	if (mni_test_grabbed_mm)
+		mmdrop(mni_test_grabbed_mm);	/* pairs with GRAB_MM */
+}
+
+module_init(mni_test_init);
+module_exit(mni_test_exit);
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+MNI_IMPORT_NS();
+MODULE_DESCRIPTION("Page mirroring test device for mmu_interval_notifier.ko");
+#else
+MODULE_DESCRIPTION("Page mirroring test device for the kernel's interval notifiers");
+#endif
+MODULE_LICENSE("GPL");

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * The ioctl interface of the mni_test mirror device.
+ *
+ * Shared by the test driver (tests/driver/mni_test.c) and the userspace
+ * suites (tests/suite/). Every argument is a fixed-size struct of 64-bit
+ * fields, so the layout is the same for 32- and 64-bit callers; every
+ * command is _IOWR, and the comments mark each field in or out.
+ *
+ * A "mirror" is one interval subscription over [addr, addr + len) of the
+ * mm of the process that created it, plus a software page table holding
+ * the pfns hmm_range_fault() returned for it. The mirror keeps no page
+ * references: only the invalidate callback keeps it from going stale.
+ * Mirrors belong to the open file, not to a process, so a parent holding
+ * the fd can inspect and remove the mirrors of a child that has exited.
+ */
+#ifndef _MNI_TEST_UAPI_H
+#define _MNI_TEST_UAPI_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Which engine a device is built against (struct mni_test_info.engine). */
+#define MNI_TEST_ENGINE_MNI		1	/* mmu_interval_notifier.ko */
+#define MNI_TEST_ENGINE_KERN		2	/* the kernel's mm/mmu_notifier.c */
+
+/*
+ * Numeric values of enum mmu_notifier_event, copied from
+ * include/linux/mmu_notifier.h of Linux 6.1 (unchanged since 5.14).
+ */
+#define MNI_TEST_EV_UNMAP		0
+#define MNI_TEST_EV_CLEAR		1
+#define MNI_TEST_EV_PROTECTION_VMA	2
+#define MNI_TEST_EV_PROTECTION_PAGE	3
+#define MNI_TEST_EV_SOFT_DIRTY		4
+#define MNI_TEST_EV_RELEASE		5
+#define MNI_TEST_EV_MIGRATE		6
+#define MNI_TEST_EV_EXCLUSIVE		7
+
+/* Capacity of the per-mirror invalidation log. */
+#define MNI_TEST_LOG_MAX		64
+
+struct mni_test_info {
+	__u64 engine;		/* out: MNI_TEST_ENGINE_* */
+	__u64 log_max;		/* out: MNI_TEST_LOG_MAX */
+	__u64 max_pages;	/* out: longest mirror with a page table */
+	__u64 page_size;	/* out: PAGE_SIZE of the kernel */
+};
+
+/* Insert with insert_locked() under mmap_write_lock() instead of insert(). */
+#define MNI_TEST_ADD_LOCKED		_BITULL(0)
+/* Subscription and log only, no page table: any length, FAULT refuses. */
+#define MNI_TEST_ADD_NOMIRROR		_BITULL(1)
+
+struct mni_test_add {
+	__u64 addr;		/* in: page aligned */
+	__u64 len;		/* in: page aligned, not 0 */
+	__u64 flags;		/* in: MNI_TEST_ADD_* */
+	__u64 id;		/* out: handle for the other commands */
+};
+
+struct mni_test_del {
+	__u64 id;		/* in */
+};
+
+/* Fault for write access (HMM_PFN_REQ_WRITE) rather than read. */
+#define MNI_TEST_FAULT_WRITE		_BITULL(0)
+
+struct mni_test_fault {
+	__u64 id;		/* in */
+	__u64 addr;		/* in: page aligned, inside the mirror */
+	__u64 npages;		/* in */
+	__u64 flags;		/* in: MNI_TEST_FAULT_* */
+	__u64 delay_ms;		/* in: sleep after the first hmm_range_fault()
+				 * before taking the mirror lock, to let a
+				 * test invalidate in between
+				 */
+	__u64 retries;		/* out: read_retry collisions and -EBUSY */
+	__u64 pages;		/* out: pages now mirrored */
+	__u64 writable;		/* out: of those, mirrored writable */
+};
+
+/* Per-page state reported by READ. */
+#define MNI_TEST_PAGE_ABSENT		0	/* not mirrored: zero filled */
+#define MNI_TEST_PAGE_READ		1	/* mirrored read-only */
+#define MNI_TEST_PAGE_WRITE		2	/* mirrored writable */
+
+struct mni_test_read {
+	__u64 id;		/* in */
+	__u64 addr;		/* in: page aligned, inside the mirror */
+	__u64 npages;		/* in */
+	__u64 buf;		/* in: user pointer, npages * page_size bytes */
+	__u64 state;		/* in: user pointer, npages bytes of
+				 * MNI_TEST_PAGE_*
+				 */
+	__u64 mirrored;		/* out: pages not ABSENT */
+};
+
+/* struct mni_test_log_entry.flags */
+#define MNI_TEST_LOG_BLOCKABLE		_BITULL(0)	/* range was blockable */
+#define MNI_TEST_LOG_BUSY		_BITULL(1)	/* trylock failed,
+							 * callback returned
+							 * false
+							 */
+
+struct mni_test_log_entry {
+	__u64 event;		/* MNI_TEST_EV_* */
+	__u64 start;		/* range->start */
+	__u64 end;		/* range->end (exclusive) */
+	__u64 flags;		/* MNI_TEST_LOG_* */
+	__u64 seq;		/* cur_seq handed to the callback */
+	__u64 time_ns;		/* CLOCK_MONOTONIC at callback entry */
+};
+
+/* LOG: empty the log after copying it out. */
+#define MNI_TEST_LOG_CLEAR		_BITULL(0)
+
+struct mni_test_log {
+	__u64 id;		/* in */
+	__u64 flags;		/* in: MNI_TEST_LOG_CLEAR */
+	__u64 count;		/* out: valid entries, oldest first */
+	__u64 overflow;		/* out: entries lost since the last clear */
+	__u64 calls;		/* out: callbacks since insert, never cleared */
+	__u64 reserved;
+	struct mni_test_log_entry entry[MNI_TEST_LOG_MAX];
+};
+
+struct mni_test_seq {
+	__u64 id;		/* in */
+	__u64 seq;		/* SEQ_BEGIN out, SEQ_RETRY in */
+	__u64 retry;		/* SEQ_RETRY out: 1 on a collision */
+};
+
+struct mni_test_hold {
+	__u64 id;		/* in */
+	__u64 msecs;		/* in: hold the mirror lock this long,
+				 * sleeping uninterruptibly (max 10000)
+				 */
+};
+
+struct mni_test_slow {
+	__u64 id;		/* in */
+	__u64 msecs;		/* in: blockable invalidations of this mirror
+				 * sleep this long in the callback, with the
+				 * mirror lock held (max 10000, 0: off)
+				 */
+};
+
+/*
+ * GRAB_MM: keep an mmgrab() reference on the caller's mm (replacing an
+ * older one) for MNI_TEST_CHECK_DEAD_MM.
+ */
+struct mni_test_grab {
+	__u64 reserved;
+};
+
+/*
+ * CHECK: call the engine with an argument of the kind given and
+ * report what it returned. A subscription that was unexpectedly accepted
+ * is removed again before the ioctl returns. Kinds the kernel's engine
+ * cannot survive fail with EOPNOTSUPP on the kernel flavour.
+ */
+#define MNI_TEST_CHECK_PLAIN		0 /* valid ops over [addr, addr+len) */
+#define MNI_TEST_CHECK_NULL_OPS		1 /* ops == NULL */
+#define MNI_TEST_CHECK_NULL_INVALIDATE	2 /* ops->invalidate == NULL */
+#define MNI_TEST_CHECK_DEAD_MM		3 /* the mm GRAB_MM kept, once its
+					   * mm_users is 0; EBUSY before
+					   */
+#define MNI_TEST_CHECK_FOREIGN_REMOVE	4 /* insert with the kernel's engine,
+					   * remove with ours, then with the
+					   * kernel's
+					   */
+#define MNI_TEST_CHECK_DOUBLE_REMOVE	5 /* insert, remove, remove again */
+
+struct mni_test_check {
+	__u64 kind;		/* in: MNI_TEST_CHECK_* */
+	__u64 addr;		/* in */
+	__u64 len;		/* in */
+	__s64 ret;		/* out: the insert's return value */
+};
+
+#define MNI_TEST_IOC_MAGIC	0xC7
+
+#define MNI_TEST_IOC_INFO	_IOWR(MNI_TEST_IOC_MAGIC, 0x00, struct mni_test_info)
+#define MNI_TEST_IOC_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x01, struct mni_test_add)
+#define MNI_TEST_IOC_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x02, struct mni_test_del)
+#define MNI_TEST_IOC_FAULT	_IOWR(MNI_TEST_IOC_MAGIC, 0x03, struct mni_test_fault)
+#define MNI_TEST_IOC_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x04, struct mni_test_read)
+#define MNI_TEST_IOC_LOG	_IOWR(MNI_TEST_IOC_MAGIC, 0x05, struct mni_test_log)
+#define MNI_TEST_IOC_SEQ_BEGIN	_IOWR(MNI_TEST_IOC_MAGIC, 0x06, struct mni_test_seq)
+#define MNI_TEST_IOC_SEQ_RETRY	_IOWR(MNI_TEST_IOC_MAGIC, 0x07, struct mni_test_seq)
+#define MNI_TEST_IOC_HOLD	_IOWR(MNI_TEST_IOC_MAGIC, 0x08, struct mni_test_hold)
+#define MNI_TEST_IOC_SLOW	_IOWR(MNI_TEST_IOC_MAGIC, 0x09, struct mni_test_slow)
+#define MNI_TEST_IOC_GRAB_MM	_IOWR(MNI_TEST_IOC_MAGIC, 0x0a, struct mni_test_grab)
+#define MNI_TEST_IOC_CHECK	_IOWR(MNI_TEST_IOC_MAGIC, 0x0b, struct mni_test_check)
+
+#endif /* _MNI_TEST_UAPI_H */

@@ -1,0 +1,2222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mni_suite.c - conformance tests for interval notifier engines
+ *
+ * usage: mni_suite DEVICE [TEST...]
+ *
+ * DEVICE is /dev/mni_test_mni (mmu_interval_notifier.ko) or
+ * /dev/mni_test_kern (the kernel's own engine): the same driver source
+ * built against each. Every test asserts on what the driver's invalidate
+ * callback logged and on what the mirror holds, so an engine that calls
+ * too much, too little, with the wrong range or event, or lets a mirror go
+ * stale, fails here. The output is TAP; guest-check.sh compares the two
+ * devices test by test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mirror.h"
+#include "tap.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open		434
+#endif
+#ifndef __NR_process_mrelease
+#define __NR_process_mrelease	448
+#endif
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *dev_path;
+static struct mni_test_info info;
+static size_t psz;
+
+/* ------------------------------------------------------------ helpers */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int open_dev(void)
+{
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
+
+	CHECK(fd >= 0, "open %s: %s", dev_path, strerror(errno));
+	return fd;
+}
+
+static bool engine_is_kern(void)
+{
+	return info.engine == MNI_TEST_ENGINE_KERN;
+}
+
+/* Anonymous private pages, never THP, so every range is exact. */
+static char *map_pages(size_t n)
+{
+	char *p = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
+	madvise(p, n * psz, MADV_NOHUGEPAGE);
+	return p;
+}
+
+/* The byte every byte of page i holds under pattern salt; never 0. */
+static uint8_t pat(unsigned int salt, size_t i)
+{
+	return (uint8_t)((salt * 37 + i * 11) % 251 + 1);
+}
+
+static void fill(char *p, size_t n, unsigned int salt)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		memset(p + i * psz, pat(salt, i), psz);
+}
+
+static pid_t fork_child(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	return pid;
+}
+
+static void wait_child_ok(pid_t pid)
+{
+	int status;
+
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "child failed (wait status 0x%x)", status);
+}
+
+static uint64_t must_add(int fd, void *addr, size_t len, uint64_t flags)
+{
+	uint64_t id = 0;
+	int ret = mirror_add(fd, addr, len, flags, &id);
+
+	CHECK(!ret, "ADD %p+%#zx flags %#llx: %s", addr, len,
+	      (unsigned long long)flags, strerror(-ret));
+	return id;
+}
+
+static void must_del(int fd, uint64_t id)
+{
+	int ret = mirror_del(fd, id);
+
+	CHECK(!ret, "DEL %llu: %s", (unsigned long long)id, strerror(-ret));
+}
+
+static struct mni_test_fault must_fault(int fd, uint64_t id, void *addr,
+					size_t n, uint64_t flags)
+{
+	struct mni_test_fault f = { 0 };
+	int ret = mirror_fault(fd, id, addr, n, flags, &f);
+
+	CHECK(!ret, "FAULT %p %zu pages: %s", addr, n, strerror(-ret));
+	CHECK(f.pages == n, "FAULT mirrored %llu of %zu pages",
+	      (unsigned long long)f.pages, n);
+	return f;
+}
+
+/* What READ returned for a range of a mirror. */
+struct snap {
+	size_t n;
+	uint64_t mirrored;
+	uint8_t *state;
+	uint8_t *buf;
+};
+
+static void snap_free(struct snap *s)
+{
+	free(s->state);
+	free(s->buf);
+}
+
+static struct snap must_read(int fd, uint64_t id, void *addr, size_t n)
+{
+	struct snap s = { .n = n };
+	int ret;
+
+	s.buf = malloc(n * psz);
+	s.state = malloc(n);
+	CHECK(s.buf && s.state, "out of memory");
+	ret = mirror_read(fd, id, addr, n, s.buf, s.state, &s.mirrored);
+	CHECK(!ret, "READ %p %zu pages: %s", addr, n, strerror(-ret));
+	return s;
+}
+
+/* Is every byte of page i of the snapshot equal to b? */
+static bool page_is(const struct snap *s, size_t i, uint8_t b)
+{
+	const uint8_t *p = s->buf + i * psz;
+	size_t k;
+
+	for (k = 0; k < psz; k++)
+		if (p[k] != b)
+			return false;
+	return true;
+}
+
+/* Page i must be mirrored (any permission) and hold byte b throughout. */
+static void check_mirrored(const struct snap *s, size_t i, uint8_t b)
+{
+	CHECK(s->state[i] != MNI_TEST_PAGE_ABSENT,
+	      "page %zu is not mirrored", i);
+	CHECK(page_is(s, i, b),
+	      "page %zu: mirror shows %#x..., the CPU wrote %#x", i,
+	      s->buf[i * psz], b);
+}
+
+static void check_absent(const struct snap *s, size_t i)
+{
+	CHECK(s->state[i] == MNI_TEST_PAGE_ABSENT,
+	      "page %zu is still mirrored (state %u, first byte %#x)", i,
+	      s->state[i], s->buf[i * psz]);
+}
+
+static void dump_log(const char *what, const struct mni_test_log *log)
+{
+	uint64_t i;
+
+	tap_diag("%s: %llu entries, %llu lost, %llu calls", what,
+		 (unsigned long long)log->count,
+		 (unsigned long long)log->overflow,
+		 (unsigned long long)log->calls);
+	for (i = 0; i < log->count; i++) {
+		const struct mni_test_log_entry *e = &log->entry[i];
+
+		tap_diag("  %-15s [%#llx, %#llx) %s%s seq %#llx",
+			 mirror_event_name(e->event),
+			 (unsigned long long)e->start,
+			 (unsigned long long)e->end,
+			 e->flags & MNI_TEST_LOG_BLOCKABLE ? "blockable" :
+							     "non-blockable",
+			 e->flags & MNI_TEST_LOG_BUSY ? " BUSY" : "",
+			 (unsigned long long)e->seq);
+	}
+}
+
+static void get_log(int fd, uint64_t id, bool clear, struct mni_test_log *log)
+{
+	int ret = mirror_log(fd, id, clear, log);
+
+	CHECK(!ret, "LOG %llu: %s", (unsigned long long)id, strerror(-ret));
+}
+
+/*
+ * Index of the first entry with this event whose range covers
+ * [start, end) and whose flags include all of want_flags, or -1.
+ */
+static int log_find(const struct mni_test_log *log, uint64_t event,
+		    const void *start, size_t len, uint64_t want_flags)
+{
+	uint64_t s = (uintptr_t)start, e = s + len;
+	uint64_t i;
+
+	for (i = 0; i < log->count; i++) {
+		const struct mni_test_log_entry *x = &log->entry[i];
+
+		if (x->event == event && x->start <= s && x->end >= e &&
+		    (x->flags & want_flags) == want_flags)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The log must hold such an entry; dumps it otherwise. */
+static void expect_event(const struct mni_test_log *log, const char *who,
+			 uint64_t event, const void *start, size_t len,
+			 uint64_t want_flags)
+{
+	if (log_find(log, event, start, len, want_flags) >= 0)
+		return;
+	dump_log(who, log);
+	FAIL("%s: no %s entry covering [%p, +%#zx) with flags %#llx", who,
+	     mirror_event_name(event), start, len,
+	     (unsigned long long)want_flags);
+}
+
+/* The engine must only call a subscription for ranges that overlap it. */
+static void expect_all_overlap(const struct mni_test_log *log,
+			       const char *who, const void *start, size_t len)
+{
+	uint64_t s = (uintptr_t)start, e = s + len;
+	uint64_t i;
+
+	for (i = 0; i < log->count; i++) {
+		if (log->entry[i].start < e && log->entry[i].end > s)
+			continue;
+		dump_log(who, log);
+		FAIL("%s: entry %llu does not overlap the subscription [%p, +%#zx)",
+		     who, (unsigned long long)i, start, len);
+	}
+}
+
+static void expect_no_calls(int fd, uint64_t id, const char *who)
+{
+	struct mni_test_log log;
+
+	get_log(fd, id, false, &log);
+	if (log.count == 0 && log.overflow == 0)
+		return;
+	dump_log(who, &log);
+	FAIL("%s: the subscription was called", who);
+}
+
+/*
+ * Poll until the mirror's log holds at least one entry (an invalidation
+ * has reached the callback) and return when the callback was entered, in
+ * now_ms() time (both are CLOCK_MONOTONIC).
+ */
+static double wait_for_call(int fd, uint64_t id)
+{
+	struct mni_test_log log;
+	double t0 = now_ms();
+
+	for (;;) {
+		get_log(fd, id, false, &log);
+		if (log.count)
+			return log.entry[0].time_ns / 1e6;
+		CHECK(now_ms() - t0 < 10000, "no invalidation reached the callback in 10 s");
+		usleep(500);
+	}
+}
+
+/* A thread that runs one mm operation and records when it ended. */
+struct op_thread {
+	pthread_t tid;
+	int (*op)(struct op_thread *t);
+	char *addr;
+	size_t len;
+	int ret;
+	int err;
+	double end_ms;
+};
+
+static void *op_thread_main(void *arg)
+{
+	struct op_thread *t = arg;
+
+	t->ret = t->op(t);
+	t->err = errno;
+	t->end_ms = now_ms();
+	return NULL;
+}
+
+/*
+ * MADV_DONTNEED holds mmap_lock for read only: while its callback sleeps
+ * the test can still page-fault (its stack, its buffers). mprotect would
+ * hold it for write and stall every fault of the test until it ends.
+ */
+static int op_dontneed(struct op_thread *t)
+{
+	return madvise(t->addr, t->len, MADV_DONTNEED);
+}
+
+static void op_start(struct op_thread *t)
+{
+	int ret = pthread_create(&t->tid, NULL, op_thread_main, t);
+
+	CHECK(!ret, "pthread_create: %s", strerror(ret));
+}
+
+static void op_join(struct op_thread *t)
+{
+	pthread_join(t->tid, NULL);
+	CHECK(t->ret == 0, "operation in thread failed: %s", strerror(t->err));
+}
+
+/*
+ * A check the kernel's engine cannot survive: the kern flavour refuses it
+ * with EOPNOTSUPP and the test is skipped there; mni must run it.
+ */
+static void skip_if_kern_refused(int ret)
+{
+	if (ret == -EOPNOTSUPP && engine_is_kern())
+		tap_skip("the kernel's engine crashes or WARNs on this input");
+	CHECK(ret != -EOPNOTSUPP, "mni flavour refused the check");
+}
+
+/* --------------------------------------------------------- /dev/kmsg */
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	CHECK(fd >= 0, "open /dev/kmsg: %s", strerror(errno));
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Read the records logged since kmsg_open() and count those from the
+ * engine: containing "mni", but not printed by our own driver (whose
+ * lines start with its module name, "mni_test_...").
+ */
+static int kmsg_count_mni(int fd)
+{
+	char rec[2048];
+	int found = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		char *msg;
+
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records, go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strstr(msg, "mni") && strncmp(msg, "mni_test", 8)) {
+			tap_diag("kernel log: %s", msg);
+			found++;
+		}
+	}
+	return found;
+}
+
+/* ------------------------------------------------------------- tests */
+
+/* hmm_range_fault() through a subscription mirrors exactly the CPU data. */
+static void test_fault_mirrors_content(void)
+{
+	const size_t n = 40;	/* several driver chunks */
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_fault f;
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 1);
+	id = must_add(fd, p, n * psz, 0);
+
+	f = must_fault(fd, id, p, 10, 0);
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 10, "%llu pages mirrored after faulting 10",
+	      (unsigned long long)s.mirrored);
+	for (i = 0; i < n; i++) {
+		if (i < 10)
+			check_mirrored(&s, i, pat(1, i));
+		else
+			check_absent(&s, i);
+	}
+	snap_free(&s);
+
+	f = must_fault(fd, id, p, n, 0);
+	CHECK(f.writable == n, "only %llu of %zu written pages mirrored writable",
+	      (unsigned long long)f.writable, n);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++) {
+		check_mirrored(&s, i, pat(1, i));
+		CHECK(s.state[i] == MNI_TEST_PAGE_WRITE, "page %zu not writable", i);
+	}
+	snap_free(&s);
+
+	/* Faulting present pages invalidates nothing. */
+	get_log(fd, id, false, &log);
+	CHECK(log.count == 0, "faulting caused %llu invalidations",
+	      (unsigned long long)log.count);
+	close(fd);
+}
+
+/* The mirror holds the very pages the CPU uses, not copies. */
+static void test_mirror_shares_pages(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_fault f;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	id = must_add(fd, p, n * psz, 0);
+	f = must_fault(fd, id, p, n, MNI_TEST_FAULT_WRITE);
+	CHECK(f.writable == n, "write fault mirrored %llu writable pages",
+	      (unsigned long long)f.writable);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, 0);
+	snap_free(&s);
+
+	/* Writes to writable, present pages need no invalidation. */
+	fill(p, n, 2);
+	expect_no_calls(fd, id, "after CPU writes");
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(2, i));
+	snap_free(&s);
+	close(fd);
+}
+
+/* A CPU write to a read-faulted zero page replaces it: CLEAR. */
+static void test_cow_of_zero_page_clears(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++) {
+		check_mirrored(&s, i, 0);
+		CHECK(s.state[i] == MNI_TEST_PAGE_READ,
+		      "zero page %zu mirrored writable", i);
+	}
+	snap_free(&s);
+
+	memset(p + psz, 0x5a, psz);
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after the write", MNI_TEST_EV_CLEAR, p + psz, psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after the write", p, n * psz);
+
+	s = must_read(fd, id, p, n);
+	check_absent(&s, 1);
+	check_mirrored(&s, 0, 0);
+	check_mirrored(&s, 2, 0);
+	snap_free(&s);
+
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	check_mirrored(&s, 1, 0x5a);
+	snap_free(&s);
+	close(fd);
+}
+
+/* munmap tears the mirror down; new memory at the same address is new. */
+static void test_munmap_then_refault_fresh(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	char *p = map_pages(n), *q;
+	struct mni_test_fault f = { 0 };
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+	int ret;
+
+	fill(p, n, 3);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+
+	CHECK(munmap(p, n * psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after munmap", MNI_TEST_EV_UNMAP, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after munmap", p, n * psz);
+
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages still mirrored after munmap",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+
+	/* Nothing is mapped there: the fault must fail, not mirror. */
+	ret = mirror_fault(fd, id, p, n, 0, &f);
+	CHECK(ret == -EFAULT, "FAULT on unmapped range gave %d (%s)", ret,
+	      strerror(-ret));
+
+	q = mmap(p, n * psz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(q == p, "re-mmap at %p: %s", p, strerror(errno));
+	fill(p, n, 4);
+
+	/* Until refaulted the mirror shows nothing, never the old data. */
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages mirrored before the refault",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(4, i));
+	snap_free(&s);
+	close(fd);
+}
+
+/* A partial munmap reports exactly its range and drops only those pages. */
+static void test_munmap_partial_exact_range(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 5);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+
+	CHECK(munmap(p + 2 * psz, 2 * psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, id, true, &log);
+	if (log.count != 1 || log.entry[0].event != MNI_TEST_EV_UNMAP ||
+	    log.entry[0].start != (uintptr_t)(p + 2 * psz) ||
+	    log.entry[0].end != (uintptr_t)(p + 4 * psz)) {
+		dump_log("after munmap of pages 2-3", &log);
+		FAIL("expected exactly one UNMAP [%p, %p)", p + 2 * psz,
+		     p + 4 * psz);
+	}
+
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++) {
+		if (i == 2 || i == 3)
+			check_absent(&s, i);
+		else
+			check_mirrored(&s, i, pat(5, i));
+	}
+	snap_free(&s);
+	close(fd);
+}
+
+/* An munmap outside the subscription does not call it. */
+static void test_unrelated_munmap_silent(void)
+{
+	const size_t n = 12;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 6);
+	/* Three separate mappings: [0,4) subscribed, [4,8) hole, [8,12). */
+	CHECK(munmap(p + 4 * psz, 4 * psz) == 0, "munmap: %s", strerror(errno));
+	id = must_add(fd, p, 4 * psz, 0);
+	must_fault(fd, id, p, 4, 0);
+
+	CHECK(munmap(p + 8 * psz, 4 * psz) == 0, "munmap: %s", strerror(errno));
+	expect_no_calls(fd, id, "after the unrelated munmap");
+	s = must_read(fd, id, p, 4);
+	for (i = 0; i < 4; i++)
+		check_mirrored(&s, i, pat(6, i));
+	snap_free(&s);
+
+	/* Control: our own range is seen. */
+	CHECK(munmap(p, 4 * psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, id, false, &log);
+	expect_event(&log, "after our munmap", MNI_TEST_EV_UNMAP, p, 4 * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	close(fd);
+}
+
+/* mprotect: PROTECTION_VMA; the refault follows the new protection. */
+static void test_mprotect_protection_vma(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_fault f = { 0 };
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+	int ret;
+
+	fill(p, n, 7);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, MNI_TEST_FAULT_WRITE);
+
+	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after mprotect(PROT_READ)",
+		     MNI_TEST_EV_PROTECTION_VMA, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after mprotect", p, n * psz);
+
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages still mirrored after mprotect",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+
+	ret = mirror_fault(fd, id, p, n, MNI_TEST_FAULT_WRITE, &f);
+	CHECK(ret == -EPERM, "write FAULT of a read-only range gave %d", ret);
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++) {
+		check_mirrored(&s, i, pat(7, i));
+		CHECK(s.state[i] == MNI_TEST_PAGE_READ,
+		      "page %zu mirrored writable after PROT_READ", i);
+	}
+	snap_free(&s);
+	close(fd);
+}
+
+/* madvise(MADV_DONTNEED) is a CLEAR; the refault sees zeroes. */
+static void test_madvise_dontneed_clear(void)
+{
+	const size_t n = 6;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 8);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+
+	CHECK(madvise(p + psz, 3 * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after MADV_DONTNEED", MNI_TEST_EV_CLEAR, p + psz,
+		     3 * psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after MADV_DONTNEED", p, n * psz);
+
+	s = must_read(fd, id, p, n);
+	for (i = 1; i < 4; i++)
+		check_absent(&s, i);
+	check_mirrored(&s, 0, pat(8, 0));
+	check_mirrored(&s, 5, pat(8, 5));
+	snap_free(&s);
+
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, i >= 1 && i < 4 ? 0 : pat(8, i));
+	snap_free(&s);
+	close(fd);
+}
+
+/* mremap moving the pages away unmaps the old range. */
+static void test_mremap_move_unmaps(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n), *dst = map_pages(n), *q;
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 9);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+
+	q = mremap(p, n * psz, n * psz, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	CHECK(q == dst, "mremap: %s", strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after mremap", MNI_TEST_EV_UNMAP, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after mremap", p, n * psz);
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages mirrored after the move",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+	for (i = 0; i < n; i++)
+		CHECK((uint8_t)dst[i * psz] == pat(9, i), "moved data lost");
+	close(fd);
+}
+
+/*
+ * fork write-protects the parent's private pages (PROTECTION_PAGE); the
+ * child's own exit is none of the parent's subscription's business.
+ */
+static void test_fork_protects_child_exit_silent(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	int go[2];
+	struct snap s;
+	uint64_t id;
+	pid_t pid;
+	size_t i;
+	char c = 0;
+
+	fill(p, n, 10);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, MNI_TEST_FAULT_WRITE);
+	CHECK(pipe(go) == 0, "pipe: %s", strerror(errno));
+
+	pid = fork_child();
+	if (!pid) {
+		/* Touch the shared pages, then wait to be told to exit. */
+		p[0] = p[0];
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after fork", MNI_TEST_EV_PROTECTION_PAGE, p,
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after fork", p, n * psz);
+
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages mirrored after fork",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(10, i));
+	snap_free(&s);
+
+	CHECK(write(go[1], &c, 1) == 1, "write: %s", strerror(errno));
+	wait_child_ok(pid);
+	expect_no_calls(fd, id, "after the child exited");
+	close(fd);
+}
+
+/* Overlapping subscriptions: each event reaches exactly the ones it hits. */
+static void test_overlapping_dispatch(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log la, lb, lc;
+	uint64_t a, b, c;
+
+	fill(p, n, 11);
+	a = must_add(fd, p, 4 * psz, 0);		/* pages 0-3 */
+	b = must_add(fd, p + 2 * psz, 4 * psz, 0);	/* pages 2-5 */
+	c = must_add(fd, p + 6 * psz, 2 * psz, 0);	/* pages 6-7 */
+
+	CHECK(munmap(p + 4 * psz, psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, a, true, &la);
+	get_log(fd, b, true, &lb);
+	get_log(fd, c, true, &lc);
+	CHECK(la.count == 0 && lc.count == 0,
+	      "munmap of page 4 called a (%llu) or c (%llu)",
+	      (unsigned long long)la.count, (unsigned long long)lc.count);
+	expect_event(&lb, "b after munmap of page 4", MNI_TEST_EV_UNMAP,
+		     p + 4 * psz, psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&lb, "b", p + 2 * psz, 4 * psz);
+
+	CHECK(mprotect(p, psz, PROT_READ) == 0, "mprotect: %s", strerror(errno));
+	get_log(fd, a, true, &la);
+	get_log(fd, b, true, &lb);
+	get_log(fd, c, true, &lc);
+	CHECK(lb.count == 0 && lc.count == 0,
+	      "mprotect of page 0 called b (%llu) or c (%llu)",
+	      (unsigned long long)lb.count, (unsigned long long)lc.count);
+	expect_event(&la, "a after mprotect of page 0",
+		     MNI_TEST_EV_PROTECTION_VMA, p, psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&la, "a", p, 4 * psz);
+
+	CHECK(madvise(p + 5 * psz, 2 * psz, MADV_DONTNEED) == 0,
+	      "madvise: %s", strerror(errno));
+	get_log(fd, a, true, &la);
+	get_log(fd, b, true, &lb);
+	get_log(fd, c, true, &lc);
+	CHECK(la.count == 0, "DONTNEED of pages 5-6 called a (%llu)",
+	      (unsigned long long)la.count);
+	expect_event(&lb, "b after DONTNEED 5-6", MNI_TEST_EV_CLEAR,
+		     p + 5 * psz, psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_event(&lc, "c after DONTNEED 5-6", MNI_TEST_EV_CLEAR,
+		     p + 6 * psz, psz, MNI_TEST_LOG_BLOCKABLE);
+
+	CHECK(madvise(p + 3 * psz, psz, MADV_DONTNEED) == 0,
+	      "madvise: %s", strerror(errno));
+	get_log(fd, a, true, &la);
+	get_log(fd, b, true, &lb);
+	get_log(fd, c, true, &lc);
+	CHECK(lc.count == 0, "DONTNEED of page 3 called c (%llu)",
+	      (unsigned long long)lc.count);
+	expect_event(&la, "a after DONTNEED 3", MNI_TEST_EV_CLEAR,
+		     p + 3 * psz, psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_event(&lb, "b after DONTNEED 3", MNI_TEST_EV_CLEAR,
+		     p + 3 * psz, psz, MNI_TEST_LOG_BLOCKABLE);
+	close(fd);
+}
+
+/* A subscription made with insert_locked() behaves like any other. */
+static void test_insert_locked(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id;
+	size_t i;
+
+	fill(p, n, 12);
+	id = must_add(fd, p, n * psz, MNI_TEST_ADD_LOCKED);
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(12, i));
+	snap_free(&s);
+
+	CHECK(munmap(p, n * psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after munmap", MNI_TEST_EV_UNMAP, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	s = must_read(fd, id, p, n);
+	CHECK(s.mirrored == 0, "%llu pages mirrored after munmap",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+	must_del(fd, id);
+	close(fd);
+}
+
+struct sub_desc {
+	uint64_t id;
+	uint64_t start;
+	uint64_t len;
+	uint64_t mirrored;	/* has a page table */
+};
+
+/*
+ * Exit delivers a blockable RELEASE to every live subscription of the mm,
+ * mapped or not; the mirrors are empty after it and removing them from
+ * another process afterwards works.
+ */
+static void test_exit_releases_all(void)
+{
+	int fd = open_dev();
+	struct sub_desc subs[5];
+	struct mni_test_fault f = { 0 };
+	struct mni_test_log log;
+	uint64_t seq;
+	int pfd[2];
+	size_t i;
+	pid_t pid;
+	int ret;
+
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *a = map_pages(4), *b = map_pages(8), *c = map_pages(2);
+
+		fill(a, 4, 13);
+		fill(b, 8, 14);
+		subs[0] = (struct sub_desc){ 0, (uintptr_t)a, 4 * psz, 1 };
+		subs[1] = (struct sub_desc){ 0, (uintptr_t)b, 8 * psz, 1 };
+		subs[2] = (struct sub_desc){ 0, (uintptr_t)(b + 2 * psz),
+					     4 * psz, 1 };
+		subs[3] = (struct sub_desc){ 0, (uintptr_t)c, 2 * psz, 1 };
+		/* A gigabyte nothing is mapped in. */
+		subs[4] = (struct sub_desc){ 0, 1ULL << 44, 1ULL << 30, 0 };
+		for (i = 0; i < ARRAY_SIZE(subs); i++)
+			subs[i].id = must_add(fd, (void *)(uintptr_t)subs[i].start,
+					      subs[i].len,
+					      (i == 2 ? MNI_TEST_ADD_LOCKED : 0) |
+					      (subs[i].mirrored ? 0 :
+					       MNI_TEST_ADD_NOMIRROR));
+		must_fault(fd, subs[0].id, a, 4, 0);
+		must_fault(fd, subs[1].id, b, 8, 0);
+		must_fault(fd, subs[2].id, b + 2 * psz, 4, 0);
+		CHECK(write(pfd[1], subs, sizeof(subs)) == sizeof(subs),
+		      "write: %s", strerror(errno));
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], subs, sizeof(subs)) == sizeof(subs),
+	      "child did not report its subscriptions");
+	wait_child_ok(pid);
+
+	for (i = 0; i < ARRAY_SIZE(subs); i++) {
+		char who[32];
+
+		snprintf(who, sizeof(who), "subscription %zu", i);
+		get_log(fd, subs[i].id, false, &log);
+		expect_event(&log, who, MNI_TEST_EV_RELEASE,
+			     (void *)(uintptr_t)subs[i].start, subs[i].len,
+			     MNI_TEST_LOG_BLOCKABLE);
+		expect_all_overlap(&log, who, (void *)(uintptr_t)subs[i].start,
+				   subs[i].len);
+		if (subs[i].mirrored) {
+			struct snap s = must_read(fd, subs[i].id,
+						  (void *)(uintptr_t)subs[i].start,
+						  subs[i].len / psz);
+
+			CHECK(s.mirrored == 0,
+			      "%s: %llu pages mirrored after exit", who,
+			      (unsigned long long)s.mirrored);
+			snap_free(&s);
+		}
+	}
+
+	/* The mm is gone: no fault, but read_begin must not hang. */
+	ret = mirror_fault(fd, subs[0].id, (void *)(uintptr_t)subs[0].start,
+			   1, 0, &f);
+	CHECK(ret == -ESRCH, "FAULT after exit gave %d", ret);
+	ret = mirror_seq_begin(fd, subs[1].id, &seq);
+	CHECK(!ret, "SEQ_BEGIN after exit: %s", strerror(-ret));
+
+	for (i = 0; i < ARRAY_SIZE(subs); i++)
+		must_del(fd, subs[i].id);
+	ret = mirror_del(fd, subs[0].id);
+	CHECK(ret == -ENOENT, "second DEL gave %d", ret);
+	close(fd);
+}
+
+/* A process exits holding the only reference to its mirrors. */
+static void test_exit_with_open_subscriptions(void)
+{
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		pid_t pid = fork_child();
+
+		if (!pid) {
+			int fd = open_dev();
+			char *p = map_pages(8);
+			uint64_t a, b;
+
+			fill(p, 8, 15);
+			a = must_add(fd, p, 8 * psz, 0);
+			b = must_add(fd, p + 4 * psz, 4 * psz,
+				     MNI_TEST_ADD_LOCKED);
+			must_add(fd, (void *)(uintptr_t)(1ULL << 44), 1ULL << 30,
+				 MNI_TEST_ADD_NOMIRROR);
+			must_fault(fd, a, p, 8, 0);
+			must_fault(fd, b, p + 4 * psz, 4, 0);
+			if (round == 1)
+				munmap(p, 8 * psz);
+			if (round == 2)
+				kill(getpid(), SIGKILL);
+			_exit(0);
+		}
+		if (round == 2) {
+			int status;
+
+			CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+			CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "child status 0x%x", status);
+		} else {
+			wait_child_ok(pid);
+		}
+	}
+}
+
+/* Closing the file removes its subscriptions: later events find none. */
+static void test_close_removes_subscriptions(void)
+{
+	const size_t n = 8;
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	uint64_t id;
+	int fd, i;
+
+	fill(p, n, 16);
+	fd = open_dev();
+	for (i = 0; i < 8; i++) {
+		id = must_add(fd, p + (i % 4) * psz, 4 * psz,
+			      i & 1 ? MNI_TEST_ADD_LOCKED : 0);
+		must_fault(fd, id, p + (i % 4) * psz, 4, 0);
+	}
+	close(fd);
+
+	/* Callbacks into freed mirrors would crash (or trip KASAN) here. */
+	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	CHECK(madvise(p, n * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+
+	fd = open_dev();
+	id = must_add(fd, p, n * psz, 0);
+	CHECK(munmap(p, n * psz) == 0, "munmap: %s", strerror(errno));
+	get_log(fd, id, false, &log);
+	CHECK(log.count == 1 && log.entry[0].event == MNI_TEST_EV_UNMAP,
+	      "new subscription saw %llu entries", (unsigned long long)log.count);
+	close(fd);
+}
+
+/* read_begin/read_retry: a collision exactly when an invalidation hit. */
+static void test_seq_collision(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n), *other = map_pages(n);
+	struct mni_test_log log;
+	uint64_t id, s1, s2;
+	bool retry;
+	int ret;
+
+	fill(p, n, 17);
+	fill(other, n, 18);
+	id = must_add(fd, p, n * psz, 0);
+
+	ret = mirror_seq_begin(fd, id, &s1);
+	CHECK(!ret, "SEQ_BEGIN: %s", strerror(-ret));
+	ret = mirror_seq_retry(fd, id, s1, &retry);
+	CHECK(!ret && !retry, "collision without any invalidation");
+
+	CHECK(mprotect(other, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	ret = mirror_seq_retry(fd, id, s1, &retry);
+	CHECK(!ret && !retry, "collision from an unrelated range");
+
+	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	ret = mirror_seq_retry(fd, id, s1, &retry);
+	CHECK(!ret && retry, "no collision across an invalidation");
+
+	ret = mirror_seq_begin(fd, id, &s2);
+	CHECK(!ret, "SEQ_BEGIN: %s", strerror(-ret));
+	CHECK(s2 != s1, "read_begin returned the same sequence %#llx",
+	      (unsigned long long)s1);
+	get_log(fd, id, true, &log);
+	CHECK(log.count == 1, "%llu invalidations", (unsigned long long)log.count);
+	CHECK(log.entry[0].seq == s2,
+	      "read_begin gave %#llx, the callback set %#llx",
+	      (unsigned long long)s2, (unsigned long long)log.entry[0].seq);
+	ret = mirror_seq_retry(fd, id, s2, &retry);
+	CHECK(!ret && !retry, "collision on a fresh sequence");
+
+	CHECK(mprotect(p, n * psz, PROT_READ | PROT_WRITE) == 0,
+	      "mprotect: %s", strerror(errno));
+	ret = mirror_seq_retry(fd, id, s2, &retry);
+	CHECK(!ret && retry, "no collision across a second invalidation");
+	close(fd);
+}
+
+/* Wait until task pid sleeps uninterruptibly (in the driver's msleep). */
+static void wait_task_state_d(pid_t pid)
+{
+	char path[64], buf[512];
+	double t0 = now_ms();
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n;
+		char *r;
+
+		CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		r = strrchr(buf, ')');
+		if (r && r[1] == ' ' && r[2] == 'D')
+			return;
+		CHECK(now_ms() - t0 < 10000, "child never blocked in the driver");
+		usleep(1000);
+	}
+}
+
+struct fault_thread {
+	pthread_t tid;
+	volatile pid_t tid_kernel;
+	int fd;
+	uint64_t id;
+	char *addr;
+	size_t n;
+	struct mni_test_fault f;
+	int ret;
+};
+
+static void *fault_thread_main(void *arg)
+{
+	struct fault_thread *t = arg;
+
+	t->tid_kernel = gettid();
+	t->ret = mirror_fault(t->fd, t->id, t->addr, t->n, 0, &t->f);
+	return NULL;
+}
+
+/* An invalidation between hmm_range_fault() and the lock forces a retry. */
+static void test_fault_retries_on_collision(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct fault_thread t = { 0 };
+	struct mni_test_log log;
+	struct snap s;
+	size_t i;
+	int ret;
+
+	fill(p, n, 19);
+	t.fd = fd;
+	t.id = must_add(fd, p, n * psz, 0);
+	t.addr = p;
+	t.n = n;
+	t.f.delay_ms = 1500;
+	ret = pthread_create(&t.tid, NULL, fault_thread_main, &t);
+	CHECK(!ret, "pthread_create: %s", strerror(ret));
+
+	/* The thread sleeps in the driver between fault and lock. */
+	while (!t.tid_kernel)
+		usleep(1000);
+	wait_task_state_d(t.tid_kernel);
+	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	pthread_join(t.tid, NULL);
+
+	CHECK(t.ret == 0, "FAULT: %s", strerror(-t.ret));
+	get_log(fd, t.id, false, &log);
+	expect_event(&log, "during the fault", MNI_TEST_EV_PROTECTION_VMA, p,
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	tap_diag("retries %llu, pages %llu, writable %llu",
+		 (unsigned long long)t.f.retries, (unsigned long long)t.f.pages,
+		 (unsigned long long)t.f.writable);
+	CHECK(t.f.retries >= 1, "the fault did not retry");
+	CHECK(t.f.pages == n && t.f.writable == 0,
+	      "mirrored %llu pages, %llu writable, after PROT_READ",
+	      (unsigned long long)t.f.pages, (unsigned long long)t.f.writable);
+	s = must_read(fd, t.id, p, n);
+	for (i = 0; i < n; i++) {
+		check_mirrored(&s, i, pat(19, i));
+		CHECK(s.state[i] == MNI_TEST_PAGE_READ, "stale write permission");
+	}
+	snap_free(&s);
+	close(fd);
+}
+
+/*
+ * read_begin() on a subscription while an invalidation that concerns it is
+ * in flight must either wait for the end, or return a sequence that
+ * collides once the invalidation is over. Upstream waits. The callback was
+ * entered at cb_ms and sleeps SLOW_MS: returning before cb_ms + SLOW_MS is
+ * returning during the invalidation.
+ */
+#define SLOW_MS	1000
+
+static void check_read_begin_in_flight(int fd, uint64_t id, struct op_thread *t,
+				       double cb_ms, const char *who)
+{
+	double t0 = now_ms(), t1;
+	uint64_t seq;
+	bool retry;
+	int ret;
+
+	ret = mirror_seq_begin(fd, id, &seq);
+	t1 = now_ms();
+	CHECK(!ret, "SEQ_BEGIN: %s", strerror(-ret));
+	op_join(t);
+	ret = mirror_seq_retry(fd, id, seq, &retry);
+	CHECK(!ret, "SEQ_RETRY: %s", strerror(-ret));
+	tap_diag("%s: read_begin waited %.0f ms, returned %.0f ms after the callback began (which sleeps %d ms), retry %d",
+		 who, t1 - t0, t1 - cb_ms, SLOW_MS, retry);
+	CHECK(t1 >= cb_ms + SLOW_MS || retry,
+	      "%s: read_begin returned during the invalidation and read_retry saw no collision",
+	      who);
+}
+
+static void test_read_begin_during_invalidation(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	uint64_t id;
+
+	fill(p, n, 20);
+	id = must_add(fd, p, n * psz, 0);
+	CHECK(mirror_slow(fd, id, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	check_read_begin_in_flight(fd, id, &t, wait_for_call(fd, id),
+				   "invalidated subscription");
+	close(fd);
+}
+
+/*
+ * A subscription inserted while an invalidation is in flight is not called
+ * by it, is called by later ones, and its first read_begin() is safe.
+ */
+static void test_insert_during_invalidation(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	struct mni_test_log log;
+	uint64_t a, b;
+	double t0, cb;
+
+	fill(p, n, 21);
+	a = must_add(fd, p, n * psz, 0);
+	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	cb = wait_for_call(fd, a);
+
+	t0 = now_ms();
+	b = must_add(fd, p, n * psz, 0);
+	tap_diag("insert during the invalidation took %.0f ms", now_ms() - t0);
+	check_read_begin_in_flight(fd, b, &t, cb, "new subscription");
+	expect_no_calls(fd, b, "new subscription after the invalidation");
+
+	CHECK(mirror_slow(fd, a, 0) == 0, "SLOW");
+	CHECK(madvise(p, n * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	get_log(fd, b, false, &log);
+	if (log.count != 1) {
+		dump_log("new subscription", &log);
+		FAIL("the next invalidation reached it %llu times",
+		     (unsigned long long)log.count);
+	}
+	expect_event(&log, "new subscription", MNI_TEST_EV_CLEAR, p,
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	get_log(fd, a, false, &log);
+	CHECK(log.count == 2, "old subscription saw %llu invalidations",
+	      (unsigned long long)log.count);
+	close(fd);
+}
+
+/* remove() of a subscription whose callback is running waits for it. */
+static void test_remove_during_callback(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	struct mni_test_log log;
+	uint64_t a, c;
+	double cb, t1;
+
+	fill(p, n, 22);
+	a = must_add(fd, p, n * psz, 0);
+	c = must_add(fd, p, n * psz, 0);
+	CHECK(mirror_slow(fd, c, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	cb = wait_for_call(fd, c);
+	must_del(fd, c);
+	t1 = now_ms();
+	op_join(&t);
+	tap_diag("remove returned %.0f ms after the callback began (which sleeps %d ms)",
+		 t1 - cb, SLOW_MS);
+	CHECK(t1 >= cb + SLOW_MS,
+	      "remove returned %.0f ms after the callback began, while it was still running",
+	      t1 - cb);
+	get_log(fd, a, false, &log);
+	expect_event(&log, "other subscription", MNI_TEST_EV_CLEAR, p,
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	close(fd);
+}
+
+/*
+ * process_mrelease(2) reaps a dying process's memory from the caller, with
+ * non-blockable invalidations (the OOM reaper's path). With the mirror lock
+ * free the callback succeeds; held (busy) it must fail cleanly: the reap
+ * reports EAGAIN, the pages stay mirrored, and the exit still releases.
+ */
+static void nonblock_reap(bool busy)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	struct sub_desc subs[2];
+	struct mni_test_log log;
+	int pfd[2], pidfd;
+	long ret;
+	pid_t pid;
+
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+
+		fill(p, n, 23);
+		subs[0] = (struct sub_desc){ 0, (uintptr_t)p, n * psz, 1 };
+		subs[0].id = must_add(fd, p, n * psz, 0);
+		must_fault(fd, subs[0].id, p, n, 0);
+		/* Nothing can be mapped at 4 KiB: never invalidated. */
+		subs[1] = (struct sub_desc){ 0, 0x1000, 0x1000, 0 };
+		subs[1].id = must_add(fd, (void *)0x1000, 0x1000,
+				      MNI_TEST_ADD_NOMIRROR);
+		CHECK(write(pfd[1], subs, sizeof(subs)) == sizeof(subs),
+		      "write: %s", strerror(errno));
+		/* Sleep in the driver, holding the lock of one of them. */
+		mirror_hold(fd, subs[busy ? 0 : 1].id, 3000);
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], subs, sizeof(subs)) == sizeof(subs),
+	      "child did not report its subscriptions");
+	wait_task_state_d(pid);
+
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno == ENOSYS) {
+		kill(pid, SIGKILL);
+		tap_skip("no pidfd_open(2)");
+	}
+	CHECK(pidfd >= 0, "pidfd_open: %s", strerror(errno));
+	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
+	ret = syscall(__NR_process_mrelease, pidfd, 0);
+	if (ret < 0 && errno == ENOSYS)
+		tap_skip("no process_mrelease(2)");
+	tap_diag("process_mrelease: %ld (%s)", ret,
+		 ret ? strerror(errno) : "ok");
+
+	get_log(fd, subs[0].id, false, &log);
+	if (busy) {
+		CHECK(ret == -1 && errno == EAGAIN,
+		      "process_mrelease with the mirror lock held gave %ld (%s)",
+		      ret, strerror(errno));
+		expect_event(&log, "reaped, lock held", MNI_TEST_EV_UNMAP,
+			     (void *)(uintptr_t)subs[0].start, subs[0].len,
+			     MNI_TEST_LOG_BUSY);
+	} else {
+		struct snap s;
+
+		CHECK(ret == 0, "process_mrelease: %s", strerror(errno));
+		expect_event(&log, "reaped", MNI_TEST_EV_UNMAP,
+			     (void *)(uintptr_t)subs[0].start, subs[0].len, 0);
+		s = must_read(fd, subs[0].id, (void *)(uintptr_t)subs[0].start, n);
+		CHECK(s.mirrored == 0, "%llu pages mirrored after the reap",
+		      (unsigned long long)s.mirrored);
+		snap_free(&s);
+	}
+	if (log.entry[0].flags & MNI_TEST_LOG_BLOCKABLE) {
+		dump_log("reaped", &log);
+		FAIL("the reaper's invalidation was blockable");
+	}
+
+	CHECK(waitpid(pid, NULL, 0) == pid, "waitpid: %s", strerror(errno));
+	get_log(fd, subs[0].id, false, &log);
+	expect_event(&log, "after exit", MNI_TEST_EV_RELEASE,
+		     (void *)(uintptr_t)subs[0].start, subs[0].len,
+		     MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "after exit", (void *)(uintptr_t)subs[0].start,
+			   subs[0].len);
+	get_log(fd, subs[1].id, false, &log);
+	expect_event(&log, "unmapped subscription", MNI_TEST_EV_RELEASE,
+		     (void *)0x1000, 0x1000, MNI_TEST_LOG_BLOCKABLE);
+	/* A leaked in-flight count would make these wait forever. */
+	must_del(fd, subs[0].id);
+	must_del(fd, subs[1].id);
+	close(pidfd);
+	close(fd);
+}
+
+static void test_nonblock_reap(void)
+{
+	nonblock_reap(false);
+}
+
+static void test_nonblock_reap_busy(void)
+{
+	nonblock_reap(true);
+}
+
+/*
+ * Dispatch against a naive reference: random subscriptions, random
+ * MADV_DONTNEED ranges; a subscription must see exactly one CLEAR of
+ * exactly the range when it overlaps, and nothing otherwise.
+ */
+static void test_dispatch_matches_reference(void)
+{
+	enum { NPAGES = 256, NSUBS = 48, NOPS = 40 };
+	int fd = open_dev();
+	char *p = map_pages(NPAGES);
+	struct sub_desc subs[NSUBS];
+	struct mni_test_log log;
+	unsigned int seed = 12345;
+	int i, k;
+
+	fill(p, NPAGES, 24);
+	for (i = 0; i < NSUBS; i++) {
+		size_t first = rand_r(&seed) % NPAGES;
+		size_t len = 1 + rand_r(&seed) % 32;
+
+		if (first + len > NPAGES)
+			len = NPAGES - first;
+		subs[i].start = (uintptr_t)(p + first * psz);
+		subs[i].len = len * psz;
+		subs[i].id = must_add(fd, p + first * psz, len * psz,
+				      i % 3 == 0 ? MNI_TEST_ADD_NOMIRROR : 0);
+	}
+	for (k = 0; k < NOPS; k++) {
+		size_t a = rand_r(&seed) % NPAGES;
+		size_t b = a + 1 + rand_r(&seed) % 24;
+		uint64_t s, e;
+
+		if (b > NPAGES)
+			b = NPAGES;
+		s = (uintptr_t)(p + a * psz);
+		e = (uintptr_t)(p + b * psz);
+		CHECK(madvise(p + a * psz, (b - a) * psz, MADV_DONTNEED) == 0,
+		      "madvise: %s", strerror(errno));
+		for (i = 0; i < NSUBS; i++) {
+			bool hit = subs[i].start < e &&
+				   subs[i].start + subs[i].len > s;
+
+			get_log(fd, subs[i].id, true, &log);
+			if (hit && log.count == 1 &&
+			    log.entry[0].event == MNI_TEST_EV_CLEAR &&
+			    log.entry[0].start == s && log.entry[0].end == e)
+				continue;
+			if (!hit && log.count == 0)
+				continue;
+			dump_log("subscription", &log);
+			FAIL("op %d: DONTNEED [%#llx, %#llx), subscription %d [%#llx, +%#llx): expected %s",
+			     k, (unsigned long long)s, (unsigned long long)e, i,
+			     (unsigned long long)subs[i].start,
+			     (unsigned long long)subs[i].len,
+			     hit ? "one CLEAR of exactly that range" : "no call");
+		}
+	}
+	close(fd);
+}
+
+struct churn {
+	char *p;
+	size_t n;
+	volatile int stop;
+	unsigned long ops;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	unsigned int seed = 777;
+
+	while (!c->stop) {
+		size_t a = rand_r(&seed) % c->n;
+		size_t b = a + 1 + rand_r(&seed) % (c->n - a);
+		size_t i;
+
+		if (rand_r(&seed) & 1) {
+			mprotect(c->p + a * psz, (b - a) * psz, PROT_READ);
+			mprotect(c->p + a * psz, (b - a) * psz,
+				 PROT_READ | PROT_WRITE);
+		} else {
+			madvise(c->p + a * psz, (b - a) * psz, MADV_DONTNEED);
+			for (i = a; i < b; i++)
+				memset(c->p + i * psz, pat(25, i), psz);
+		}
+		c->ops++;
+	}
+	return NULL;
+}
+
+/*
+ * Faults and reads racing with protection changes and zaps: a mirrored
+ * page only ever shows bytes the CPU could have seen there (0 or the
+ * page's pattern), nothing hangs, and the end state is exact.
+ */
+static void test_fault_vs_invalidate_stress(void)
+{
+	const size_t n = 32;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct churn c = { .p = p, .n = n };
+	unsigned long faults = 0, busy = 0, checked = 0, retries = 0;
+	pthread_t tid;
+	double t0;
+	uint64_t id;
+	struct snap s;
+	size_t i, k;
+	int ret;
+
+	fill(p, n, 25);
+	id = must_add(fd, p, n * psz, 0);
+	ret = pthread_create(&tid, NULL, churn_main, &c);
+	CHECK(!ret, "pthread_create: %s", strerror(ret));
+
+	t0 = now_ms();
+	while (now_ms() - t0 < 3000) {
+		struct mni_test_fault f = { 0 };
+
+		ret = mirror_fault(fd, id, p, n, 0, &f);
+		CHECK(ret == 0 || ret == -EBUSY, "FAULT: %s", strerror(-ret));
+		faults++;
+		busy += ret == -EBUSY;
+		retries += f.retries;
+		s = must_read(fd, id, p, n);
+		for (i = 0; i < n; i++) {
+			const uint8_t *pg = s.buf + i * psz;
+
+			if (s.state[i] == MNI_TEST_PAGE_ABSENT)
+				continue;
+			checked++;
+			for (k = 0; k < psz; k++)
+				CHECK(pg[k] == 0 || pg[k] == pat(25, i),
+				      "page %zu byte %zu is %#x: stale mirror",
+				      i, k, pg[k]);
+		}
+		snap_free(&s);
+	}
+	c.stop = 1;
+	pthread_join(tid, NULL);
+	tap_diag("%lu faults (%lu busy, %lu retries), %lu pages checked, %lu CPU operations",
+		 faults, busy, retries, checked, c.ops);
+	CHECK(faults > busy, "no fault ever completed");
+
+	must_fault(fd, id, p, n, 0);
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(25, i));
+	snap_free(&s);
+	close(fd);
+}
+
+/* Writing 4 to /proc/self/clear_refs is a SOFT_DIRTY over everything. */
+static void test_soft_dirty_reaches_all(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n), *q = map_pages(n);
+	struct mni_test_log log;
+	uint64_t a, b, c;
+	struct snap s;
+	int cfd;
+
+	fill(p, n, 27);
+	fill(q, n, 28);
+	a = must_add(fd, p, n * psz, 0);
+	b = must_add(fd, q + psz, psz, 0);
+	c = must_add(fd, (void *)(uintptr_t)(1ULL << 44), 1ULL << 30,
+		     MNI_TEST_ADD_NOMIRROR);
+	must_fault(fd, a, p, n, 0);
+	must_fault(fd, b, q + psz, 1, 0);
+
+	cfd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	if (cfd < 0 && errno == ENOENT)
+		tap_skip("no /proc/self/clear_refs");
+	CHECK(cfd >= 0, "open clear_refs: %s", strerror(errno));
+	CHECK(write(cfd, "4", 1) == 1, "write clear_refs: %s", strerror(errno));
+	close(cfd);
+
+	get_log(fd, a, true, &log);
+	expect_event(&log, "a", MNI_TEST_EV_SOFT_DIRTY, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	get_log(fd, b, true, &log);
+	expect_event(&log, "b", MNI_TEST_EV_SOFT_DIRTY, q + psz, psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	get_log(fd, c, true, &log);
+	expect_event(&log, "c (nothing mapped)", MNI_TEST_EV_SOFT_DIRTY,
+		     (void *)(uintptr_t)(1ULL << 44), 1ULL << 30,
+		     MNI_TEST_LOG_BLOCKABLE);
+	s = must_read(fd, a, p, n);
+	CHECK(s.mirrored == 0, "%llu pages mirrored after SOFT_DIRTY",
+	      (unsigned long long)s.mirrored);
+	snap_free(&s);
+	close(fd);
+}
+
+/*
+ * Removing the last subscription of an mm and inserting again, over and
+ * over, in a fresh process: whatever per-mm state the engine drops and
+ * rebuilds, every new subscription must be called.
+ */
+static void test_reinsert_after_last_remove(void)
+{
+	pid_t pid = fork_child();
+
+	if (!pid) {
+		const size_t n = 4;
+		char *p = map_pages(n);
+		struct mni_test_log log;
+		int round, fd = -1;
+
+		fill(p, n, 29);
+		for (round = 0; round < 40; round++) {
+			uint64_t id;
+
+			/* Every fourth round also drops and reopens the file. */
+			if (round % 4 == 0) {
+				if (fd >= 0)
+					close(fd);
+				fd = open_dev();
+			}
+			id = must_add(fd, p, n * psz,
+				      round & 1 ? MNI_TEST_ADD_LOCKED : 0);
+			must_fault(fd, id, p, n, 0);
+			CHECK(madvise(p, psz, MADV_DONTNEED) == 0, "madvise: %s",
+			      strerror(errno));
+			get_log(fd, id, false, &log);
+			if (log.count != 1 ||
+			    log.entry[0].event != MNI_TEST_EV_CLEAR) {
+				dump_log("new subscription", &log);
+				FAIL("round %d: expected one CLEAR", round);
+			}
+			must_del(fd, id);
+			p[0] = 1;
+		}
+		close(fd);
+		_exit(0);
+	}
+	wait_child_ok(pid);
+}
+
+/* Subscriptions of two processes never see each other's events. */
+static void test_two_processes_independent(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	uint64_t pa, msg[2];
+	int up[2], go[2];
+	pid_t pid;
+	char c = 0;
+
+	fill(p, n, 30);
+	pa = must_add(fd, p, n * psz, 0);
+	must_fault(fd, pa, p, n, 0);
+	CHECK(pipe(up) == 0 && pipe(go) == 0, "pipe: %s", strerror(errno));
+
+	pid = fork_child();
+	if (!pid) {
+		/* Same addresses as the parent's subscription, other mm. */
+		char *q = map_pages(n);
+
+		fill(q, n, 31);
+		msg[0] = must_add(fd, q, n * psz, 0);
+		msg[1] = (uintptr_t)q;
+		must_fault(fd, msg[0], q, n, 0);
+		CHECK(write(up[1], msg, sizeof(msg)) == sizeof(msg), "write");
+		CHECK(read(go[0], &c, 1) == 1, "read");
+		/* The child's copy of p goes; the parent's must not notice. */
+		CHECK(madvise(p, n * psz, MADV_DONTNEED) == 0, "madvise");
+		CHECK(munmap(p, n * psz) == 0, "munmap");
+		CHECK(madvise(q, psz, MADV_DONTNEED) == 0, "madvise");
+		_exit(0);
+	}
+	CHECK(read(up[0], msg, sizeof(msg)) == sizeof(msg),
+	      "child did not report its subscription");
+	get_log(fd, pa, true, &log);	/* fork's PROTECTION_PAGE */
+	CHECK(write(go[1], &c, 1) == 1, "write");
+	wait_child_ok(pid);
+
+	expect_no_calls(fd, pa, "parent's subscription after the child's changes and exit");
+	get_log(fd, msg[0], true, &log);
+	expect_event(&log, "child's subscription", MNI_TEST_EV_CLEAR,
+		     (void *)(uintptr_t)msg[1], psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_event(&log, "child's subscription", MNI_TEST_EV_RELEASE,
+		     (void *)(uintptr_t)msg[1], n * psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_all_overlap(&log, "child's subscription",
+			   (void *)(uintptr_t)msg[1], n * psz);
+
+	CHECK(madvise(p, n * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	get_log(fd, pa, false, &log);
+	expect_event(&log, "parent's subscription", MNI_TEST_EV_CLEAR, p,
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	expect_no_calls(fd, msg[0], "dead child's subscription after the parent's change");
+	must_del(fd, msg[0]);
+	close(fd);
+}
+
+struct remover {
+	pthread_t tid;
+	int fd;
+	const uint64_t *ids;
+	int n;
+	int failed;
+};
+
+static void *remover_main(void *arg)
+{
+	struct remover *r = arg;
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (mirror_del(r->fd, r->ids[i]))
+			r->failed++;
+	return NULL;
+}
+
+/* Removing a process's subscriptions while it is being killed. */
+static void test_remove_races_exit(void)
+{
+	enum { NSUBS = 24, ROUNDS = 12 };
+	int fd = open_dev();
+	int round;
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct remover r = { .fd = fd, .n = NSUBS };
+		uint64_t ids[NSUBS];
+		int pfd[2], ret;
+		pid_t pid;
+
+		CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+		pid = fork_child();
+		if (!pid) {
+			char *p = map_pages(16);
+			int i;
+
+			fill(p, 16, 32);
+			for (i = 0; i < NSUBS; i++) {
+				ids[i] = must_add(fd, p + (i % 12) * psz, 4 * psz,
+						  i & 1 ? MNI_TEST_ADD_LOCKED : 0);
+				must_fault(fd, ids[i], p + (i % 12) * psz, 4, 0);
+			}
+			CHECK(write(pfd[1], ids, sizeof(ids)) == sizeof(ids),
+			      "write");
+			for (;;)
+				madvise(p, 16 * psz, MADV_DONTNEED);
+		}
+		close(pfd[1]);
+		CHECK(read(pfd[0], ids, sizeof(ids)) == sizeof(ids),
+		      "child did not report its subscriptions");
+		close(pfd[0]);
+		r.ids = ids;
+		ret = pthread_create(&r.tid, NULL, remover_main, &r);
+		CHECK(!ret, "pthread_create: %s", strerror(ret));
+		if (round & 1)
+			usleep(round * 200);
+		kill(pid, SIGKILL);
+		pthread_join(r.tid, NULL);
+		CHECK(waitpid(pid, NULL, 0) == pid, "waitpid");
+		CHECK(!r.failed, "round %d: %d removes failed", round, r.failed);
+	}
+	close(fd);
+}
+
+struct zapper {
+	char *p;
+	size_t n;
+	volatile int stop;
+	unsigned long ops;
+};
+
+static void *zapper_main(void *arg)
+{
+	struct zapper *z = arg;
+	unsigned int seed = 4242;
+
+	while (!z->stop) {
+		size_t a = rand_r(&seed) % z->n;
+		size_t b = a + 1 + rand_r(&seed) % (z->n - a);
+
+		madvise(z->p + a * psz, (b - a) * psz, MADV_DONTNEED);
+		z->ops++;
+	}
+	return NULL;
+}
+
+/*
+ * Inserts and removes racing with a stream of invalidations (so many land
+ * on the deferred path): at the end every live subscription, and only
+ * those, sees the final invalidation, exactly once.
+ */
+static void test_insert_remove_vs_invalidate_stress(void)
+{
+	enum { NPAGES = 64, MAXLIVE = 24 };
+	int fd = open_dev();
+	char *p = map_pages(NPAGES);
+	struct zapper z = { .p = p, .n = NPAGES };
+	struct sub_desc live[MAXLIVE];
+	unsigned long adds = 0, dels = 0;
+	unsigned int seed = 99;
+	struct mni_test_log log;
+	int nlive = 0, i, ret;
+	pthread_t tid;
+	double t0;
+
+	fill(p, NPAGES, 33);
+	ret = pthread_create(&tid, NULL, zapper_main, &z);
+	CHECK(!ret, "pthread_create: %s", strerror(ret));
+	t0 = now_ms();
+	while (now_ms() - t0 < 3000) {
+		if (nlive == MAXLIVE || (nlive && rand_r(&seed) % 3 == 0)) {
+			i = rand_r(&seed) % nlive;
+			must_del(fd, live[i].id);
+			live[i] = live[--nlive];
+			dels++;
+		} else {
+			size_t first = rand_r(&seed) % NPAGES;
+			size_t len = 1 + rand_r(&seed) % (NPAGES - first);
+			uint64_t seq;
+
+			live[nlive].start = (uintptr_t)(p + first * psz);
+			live[nlive].len = len * psz;
+			live[nlive].id = must_add(fd, p + first * psz, len * psz,
+						  rand_r(&seed) & 1 ?
+						  MNI_TEST_ADD_LOCKED : 0);
+			ret = mirror_seq_begin(fd, live[nlive].id, &seq);
+			CHECK(!ret, "SEQ_BEGIN: %s", strerror(-ret));
+			nlive++;
+			adds++;
+		}
+	}
+	z.stop = 1;
+	pthread_join(tid, NULL);
+	tap_diag("%lu inserts, %lu removes, %lu invalidations", adds, dels,
+		 z.ops);
+
+	for (i = 0; i < nlive; i++)
+		get_log(fd, live[i].id, true, &log);
+	CHECK(madvise(p, NPAGES * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	for (i = 0; i < nlive; i++) {
+		get_log(fd, live[i].id, true, &log);
+		if (log.count == 1 && log.entry[0].event == MNI_TEST_EV_CLEAR &&
+		    log.entry[0].start == (uintptr_t)p &&
+		    log.entry[0].end == (uintptr_t)(p + NPAGES * psz))
+			continue;
+		dump_log("live subscription", &log);
+		FAIL("subscription %d [%#llx, +%#llx) did not see the final CLEAR exactly once",
+		     i, (unsigned long long)live[i].start,
+		     (unsigned long long)live[i].len);
+	}
+	for (i = 0; i < nlive; i++)
+		must_del(fd, live[i].id);
+	close(fd);
+}
+
+struct del_thread {
+	pthread_t tid;
+	int fd;
+	uint64_t id;
+	volatile int done;
+	int ret;
+};
+
+static void *del_thread_main(void *arg)
+{
+	struct del_thread *d = arg;
+
+	d->ret = mirror_del(d->fd, d->id);
+	d->done = 1;
+	return NULL;
+}
+
+/*
+ * Both engines on one mm, and a non-blockable invalidation (the reaper)
+ * that the engine under test fails because its subscriber is busy. The
+ * other engine's subscription must come out of it usable: removing it
+ * after the exit has to complete.
+ *
+ * Manual: on an engine that gets this wrong the remove waits forever,
+ * uninterruptibly, and wedges the machine's test run.
+ */
+static void test_mixed_engines_reap_busy(void)
+{
+	const size_t n = 8;
+	const char *other = strstr(dev_path, "mni_test_mni") ?
+			    "/dev/mni_test_kern" : "/dev/mni_test_mni";
+	int fd = open_dev(), ofd, pfd[2], pidfd;
+	struct del_thread d = { 0 };
+	struct mni_test_log log;
+	uint64_t ids[3];
+	double t0;
+	pid_t pid;
+	long ret;
+
+	ofd = open(other, O_RDWR | O_CLOEXEC);
+	if (ofd < 0)
+		tap_skip("%s: %s", other, strerror(errno));
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+
+		fill(p, n, 34);
+		ids[0] = must_add(fd, p, n * psz, 0);
+		ids[1] = must_add(ofd, p, n * psz, 0);
+		ids[2] = (uintptr_t)p;
+		must_fault(fd, ids[0], p, n, 0);
+		must_fault(ofd, ids[1], p, n, 0);
+		CHECK(write(pfd[1], ids, sizeof(ids)) == sizeof(ids), "write");
+		mirror_hold(fd, ids[0], 3000);
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], ids, sizeof(ids)) == sizeof(ids),
+	      "child did not report its subscriptions");
+	wait_task_state_d(pid);
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	CHECK(pidfd >= 0, "pidfd_open: %s", strerror(errno));
+	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
+	ret = syscall(__NR_process_mrelease, pidfd, 0);
+	tap_diag("process_mrelease: %ld (%s)", ret, ret ? strerror(errno) : "ok");
+	CHECK(waitpid(pid, NULL, 0) == pid, "waitpid: %s", strerror(errno));
+
+	get_log(fd, ids[0], false, &log);
+	expect_event(&log, "busy subscription", MNI_TEST_EV_UNMAP,
+		     (void *)(uintptr_t)ids[2], n * psz, MNI_TEST_LOG_BUSY);
+	get_log(ofd, ids[1], false, &log);
+	dump_log(other, &log);
+	expect_event(&log, other, MNI_TEST_EV_RELEASE, (void *)(uintptr_t)ids[2],
+		     n * psz, MNI_TEST_LOG_BLOCKABLE);
+	must_del(fd, ids[0]);
+
+	d.fd = ofd;
+	d.id = ids[1];
+	ret = pthread_create(&d.tid, NULL, del_thread_main, &d);
+	CHECK(!ret, "pthread_create: %s", strerror((int)ret));
+	t0 = now_ms();
+	while (!d.done && now_ms() - t0 < 10000)
+		usleep(10000);
+	CHECK(d.done, "removing the %s subscription hangs: the failed non-blockable start left that engine's invalidation open",
+	      other);
+	CHECK(!d.ret, "DEL: %s", strerror(-d.ret));
+	close(pidfd);
+	close(ofd);
+	close(fd);
+}
+
+/* ------------------------------------------------------- bad inputs */
+
+static int64_t must_check(int fd, uint64_t kind, uint64_t addr, uint64_t len)
+{
+	int64_t r = 0;
+	int ret = mirror_check(fd, kind, addr, len, &r);
+
+	skip_if_kern_refused(ret);
+	CHECK(!ret, "CHECK kind %llu: %s", (unsigned long long)kind,
+	      strerror(-ret));
+	return r;
+}
+
+/* Length 0 and wrapping ranges are -EOVERFLOW; the exact top is fine. */
+static void test_insert_range_boundaries(void)
+{
+	static const struct {
+		uint64_t addr, len;
+		int64_t want;
+	} cases[] = {
+		{ 0x10000, 0, -EOVERFLOW },
+		{ 0, 0, -EOVERFLOW },
+		{ ~0ULL - 0xfff, 0x2000, -EOVERFLOW },
+		{ ~0ULL, 2, -EOVERFLOW },
+		{ 2, ~0ULL, -EOVERFLOW },
+		{ ~0ULL - 0xfff, 0x1000, 0 },	/* last byte is ULONG_MAX */
+		{ 1, ~0ULL, 0 },
+		{ 0, ~0ULL, 0 },
+		{ 0x12345, 1, 0 },		/* no alignment required */
+		{ 0x10000, 0x1000, 0 },
+	};
+	int fd = open_dev();
+	bool bad = false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int64_t r = must_check(fd, MNI_TEST_CHECK_PLAIN, cases[i].addr,
+				       cases[i].len);
+
+		if (r == cases[i].want)
+			continue;
+		tap_diag("insert(start %#llx, length %#llx) = %lld, want %lld",
+			 (unsigned long long)cases[i].addr,
+			 (unsigned long long)cases[i].len, (long long)r,
+			 (long long)cases[i].want);
+		bad = true;
+	}
+	CHECK(!bad, "wrong insert results");
+	close(fd);
+}
+
+static void test_insert_null_ops(void)
+{
+	int fd = open_dev();
+	int64_t r = must_check(fd, MNI_TEST_CHECK_NULL_OPS, 0x10000, 0x1000);
+
+	CHECK(r == -EINVAL, "insert with NULL ops gave %lld", (long long)r);
+	close(fd);
+}
+
+static void test_insert_null_invalidate(void)
+{
+	int fd = open_dev();
+	int64_t r = must_check(fd, MNI_TEST_CHECK_NULL_INVALIDATE, 0x10000,
+			       0x1000);
+
+	CHECK(r == -EINVAL, "insert with NULL ->invalidate gave %lld",
+	      (long long)r);
+	close(fd);
+}
+
+/* Insert on an mm whose users are all gone (mmgrab only) is -EINVAL. */
+static void test_insert_dead_mm(void)
+{
+	int fd = open_dev();
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		uint64_t id = 0;
+		int pfd[2];
+		pid_t pid;
+		int64_t r;
+
+		if (engine_is_kern()) {
+			int64_t dummy;
+
+			skip_if_kern_refused(mirror_check(fd, MNI_TEST_CHECK_DEAD_MM,
+							  0x10000, 0x1000,
+							  &dummy));
+			FAIL("kern flavour ran the dead-mm check");
+		}
+		CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+		pid = fork_child();
+		if (!pid) {
+			/* Round 1: the engine already knows this mm. */
+			if (round == 1)
+				id = must_add(fd, map_pages(1), psz, 0);
+			CHECK(mirror_grab_mm(fd) == 0, "GRAB_MM");
+			CHECK(write(pfd[1], &id, sizeof(id)) == sizeof(id), "write");
+			_exit(0);
+		}
+		close(pfd[1]);
+		CHECK(read(pfd[0], &id, sizeof(id)) == sizeof(id), "read");
+		close(pfd[0]);
+		wait_child_ok(pid);
+		r = must_check(fd, MNI_TEST_CHECK_DEAD_MM, 0x10000, 0x1000);
+		CHECK(r == -EINVAL, "round %d: insert on a dead mm gave %lld",
+		      round, (long long)r);
+		if (id)
+			must_del(fd, id);
+	}
+	close(fd);
+}
+
+/*
+ * Handing mni's remove a subscription of the kernel's engine (or one it
+ * removed already) must be refused with a logged error, and must leave
+ * both engines working.
+ */
+static void bad_remove(uint64_t kind, const char *what)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_log log;
+	int kfd, round, lines = 0;
+	uint64_t id = 0;
+	int64_t r;
+
+	fill(p, n, 26);
+	kfd = kmsg_open();
+	for (round = 0; round < 2; round++) {
+		/* Round 1: mni has a live subscription on the same range. */
+		if (round == 1) {
+			id = must_add(fd, p, n * psz, 0);
+			must_fault(fd, id, p, n, 0);
+		}
+		r = must_check(fd, kind, (uintptr_t)p, n * psz);
+		CHECK(r == 0, "%s: insert gave %lld", what, (long long)r);
+		lines += kmsg_count_mni(kfd);
+	}
+	CHECK(lines > 0, "%s: no error from the engine in the kernel log", what);
+
+	/* mni's own subscription is untouched. */
+	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
+	      strerror(errno));
+	get_log(fd, id, false, &log);
+	CHECK(log.count == 1, "%llu invalidations after %s",
+	      (unsigned long long)log.count, what);
+	expect_event(&log, what, MNI_TEST_EV_PROTECTION_VMA, p, n * psz,
+		     MNI_TEST_LOG_BLOCKABLE);
+	must_del(fd, id);
+	close(kfd);
+	close(fd);
+}
+
+static void test_remove_foreign(void)
+{
+	bad_remove(MNI_TEST_CHECK_FOREIGN_REMOVE, "foreign remove");
+}
+
+static void test_remove_twice(void)
+{
+	bad_remove(MNI_TEST_CHECK_DOUBLE_REMOVE, "double remove");
+}
+
+/* --------------------------------------------------------------- main */
+
+/* Each test NAME is the function test_NAME. */
+#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
+#define MANUAL(name, timeout)	{ #name, test_##name, timeout, true }
+
+static const struct tap_test tests[] = {
+	TEST(fault_mirrors_content, 0),
+	TEST(mirror_shares_pages, 0),
+	TEST(cow_of_zero_page_clears, 0),
+	TEST(munmap_then_refault_fresh, 0),
+	TEST(munmap_partial_exact_range, 0),
+	TEST(unrelated_munmap_silent, 0),
+	TEST(mprotect_protection_vma, 0),
+	TEST(madvise_dontneed_clear, 0),
+	TEST(mremap_move_unmaps, 0),
+	TEST(fork_protects_child_exit_silent, 0),
+	TEST(overlapping_dispatch, 0),
+	TEST(insert_locked, 0),
+	TEST(exit_releases_all, 0),
+	TEST(exit_with_open_subscriptions, 0),
+	TEST(close_removes_subscriptions, 0),
+	TEST(seq_collision, 0),
+	TEST(fault_retries_on_collision, 0),
+	TEST(read_begin_during_invalidation, 0),
+	TEST(insert_during_invalidation, 0),
+	TEST(remove_during_callback, 0),
+	TEST(nonblock_reap, 0),
+	TEST(nonblock_reap_busy, 0),
+	TEST(dispatch_matches_reference, 120),
+	TEST(fault_vs_invalidate_stress, 60),
+	TEST(soft_dirty_reaches_all, 0),
+	TEST(reinsert_after_last_remove, 0),
+	TEST(two_processes_independent, 0),
+	TEST(remove_races_exit, 60),
+	TEST(insert_remove_vs_invalidate_stress, 60),
+	MANUAL(mixed_engines_reap_busy, 30),
+	TEST(insert_range_boundaries, 0),
+	TEST(insert_null_ops, 0),
+	TEST(insert_null_invalidate, 0),
+	TEST(insert_dead_mm, 0),
+	TEST(remove_foreign, 0),
+	TEST(remove_twice, 0),
+};
+
+int main(int argc, char **argv)
+{
+	int fd, ret;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		unsigned int i;
+
+		fprintf(stderr, "usage: %s DEVICE [TEST...]\ntests:\n", argv[0]);
+		for (i = 0; i < ARRAY_SIZE(tests); i++)
+			fprintf(stderr, "  %s%s\n", tests[i].name,
+				tests[i].manual ? " (manual: only when named)" : "");
+		return 2;
+	}
+	dev_path = argv[1];
+	psz = sysconf(_SC_PAGESIZE);
+
+	fd = open(dev_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("Bail out! open %s: %s\n", dev_path, strerror(errno));
+		return 2;
+	}
+	ret = mirror_info(fd, &info);
+	close(fd);
+	if (ret || info.page_size != psz) {
+		printf("Bail out! INFO on %s: %s\n", dev_path,
+		       ret ? strerror(-ret) : "page size mismatch");
+		return 2;
+	}
+	printf("# %s: %s engine\n", dev_path,
+	       engine_is_kern() ? "kernel" : "mni");
+	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+}
