@@ -45,13 +45,17 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/suite/mni_suite \
 	      --add tests/suite/mni_demo
 
+QEMU_STOCK = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
+	--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
+	$(GUEST_FILES) --script tests/qemu/guest-check.sh
+
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)
-	tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
-		--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
-		$(GUEST_FILES) --script tests/qemu/guest-check.sh
+	scripts/check.sh "stock-$(KVER)=$(QEMU_STOCK)"
 
-check: lint check-quick
+check: deps tests
+	@mkdir -p $(QEMU_LOGS)
+	scripts/check.sh "lint=scripts/lint.sh $(KDIR)" "stock-$(KVER)=$(QEMU_STOCK)"
 
 demo: deps tests
 	@mkdir -p $(QEMU_LOGS)

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run test lanes one after another, echo their TAP, and end with one line
+# summing every lane: "N passed, N failed, N skipped". A lane that exits
+# non-zero without a summary of its own counts as one failure.
+# Usage: check.sh NAME=COMMAND...
+set -u
+pass=0 fail=0 skip=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for lane in "$@"; do
+	name=${lane%%=*}
+	cmd=${lane#*=}
+	echo "# lane $name: $cmd"
+	start=$(date +%s)
+	bash -c "$cmd" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -n "$sum" ]; then
+		p=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
+		f=$(echo "$sum" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+		s=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+		[ "$rc" != 0 ] && [ "$f" = 0 ] && fail=$((fail + 1)) &&
+			echo "# lane $name: exit $rc with no failed test: counted as a failure"
+	else
+		[ "$rc" = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
+	fi
+	echo "# lane $name: exit $rc after $(( $(date +%s) - start )) s"
+done
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
