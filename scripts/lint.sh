@@ -44,10 +44,16 @@ for flags in "W=1" "C=2"; do
 		result FAIL "build $flags: no diagnostics" "$log"
 done
 
-files=$(cd "$top" && git ls-files 'src/*.[ch]' 'include/*.h' 'tests/*.[ch]' 'tests/**/*.[ch]' 2>/dev/null)
-[ -n "$files" ] || files=$(cd "$top" && ls src/*.[ch] include/*.h)
+# Kernel code only: the userspace suites use libc types on purpose.
+files=$(cd "$top" && git ls-files --cached --others --exclude-standard \
+	'src/*.[ch]' 'include/*.h' 'tests/driver/*.[ch]' | grep -v '^src/mni_trace.h$')
+# TRACE_EVENT() bodies are laid out as macro arguments, which checkpatch
+# reads as open-ended, misaligned calls: those two checks are off there.
 (cd "$top" && perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
-	--ignore FILE_PATH_CHANGES -f $files) >"$log" 2>&1 &&
+	--ignore FILE_PATH_CHANGES -f $files &&
+	perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
+	--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+	-f src/mni_trace.h) >"$log" 2>&1 &&
 	result OK "checkpatch --strict" || result FAIL "checkpatch --strict" "$log"
 
 (cd "$top" && perl "$tools/scripts/kernel-doc" -none src/*.c src/*.h include/*.h) >"$log" 2>&1

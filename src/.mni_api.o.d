@@ -512,4 +512,5 @@ mni_api.o: /work/main/src/mni_api.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/mmu_notifier.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/interval_tree.h \
  /work/main/src/mni_kcompat.h /work/main/src/mni_config.h \
- /work/main/src/mni_mm.h /work/main/src/mni_itree.h
+ /work/main/src/mni_mm.h /work/main/src/mni_itree.h \
+ /work/main/src/mni_stats.h

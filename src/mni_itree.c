@@ -41,6 +41,7 @@
 #include <linux/sched.h>
 
 #include "mni_itree.h"
+#include "mni_trace.h"
 
 #define MNI_IT_START(node) ((node)->start)
 #define MNI_IT_LAST(node) ((node)->last)
@@ -60,7 +61,8 @@ struct lockdep_map mni_invalidate_map =
 	STATIC_LOCKDEP_MAP_INIT("mni_invalidate_range", &mni_invalidate_key);
 #endif
 
-void mni_itree_init(struct mni_itree *it)
+void mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
+		    unsigned long id)
 {
 	spin_lock_init(&it->lock);
 	it->root = RB_ROOT_CACHED;
@@ -69,6 +71,8 @@ void mni_itree_init(struct mni_itree *it)
 	it->active = 0;
 	INIT_HLIST_HEAD(&it->deferred);
 	init_waitqueue_head(&it->wq);
+	it->stats = stats;
+	it->id = id;
 }
 
 static bool mni_itree_is_invalidating(struct mni_itree *it)
@@ -106,6 +110,8 @@ static void mni_itree_end_epoch(struct mni_itree *it)
 	lockdep_assert_held(&it->lock);
 	it->seq++;
 	hlist_for_each_entry_safe(sub, next, &it->deferred, deferred_item) {
+		trace_mni_deferred_apply(it->id, sub,
+					 RB_EMPTY_NODE(&sub->interval_tree.rb));
 		if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
 			mni_it_insert(&sub->interval_tree, &it->root);
 		} else {
@@ -123,6 +129,7 @@ static void mni_itree_end_epoch(struct mni_itree *it)
  */
 void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
+	bool deferred = false;
 	unsigned long seq;
 
 	RB_CLEAR_NODE(&sub->interval_tree.rb);
@@ -133,6 +140,7 @@ void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 		/* Frozen tree: the epoch's end inserts it. */
 		hlist_add_head(&sub->deferred_item, &it->deferred);
 		seq = it->seq;
+		deferred = true;
 	} else if (it->active) {
 		/*
 		 * Invalidations of unknown ranges are in flight and may cover
@@ -148,6 +156,10 @@ void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
 	WRITE_ONCE(sub->invalidate_seq, seq);
 	spin_unlock(&it->lock);
+
+	if (deferred)
+		this_cpu_inc(it->stats->deferred);
+	trace_mni_insert(it->id, sub, deferred);
 }
 
 /* Is @sub in the tree? It may be a stranger: compare addresses only. */
@@ -211,6 +223,11 @@ int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		RB_CLEAR_NODE(&sub->interval_tree.rb);
 	}
 	spin_unlock(&it->lock);
+
+	if (ret >= 0)
+		trace_mni_remove(it->id, sub, ret);
+	if (ret > 0)
+		this_cpu_inc(it->stats->deferred);
 	return ret;
 }
 
@@ -230,6 +247,26 @@ bool mni_itree_epoch_ended(struct mni_itree *it, unsigned long epoch)
 	ended = !mni_itree_is_invalidating(it) || it->epoch != epoch;
 	spin_unlock(&it->lock);
 	return ended;
+}
+
+/* read_begin()'s sleep, timed for the statistics and the trace. */
+static void mni_itree_wait_epoch(struct mni_itree *it,
+				 struct mmu_interval_notifier *sub,
+				 unsigned long epoch)
+{
+	u64 start = ktime_get_ns();
+	struct mni_stats *stats;
+	u64 slept;
+
+	wait_event(it->wq, mni_itree_epoch_ended(it, epoch));
+	slept = ktime_get_ns() - start;
+
+	stats = get_cpu_ptr(it->stats);
+	stats->waits++;
+	stats->wait_ns += slept;
+	stats->wait_max_ns = max(stats->wait_max_ns, slept);
+	put_cpu_ptr(it->stats);
+	trace_mni_read_begin_wait(it->id, sub, slept);
 }
 
 /**
@@ -255,7 +292,7 @@ unsigned long mni_itree_read_begin(struct mni_itree *it,
 	lock_map_acquire(&mni_invalidate_map);
 	lock_map_release(&mni_invalidate_map);
 	if (wait)
-		wait_event(it->wq, mni_itree_epoch_ended(it, epoch));
+		mni_itree_wait_epoch(it, sub, epoch);
 	/*
 	 * read_retry() may already be true here. Not looping lets the caller
 	 * bound its own fault time.
@@ -268,15 +305,20 @@ mni_itree_first(struct mni_itree *it, const struct mmu_notifier_range *range,
 		unsigned long *cur_seq)
 {
 	struct interval_tree_node *node = NULL;
+	unsigned long active, seq;
 
 	spin_lock(&it->lock);
-	it->active++;
+	active = ++it->active;
 	if (range->end > range->start)
 		node = mni_it_iter_first(&it->root, range->start,
 					 range->end - 1);
 	if (node)
 		*cur_seq = mni_itree_next_seq(it);
+	seq = it->seq;
 	spin_unlock(&it->lock);
+
+	this_cpu_inc(it->stats->invalidations);
+	trace_mni_invalidate_start(it->id, range, active, seq);
 	return node ? container_of(node, struct mmu_interval_notifier,
 				   interval_tree) : NULL;
 }
@@ -310,15 +352,20 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
 	struct mmu_interval_notifier *sub;
-	unsigned long cur_seq = 0;
+	unsigned long cur_seq = 0, calls = 0;
 	int ret = 0;
+	bool done;
 
 	lock_map_acquire(&mni_invalidate_map);
 	for (sub = mni_itree_first(it, range, &cur_seq); sub;
 	     sub = mni_itree_next(sub, range)) {
-		if (sub->ops->invalidate(sub, range, cur_seq))
+		calls++;
+		done = sub->ops->invalidate(sub, range, cur_seq);
+		trace_mni_callback(it->id, sub, done);
+		if (done)
 			continue;
 		if (!blockable) {
+			this_cpu_inc(it->stats->refused);
 			ret = -EAGAIN;
 			break;
 		}
@@ -326,6 +373,8 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 				   sub->ops->invalidate);
 	}
 	lock_map_release(&mni_invalidate_map);
+	if (calls)
+		this_cpu_add(it->stats->callbacks, calls);
 	return ret;
 }
 
@@ -338,6 +387,7 @@ int mni_itree_invalidate_start(struct mni_itree *it,
  */
 void mni_itree_invalidate_end(struct mni_itree *it)
 {
+	unsigned long active, seq;
 	bool ended = false;
 
 	spin_lock(&it->lock);
@@ -345,10 +395,13 @@ void mni_itree_invalidate_end(struct mni_itree *it)
 		mni_itree_end_epoch(it);
 		ended = true;
 	}
+	active = it->active;
+	seq = it->seq;
 	spin_unlock(&it->lock);
 	/* Waiters re-check under the lock: see mni_itree_epoch_ended(). */
 	if (ended)
 		wake_up_all(&it->wq);
+	trace_mni_invalidate_end(it->id, active, seq);
 }
 
 /**
@@ -394,4 +447,46 @@ void mni_itree_quiesce(struct mni_itree *it)
 	spin_unlock(&it->lock);
 	if (ended)
 		wake_up_all(&it->wq);
+}
+
+/**
+ * mni_itree_inspect - snapshot the engine for debugfs
+ * @it: the engine
+ * @info: filled with the engine's counters
+ * @visit: if not NULL, called under the engine's lock (so it must not
+ *	sleep) for each subscription: those in the tree in address order,
+ *	then pending inserts
+ * @arg: passed to @visit
+ */
+void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
+		       mni_itree_visit_t visit, void *arg)
+{
+	struct mmu_interval_notifier *sub;
+	struct interval_tree_node *node;
+	enum mni_sub_state state;
+
+	spin_lock(&it->lock);
+	info->seq = it->seq;
+	info->active = it->active;
+	info->deferred = 0;
+	hlist_for_each_entry(sub, &it->deferred, deferred_item)
+		info->deferred++;
+
+	for (node = mni_it_iter_first(&it->root, 0, ULONG_MAX);
+	     visit && node; node = mni_it_iter_next(node, 0, ULONG_MAX)) {
+		sub = container_of(node, struct mmu_interval_notifier,
+				   interval_tree);
+		if (!hlist_unhashed(&sub->deferred_item))
+			state = MNI_SUB_PENDING_REMOVE;
+		/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
+		else if (mni_itree_seq_in_epoch(it, READ_ONCE(sub->invalidate_seq)))
+			state = MNI_SUB_INVALIDATED;
+		else
+			state = MNI_SUB_IDLE;
+		visit(arg, sub, state);
+	}
+	hlist_for_each_entry(sub, &it->deferred, deferred_item)
+		if (visit && RB_EMPTY_NODE(&sub->interval_tree.rb))
+			visit(arg, sub, MNI_SUB_PENDING_INSERT);
+	spin_unlock(&it->lock);
 }

@@ -14,6 +14,8 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
+#include "mni_stats.h"
+
 /**
  * struct mni_itree - subscriptions of one mm and their collision-retry state
  * @lock: guards every field below except @wq's own internals.
@@ -31,6 +33,8 @@
  *	epoch ends. An entry with an empty rb node is a pending insert; one
  *	that sits in @root is a pending remove.
  * @wq: read_begin() and remove() sleep here until an epoch ends.
+ * @stats: counters, per CPU; set once before the engine is used.
+ * @id: names the mm in traces and debugfs; set once before use.
  */
 struct mni_itree {
 	spinlock_t lock;		/* guards all below */
@@ -40,9 +44,12 @@ struct mni_itree {
 	unsigned long active;
 	struct hlist_head deferred;
 	wait_queue_head_t wq;
+	struct mni_stats __percpu *stats;
+	unsigned long id;
 };
 
-void mni_itree_init(struct mni_itree *it);
+void mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
+		    unsigned long id);
 
 #ifdef CONFIG_LOCKDEP
 extern struct lockdep_map mni_invalidate_map;
@@ -60,5 +67,37 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 void mni_itree_invalidate_end(struct mni_itree *it);
 void mni_itree_release(struct mni_itree *it, struct mm_struct *mm);
 void mni_itree_quiesce(struct mni_itree *it);
+
+/**
+ * enum mni_sub_state - where a subscription stands, for debugfs
+ * @MNI_SUB_IDLE: in the tree, not invalidated in the open epoch
+ * @MNI_SUB_INVALIDATED: in the tree, invalidated in the open epoch
+ * @MNI_SUB_PENDING_INSERT: waits for the epoch to end to enter the tree
+ * @MNI_SUB_PENDING_REMOVE: waits for the epoch to end to leave the tree
+ */
+enum mni_sub_state {
+	MNI_SUB_IDLE,
+	MNI_SUB_INVALIDATED,
+	MNI_SUB_PENDING_INSERT,
+	MNI_SUB_PENDING_REMOVE,
+};
+
+/**
+ * struct mni_itree_info - a consistent snapshot of an engine's state
+ * @seq: mni_itree.seq
+ * @active: invalidations in flight
+ * @deferred: entries on the deferred list
+ */
+struct mni_itree_info {
+	unsigned long seq;
+	unsigned long active;
+	unsigned long deferred;
+};
+
+typedef void (*mni_itree_visit_t)(void *arg,
+				  const struct mmu_interval_notifier *sub,
+				  enum mni_sub_state state);
+void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
+		       mni_itree_visit_t visit, void *arg);
 
 #endif /* _MNI_ITREE_H */

@@ -26,6 +26,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
+#include "mni_debugfs.h"
 #include "mni_kcompat.h"
 #include "mni_mm.h"
 
@@ -35,12 +36,137 @@
 static DEFINE_SPINLOCK(mni_registry_lock);
 static DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
 
+/* Names entries in traces and debugfs; never reused while loaded. */
+static atomic_long_t mni_next_id;
+
+/* Guards mni_retired: the counters of entries already freed. */
+static DEFINE_SPINLOCK(mni_retired_lock);
+static struct mni_stats mni_retired;
+
+/**
+ * mni_stats_add - add per-CPU counters, summed over every CPU, into @sum
+ * @sum: the total
+ * @stats: one entry's counters
+ *
+ * Counters are read while other CPUs bump them: a snapshot, not atomic
+ * across counters.
+ */
+void mni_stats_add(struct mni_stats *sum,
+		   const struct mni_stats __percpu *stats)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct mni_stats *s = per_cpu_ptr(stats, cpu);
+
+		sum->invalidations += s->invalidations;
+		sum->callbacks += s->callbacks;
+		sum->refused += s->refused;
+		sum->deferred += s->deferred;
+		sum->waits += s->waits;
+		sum->wait_ns += s->wait_ns;
+		sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
+	}
+}
+
+/**
+ * mni_mm_retired_stats - add the counters of freed entries into @sum
+ * @sum: the total
+ */
+void mni_mm_retired_stats(struct mni_stats *sum)
+{
+	struct mni_stats retired;
+
+	spin_lock(&mni_retired_lock);
+	retired = mni_retired;
+	spin_unlock(&mni_retired_lock);
+
+	sum->invalidations += retired.invalidations;
+	sum->callbacks += retired.callbacks;
+	sum->refused += retired.refused;
+	sum->deferred += retired.deferred;
+	sum->waits += retired.waits;
+	sum->wait_ns += retired.wait_ns;
+	sum->wait_max_ns = max(sum->wait_max_ns, retired.wait_max_ns);
+}
+
+static void mni_mm_free_rcu(struct rcu_head *rcu)
+{
+	struct mni_mm *mmm = container_of(rcu, struct mni_mm, rcu);
+
+	free_percpu(mmm->stats);
+	kfree(mmm);
+}
+
+/* Last reference: may run from an SRCU callback, so no sleeping. */
 static void mni_mm_free(struct kref *ref)
 {
 	struct mni_mm *mmm = container_of(ref, struct mni_mm, ref);
+	struct mni_stats sum = {};
+
+	mni_stats_add(&sum, mmm->stats);
+	spin_lock(&mni_retired_lock);
+	mni_retired.invalidations += sum.invalidations;
+	mni_retired.callbacks += sum.callbacks;
+	mni_retired.refused += sum.refused;
+	mni_retired.deferred += sum.deferred;
+	mni_retired.waits += sum.waits;
+	mni_retired.wait_ns += sum.wait_ns;
+	mni_retired.wait_max_ns = max(mni_retired.wait_max_ns, sum.wait_max_ns);
+	spin_unlock(&mni_retired_lock);
 
 	/* Registry walkers may still look at it: see mni_mm_lookup_rcu(). */
-	kfree_rcu(mmm, rcu);
+	call_rcu(&mmm->rcu, mni_mm_free_rcu);
+}
+
+/**
+ * mni_mm_get_ref - pin an entry's memory (not its registration)
+ * @mmm: the entry
+ */
+void mni_mm_get_ref(struct mni_mm *mmm)
+{
+	kref_get(&mmm->ref);
+}
+
+/**
+ * mni_mm_put_ref - unpin what mni_mm_get_ref() pinned
+ * @mmm: the entry
+ */
+void mni_mm_put_ref(struct mni_mm *mmm)
+{
+	kref_put(&mmm->ref, mni_mm_free);
+}
+
+/**
+ * mni_mm_is_listed - is the entry still in the registry?
+ * @mmm: the entry
+ *
+ * Once false, it stays false.
+ */
+bool mni_mm_is_listed(struct mni_mm *mmm)
+{
+	bool listed;
+
+	spin_lock(&mni_registry_lock);
+	listed = mmm->users;
+	spin_unlock(&mni_registry_lock);
+	return listed;
+}
+
+/**
+ * mni_mm_for_each - call @visit on every entry in the registry
+ * @visit: called under rcu_read_lock(), so it must not sleep
+ * @arg: passed to @visit
+ */
+void mni_mm_for_each(mni_mm_visit_t visit, void *arg)
+{
+	struct mni_mm *mmm;
+	unsigned int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(mni_registry, bkt, mmm, node)
+		visit(mmm, arg);
+	rcu_read_unlock();
 }
 
 static struct mni_mm *mni_mm_lookup_locked(struct mm_struct *mm)
@@ -252,11 +378,19 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	mmm = kzalloc(sizeof(*mmm), GFP_KERNEL);
 	if (!mmm)
 		return ERR_PTR(-ENOMEM);
-	mni_itree_init(&mmm->itree);
+	mmm->stats = alloc_percpu(struct mni_stats);
+	if (!mmm->stats) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	mni_itree_init(&mmm->itree, mmm->stats,
+		       atomic_long_inc_return(&mni_next_id));
 	mmm->start_nb.ops = &mni_start_ops;
 	mmm->end_nb.ops = &mni_end_ops;
 	mmm->mm = mm;
 	mmm->users = 1;
+	mmm->pid = current->mm == mm ? task_tgid_nr(current) : 0;
+	INIT_WORK(&mmm->debugfs_work, mni_debugfs_work);
 	kref_init(&mmm->ref);
 
 	ret = mni_mm_register(mmm);
@@ -266,10 +400,14 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	spin_lock(&mni_registry_lock);
 	hash_add_rcu(mni_registry, &mmm->node, (unsigned long)mm);
 	spin_unlock(&mni_registry_lock);
+	mni_debugfs_update(mmm);
 	return mmm;
 
 err_put:
 	kref_put(&mmm->ref, mni_mm_free);
+	return ERR_PTR(ret);
+err_free:
+	kfree(mmm);
 	return ERR_PTR(ret);
 }
 
@@ -296,6 +434,7 @@ void mni_mm_put(struct mni_mm *mmm)
 
 	if (put_nbs)
 		mni_mm_put_nbs(mmm);
+	mni_debugfs_update(mmm);
 	kref_put(&mmm->ref, mni_mm_free);
 }
 
@@ -327,7 +466,8 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
  * belongs to a consumer that unloaded without removing its subscriptions.
  * Their memory is gone: unhook the notifiers so no callback can reach it,
  * drop the mm references those subscriptions held, and free the entry.
- * Then wait for every free_notifier this module queued.
+ * Then wait for every free_notifier this module queued. The caller still
+ * owes an rcu_barrier() for the frees those end in.
  */
 void mni_mm_exit(void)
 {
@@ -342,6 +482,7 @@ void mni_mm_exit(void)
 		/* Pairs with the mmgrab() of each insert; out of the registry now. */
 		for (; mmm->users; mmm->users--)
 			mmdrop(mmm->mm);
+		mni_debugfs_update(mmm);
 		kref_put(&mmm->ref, mni_mm_free);
 	}
 

@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rcupdate.h>
+#include <linux/workqueue.h>
 
 #include "mni_itree.h"
 
@@ -28,8 +29,14 @@
  * @nbs_put: the notifiers were handed back to the core (by the last
  *	remove or by release), under mni_registry_lock.
  * @live_nbs: notifiers whose free_notifier has not run yet.
- * @ref: one for the registry (@users != 0), one per live notifier.
+ * @ref: one for the registry (@users != 0), one per live notifier, one
+ *	per queued @debugfs_work.
  * @rcu: frees the struct after registry walkers are done.
+ * @stats: the engine's per-CPU counters.
+ * @pid: thread group of the task that first inserted, if it owns the mm.
+ * @dentry: its debugfs file; only @debugfs_work touches it.
+ * @debugfs_work: creates or removes @dentry to match @users; it runs
+ *	from a workqueue because debugfs must not be entered under mmap_lock.
  */
 struct mni_mm {
 	struct mni_itree itree;
@@ -42,6 +49,10 @@ struct mni_mm {
 	atomic_t live_nbs;
 	struct kref ref;
 	struct rcu_head rcu;
+	struct mni_stats __percpu *stats;
+	pid_t pid;
+	struct dentry *dentry;
+	struct work_struct debugfs_work;
 };
 
 struct mni_mm *mni_mm_get_existing(struct mm_struct *mm);
@@ -49,5 +60,14 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm);
 void mni_mm_put(struct mni_mm *mmm);
 struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm);
 void mni_mm_exit(void);
+
+typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);
+void mni_mm_for_each(mni_mm_visit_t visit, void *arg);
+bool mni_mm_is_listed(struct mni_mm *mmm);
+void mni_mm_get_ref(struct mni_mm *mmm);
+void mni_mm_put_ref(struct mni_mm *mmm);
+void mni_mm_retired_stats(struct mni_stats *sum);
+void mni_stats_add(struct mni_stats *sum,
+		   const struct mni_stats __percpu *stats);
 
 #endif /* _MNI_MM_H */

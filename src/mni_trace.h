@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mni_trace.h - tracepoints of mmu_interval_notifier.ko
+ *
+ * An mm is named by the engine's id for it (also its debugfs file name), a
+ * subscription by its range and the invalidate callback of its ops: no raw
+ * pointer reaches the trace buffer.
+ *
+ * tests/user builds the engine in userspace with a stub of this header.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM mni
+
+#if !defined(_MNI_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _MNI_TRACE_H
+
+#include <linux/mmu_notifier.h>
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(mni_invalidate_start,
+	TP_PROTO(unsigned long mm_id, const struct mmu_notifier_range *range,
+		 unsigned long active, unsigned long seq),
+	TP_ARGS(mm_id, range, active, seq),
+	TP_STRUCT__entry(
+		__field(unsigned long, mm_id)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(unsigned int, event)
+		__field(bool, blockable)
+		__field(unsigned long, active)
+		__field(unsigned long, seq)
+	),
+	TP_fast_assign(
+		__entry->mm_id = mm_id;
+		__entry->start = range->start;
+		__entry->end = range->end;
+		__entry->event = range->event;
+		__entry->blockable = mmu_notifier_range_blockable(range);
+		__entry->active = active;
+		__entry->seq = seq;
+	),
+	TP_printk("mm=%lu range=[%#lx, %#lx) event=%u blockable=%d active=%lu seq=%lu",
+		  __entry->mm_id, __entry->start, __entry->end, __entry->event,
+		  __entry->blockable, __entry->active, __entry->seq)
+);
+
+TRACE_EVENT(mni_invalidate_end,
+	TP_PROTO(unsigned long mm_id, unsigned long active, unsigned long seq),
+	TP_ARGS(mm_id, active, seq),
+	TP_STRUCT__entry(
+		__field(unsigned long, mm_id)
+		__field(unsigned long, active)
+		__field(unsigned long, seq)
+	),
+	TP_fast_assign(
+		__entry->mm_id = mm_id;
+		__entry->active = active;
+		__entry->seq = seq;
+	),
+	TP_printk("mm=%lu active=%lu seq=%lu",
+		  __entry->mm_id, __entry->active, __entry->seq)
+);
+
+DECLARE_EVENT_CLASS(mni_sub_class,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg),
+	TP_STRUCT__entry(
+		__field(unsigned long, mm_id)
+		__field(unsigned long, start)
+		__field(unsigned long, last)
+		__field(void *, owner)
+		__field(long, arg)
+	),
+	TP_fast_assign(
+		__entry->mm_id = mm_id;
+		__entry->start = sub->interval_tree.start;
+		__entry->last = sub->interval_tree.last;
+		__entry->owner = sub->ops->invalidate;
+		__entry->arg = arg;
+	),
+	TP_printk("mm=%lu sub=[%#lx, %#lx] owner=%ps %ld",
+		  __entry->mm_id, __entry->start, __entry->last,
+		  __entry->owner, __entry->arg)
+);
+
+/* arg: the callback's result (1 done, 0 refused). */
+DEFINE_EVENT(mni_sub_class, mni_callback,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
+/* arg: 1 if deferred behind an open epoch. */
+DEFINE_EVENT(mni_sub_class, mni_insert,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
+/* arg: 1 if it had to wait for an epoch to end. */
+DEFINE_EVENT(mni_sub_class, mni_remove,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
+/* arg: 1 for an insert applied, 0 for a remove. */
+DEFINE_EVENT(mni_sub_class, mni_deferred_apply,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
+/* arg: nanoseconds read_begin() slept. */
+DEFINE_EVENT(mni_sub_class, mni_read_begin_wait,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
+#endif /* _MNI_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE mni_trace
+#include <trace/define_trace.h>
