@@ -28,6 +28,7 @@ modules:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C tests/user clean
 	rm -rf build
 
 deps:
@@ -49,13 +50,21 @@ QEMU_STOCK = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
 	--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
 	$(GUEST_FILES) --script tests/qemu/guest-check.sh
 
+# Lanes of `make check`, one per line, each "name=command"; the command's
+# last "N passed, N failed" line is summed by scripts/check.sh.
+QUICK_LANES += "user=$(MAKE) -s -C tests/user check"
+QUICK_LANES += "stock-$(KVER)=$(QEMU_STOCK)"
+
+CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
+CHECK_LANES += $(QUICK_LANES)
+
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)
-	scripts/check.sh "stock-$(KVER)=$(QEMU_STOCK)"
+	scripts/check.sh $(QUICK_LANES)
 
 check: deps tests
 	@mkdir -p $(QEMU_LOGS)
-	scripts/check.sh "lint=scripts/lint.sh $(KDIR)" "stock-$(KVER)=$(QEMU_STOCK)"
+	scripts/check.sh $(CHECK_LANES)
 
 demo: deps tests
 	@mkdir -p $(QEMU_LOGS)

