@@ -369,7 +369,11 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	struct mni_mm *mmm;
 	int ret;
 
-	mmap_assert_write_locked(mm);
+	/*
+	 * Not mmap_assert_write_locked(): under DEBUG_VM it calls dump_mm(),
+	 * which 6.1 does not export to modules.
+	 */
+	lockdep_assert_held_write(&mm->mmap_lock);
 
 	mmm = mni_mm_get_existing(mm);
 	if (mmm)

@@ -286,7 +286,12 @@ my @bad = (
 	qr/rcu.*detected stall/, qr/rcu.*self-detected stall/,
 	qr/sleeping function called from invalid context/,
 );
-my @allow_re = map { qr/$_/ } @allow;
+# Boot banners of debug kernels that name a checker without reporting.
+my @benign = (
+	qr/RCU lockdep checking is enabled/,
+	qr/kmemleak: Automatic memory scanning thread/,
+);
+my @allow_re = ((map { qr/$_/ } @allow), @benign);
 open(my $T, "<", $tag) or die "$tag: $!";
 my @lines = <$T>;
 chomp @lines;
