@@ -44,11 +44,16 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/driver/mni_test_mni.ko \
 	      --add tests/driver/mni_test_kern.ko \
 	      --add tests/suite/mni_suite \
-	      --add tests/suite/mni_demo
+	      --add tests/suite/mni_demo \
+	      --add tests/suite/mni_observe
 
 QEMU_STOCK = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
 	--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
 	$(GUEST_FILES) --script tests/qemu/guest-check.sh
+
+QEMU_OBSERVE = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
+	--log $(QEMU_LOGS)/observe-$(KVER).log --timeout 300 \
+	$(GUEST_FILES) --script tests/qemu/guest-observe.sh
 
 # Lanes of `make check`, one per line, each "name=command"; the command's
 # last "N passed, N failed" line is summed by scripts/check.sh.
@@ -57,6 +62,8 @@ QUICK_LANES += "stock-$(KVER)=$(QEMU_STOCK)"
 
 CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
 CHECK_LANES += $(QUICK_LANES)
+CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
+CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)
