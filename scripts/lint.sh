@@ -46,7 +46,7 @@ done
 
 # Kernel code only: the userspace suites use libc types on purpose.
 files=$(cd "$top" && git ls-files --cached --others --exclude-standard \
-	'src/*.[ch]' 'include/*.h' 'tests/driver/*.[ch]' | grep -v '^src/mni_trace.h$')
+	'src/*.[ch]' 'include/*.h' 'tests/driver/*.[ch]' 'tests/lockdep/*.c' | grep -v '^src/mni_trace.h$')
 # TRACE_EVENT() bodies are laid out as macro arguments, which checkpatch
 # reads as open-ended, misaligned calls: those two checks are off there.
 (cd "$top" && perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
