@@ -87,7 +87,6 @@ static void mni_summary_add(struct mni_mm *mmm, void *arg)
 	sum->subscriptions += READ_ONCE(mmm->users);
 	sum->in_flight += info.active;
 	sum->deferred += info.deferred;
-	mni_stats_add(&sum->stats, mmm->stats);
 }
 
 static int mni_summary_show(struct seq_file *m, void *unused)
@@ -95,7 +94,8 @@ static int mni_summary_show(struct seq_file *m, void *unused)
 	struct mni_summary sum = {};
 
 	mni_mm_for_each(mni_summary_add, &sum);
-	mni_mm_retired_stats(&sum.stats);
+	/* Not from the walk: an entry leaves the registry before it is freed. */
+	mni_mm_total_stats(&sum.stats);
 	seq_printf(m, "mms: %lu\nsubscriptions: %lu\nin_flight: %lu\ndeferred: %lu\n",
 		   sum.mms, sum.subscriptions, sum.in_flight, sum.deferred);
 	mni_show_stats(m, &sum.stats);

@@ -39,9 +39,27 @@ static DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
 /* Names entries in traces and debugfs; never reused while loaded. */
 static atomic_long_t mni_next_id;
 
-/* Guards mni_retired: the counters of entries already freed. */
-static DEFINE_SPINLOCK(mni_retired_lock);
+/*
+ * Guards mni_retired, the counters of entries already freed, and
+ * mni_counted, every entry not freed yet, listed or not. An entry's
+ * counters move from the one to the other in one critical section, so a
+ * total never misses them (an entry leaves the registry a grace period
+ * before it is freed) nor counts them twice.
+ */
+static DEFINE_SPINLOCK(mni_stats_lock);
 static struct mni_stats mni_retired;
+static LIST_HEAD(mni_counted);
+
+static void mni_stats_merge(struct mni_stats *sum, const struct mni_stats *s)
+{
+	sum->invalidations += s->invalidations;
+	sum->callbacks += s->callbacks;
+	sum->refused += s->refused;
+	sum->deferred += s->deferred;
+	sum->waits += s->waits;
+	sum->wait_ns += s->wait_ns;
+	sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
+}
 
 /**
  * mni_stats_add - add per-CPU counters, summed over every CPU, into @sum
@@ -56,38 +74,23 @@ void mni_stats_add(struct mni_stats *sum,
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		const struct mni_stats *s = per_cpu_ptr(stats, cpu);
-
-		sum->invalidations += s->invalidations;
-		sum->callbacks += s->callbacks;
-		sum->refused += s->refused;
-		sum->deferred += s->deferred;
-		sum->waits += s->waits;
-		sum->wait_ns += s->wait_ns;
-		sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
-	}
+	for_each_possible_cpu(cpu)
+		mni_stats_merge(sum, per_cpu_ptr(stats, cpu));
 }
 
 /**
- * mni_mm_retired_stats - add the counters of freed entries into @sum
+ * mni_mm_total_stats - add the counters of every entry, live or freed
  * @sum: the total
  */
-void mni_mm_retired_stats(struct mni_stats *sum)
+void mni_mm_total_stats(struct mni_stats *sum)
 {
-	struct mni_stats retired;
+	struct mni_mm *mmm;
 
-	spin_lock(&mni_retired_lock);
-	retired = mni_retired;
-	spin_unlock(&mni_retired_lock);
-
-	sum->invalidations += retired.invalidations;
-	sum->callbacks += retired.callbacks;
-	sum->refused += retired.refused;
-	sum->deferred += retired.deferred;
-	sum->waits += retired.waits;
-	sum->wait_ns += retired.wait_ns;
-	sum->wait_max_ns = max(sum->wait_max_ns, retired.wait_max_ns);
+	spin_lock(&mni_stats_lock);
+	mni_stats_merge(sum, &mni_retired);
+	list_for_each_entry(mmm, &mni_counted, counted)
+		mni_stats_add(sum, mmm->stats);
+	spin_unlock(&mni_stats_lock);
 }
 
 static void mni_mm_free_rcu(struct rcu_head *rcu)
@@ -102,18 +105,12 @@ static void mni_mm_free_rcu(struct rcu_head *rcu)
 static void mni_mm_free(struct kref *ref)
 {
 	struct mni_mm *mmm = container_of(ref, struct mni_mm, ref);
-	struct mni_stats sum = {};
 
-	mni_stats_add(&sum, mmm->stats);
-	spin_lock(&mni_retired_lock);
-	mni_retired.invalidations += sum.invalidations;
-	mni_retired.callbacks += sum.callbacks;
-	mni_retired.refused += sum.refused;
-	mni_retired.deferred += sum.deferred;
-	mni_retired.waits += sum.waits;
-	mni_retired.wait_ns += sum.wait_ns;
-	mni_retired.wait_max_ns = max(mni_retired.wait_max_ns, sum.wait_max_ns);
-	spin_unlock(&mni_retired_lock);
+	/* Final: no notifier and no subscription can reach the engine. */
+	spin_lock(&mni_stats_lock);
+	mni_stats_add(&mni_retired, mmm->stats);
+	list_del(&mmm->counted);
+	spin_unlock(&mni_stats_lock);
 
 	/* Registry walkers may still look at it: see mni_mm_lookup_rcu(). */
 	call_rcu(&mmm->rcu, mni_mm_free_rcu);
@@ -387,6 +384,10 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	/* Leaves the list in mni_mm_free(), on every path from here. */
+	spin_lock(&mni_stats_lock);
+	list_add(&mmm->counted, &mni_counted);
+	spin_unlock(&mni_stats_lock);
 	mni_itree_init(&mmm->itree, mmm->stats,
 		       atomic_long_inc_return(&mni_next_id));
 	mmm->start_nb.ops = &mni_start_ops;

@@ -33,6 +33,8 @@
  *	per queued @debugfs_work.
  * @rcu: frees the struct after registry walkers are done.
  * @stats: the engine's per-CPU counters.
+ * @counted: link in the list of entries whose @stats count in the totals,
+ *	from allocation to mni_mm_free(); under mni_stats_lock.
  * @pid: thread group of the task that first inserted, if it owns the mm.
  * @dentry: its debugfs file; only @debugfs_work touches it.
  * @debugfs_work: creates or removes @dentry to match @users; it runs
@@ -50,6 +52,7 @@ struct mni_mm {
 	struct kref ref;
 	struct rcu_head rcu;
 	struct mni_stats __percpu *stats;
+	struct list_head counted;
 	pid_t pid;
 	struct dentry *dentry;
 	struct work_struct debugfs_work;
@@ -66,7 +69,7 @@ void mni_mm_for_each(mni_mm_visit_t visit, void *arg);
 bool mni_mm_is_listed(struct mni_mm *mmm);
 void mni_mm_get_ref(struct mni_mm *mmm);
 void mni_mm_put_ref(struct mni_mm *mmm);
-void mni_mm_retired_stats(struct mni_stats *sum);
+void mni_mm_total_stats(struct mni_stats *sum);
 void mni_stats_add(struct mni_stats *sum,
 		   const struct mni_stats __percpu *stats);
 
