@@ -18,5 +18,8 @@ exec tests/qemu/run.sh --kernel "$kernel/bzImage" \
 	--add build/debug/tests/driver/mni_test_mni.ko \
 	--add build/debug/tests/driver/mni_test_kern.ko \
 	--add tests/suite/mni_suite \
+	--add tests/suite/mni_triggers \
+	--add tests/qemu/guest-lifecycle.sh \
+	--append "numa=fake=2 mni_cycles=50" \
 	--add tests/qemu/guest-check.sh \
 	--script tests/qemu/guest-debug.sh

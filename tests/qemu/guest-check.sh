@@ -8,7 +8,10 @@
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
-# its consumers are gone. Prints one combined TAP stream ending with
+# its consumers are gone. If mni_triggers is there too it runs it on both
+# flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
+# and, with no TEST named, guest-lifecycle.sh's load/work/unload loop runs
+# last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
 # From the host, after `make` (the engine) and `make -C tests driver suite`:
@@ -77,17 +80,20 @@ is_kern_skip() {
 # run_suite FLAVOUR [TEST...]: run mni_suite on /dev/mni_test_FLAVOUR, fold
 # its TAP into ours as FLAVOUR/test lines, and record "test result" pairs
 # (pass, fail, skip) in $W/FLAVOUR.res.
+# SUITE (default mni_suite) names the binary and TAG (default empty) is put
+# before FLAVOUR in the TAP names and result files.
 run_suite() {
 	flav=$1
 	shift
 	dev=/dev/mni_test_$flav
-	: >"$W/$flav.res"
+	bin=${SUITE:-mni_suite}
+	: >"$W/$TAG$flav.res"
 	if [ ! -c "$dev" ]; then
-		not_ok "$flav/suite # no $dev"
+		not_ok "$TAG$flav/suite # no $dev"
 		return
 	fi
 	t0=$(date +%s)
-	"$G/mni_suite" "$dev" "$@" >"$W/$flav.tap" 2>&1
+	"$G/$bin" "$dev" "$@" >"$W/$TAG$flav.tap" 2>&1
 	rc=$?
 	summary=
 	while IFS= read -r line; do
@@ -98,12 +104,12 @@ run_suite() {
 			name=${rest%% *}
 			case $rest in
 			*" # SKIP "*)
-				skip "$flav/$name" "${rest#* # SKIP }"
-				echo "$name skip" >>"$W/$flav.res"
+				skip "$TAG$flav/$name" "${rest#* # SKIP }"
+				echo "$name skip" >>"$W/$TAG$flav.res"
 				;;
 			*)
-				ok "$flav/$name"
-				echo "$name pass" >>"$W/$flav.res"
+				ok "$TAG$flav/$name"
+				echo "$name pass" >>"$W/$TAG$flav.res"
 				;;
 			esac
 			;;
@@ -111,11 +117,11 @@ run_suite() {
 			rest=${line#not ok }
 			rest=${rest#* }
 			name=${rest%% *}
-			not_ok "$flav/$rest"
-			echo "$name fail" >>"$W/$flav.res"
+			not_ok "$TAG$flav/$rest"
+			echo "$name fail" >>"$W/$TAG$flav.res"
 			;;
 		"# "*)
-			echo "# [$flav] ${line#\# }"
+			echo "# [$TAG$flav] ${line#\# }"
 			;;
 		*" passed, "*" failed, "*" skipped")
 			summary=$line
@@ -123,13 +129,13 @@ run_suite() {
 		"TAP version"* | 1..*)
 			;;
 		*)
-			echo "# [$flav] $line"
+			echo "# [$TAG$flav] $line"
 			;;
 		esac
-	done <"$W/$flav.tap"
-	echo "# [$flav] suite: ${summary:-no summary line}, exit $rc, $(($(date +%s) - t0)) s"
+	done <"$W/$TAG$flav.tap"
+	echo "# [$TAG$flav] suite: ${summary:-no summary line}, exit $rc, $(($(date +%s) - t0)) s"
 	if [ -z "$summary" ]; then
-		not_ok "$flav/suite # mni_suite did not finish (exit $rc)"
+		not_ok "$TAG$flav/suite # $bin did not finish (exit $rc)"
 	fi
 }
 
@@ -146,11 +152,11 @@ result_of() {
 # Every test must end the same on both engines, but for KERN_SKIPS.
 compare() {
 	same=0 diff=0 documented=0
-	cat "$W/kern.res" "$W/mni.res" | while read -r n _; do echo "$n"; done |
+	cat "$W/${TAG}kern.res" "$W/${TAG}mni.res" | while read -r n _; do echo "$n"; done |
 		sort -u >"$W/names"
 	while read -r name; do
-		k=$(result_of "$name" "$W/kern.res")
-		m=$(result_of "$name" "$W/mni.res")
+		k=$(result_of "$name" "$W/${TAG}kern.res")
+		m=$(result_of "$name" "$W/${TAG}mni.res")
 		if [ "$k" = "$m" ]; then
 			same=$((same + 1))
 		elif [ "$k" = skip ] && is_kern_skip "$name"; then
@@ -158,11 +164,11 @@ compare() {
 			documented=$((documented + 1))
 		else
 			diff=$((diff + 1))
-			not_ok "compare/$name # kern: $k, mni: $m"
+			not_ok "${TAG}compare/$name # kern: $k, mni: $m"
 		fi
 	done <"$W/names"
 	if [ "$diff" = 0 ]; then
-		ok "compare # $same tests alike, $documented documented kernel-flavour skips"
+		ok "${TAG}compare # $same tests alike, $documented documented kernel-flavour skips"
 	fi
 }
 
@@ -177,9 +183,42 @@ check load/mmu_interval_notifier insmod "$G/mmu_interval_notifier.ko"
 check load/mni_test_mni insmod "$G/mni_test_mni.ko"
 check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
-run_suite kern "$@"
-run_suite mni "$@"
-compare
+# Arguments "t:NAME" select mni_triggers tests, the others mni_suite tests;
+# a suite none of whose tests was named does not run (all run without any).
+# On the kernel command line mni_torture_secs=N sets the length of
+# mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop.
+suite_args='' trig_args=''
+for a in "$@"; do
+	case $a in
+	t:*) trig_args="$trig_args ${a#t:}" ;;
+	*) suite_args="$suite_args $a" ;;
+	esac
+done
+cmdline_var() {
+	read -r cl </proc/cmdline
+	for w in $cl; do
+		case $w in "$1="*) echo "${w#*=}" ;; esac
+	done
+}
+torture_secs=$(cmdline_var mni_torture_secs)
+[ -z "$torture_secs" ] || export MNI_TORTURE_SECS="$torture_secs"
+
+if [ $# = 0 ] || [ -n "$suite_args" ]; then
+	# shellcheck disable=SC2086
+	run_suite kern $suite_args
+	# shellcheck disable=SC2086
+	run_suite mni $suite_args
+	compare
+fi
+if [ ! -x "$G/mni_triggers" ]; then
+	skip triggers "no $G/mni_triggers"
+elif [ $# = 0 ] || [ -n "$trig_args" ]; then
+	# shellcheck disable=SC2086
+	SUITE=mni_triggers TAG=triggers- run_suite kern $trig_args
+	# shellcheck disable=SC2086
+	SUITE=mni_triggers TAG=triggers- run_suite mni $trig_args
+	TAG=triggers- compare
+fi
 
 # A consumer holds a reference on the engine module.
 if module_loaded mni_test_mni; then
@@ -191,6 +230,16 @@ check unload/mni_test_kern rmmod mni_test_kern
 check unload/mmu_interval_notifier rmmod mmu_interval_notifier
 if module_loaded mmu_interval_notifier; then
 	not_ok "unload/gone # /sys/module/mmu_interval_notifier still there"
+fi
+
+# Load / work / unload cycles of the engine: no leak, no warning, no
+# refused unload (guest-lifecycle.sh; only with no TESTs named).
+if [ $# = 0 ] && [ -f "$G/guest-lifecycle.sh" ] && [ -x "$G/mni_triggers" ]; then
+	cycles=$(cmdline_var mni_cycles)
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	check "lifecycle/${cycles:-default}-cycles" sh "$G/guest-lifecycle.sh" $cycles
+	echo "# lifecycle: $(($(date +%s) - t0)) s"
 fi
 
 echo "1..$num"
