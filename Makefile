@@ -7,6 +7,16 @@
 #   make check       everything: lint, then the QEMU test suite
 #   make check-quick the QEMU test suite only
 #   make lint        W=1, sparse, checkpatch, kernel-doc, exports
+#   make matrix      build and test on the other stock Debian kernels
+#                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2"), in QEMU
+#   make bench       benchmarks against the kernel's own engine, one QEMU
+#                    boot: results/bench.{csv,md,svg} (tests/bench/bench.sh)
+#   make bench-smoke a short run checking only that every figure comes out
+#   make deb         the Debian package mmu-interval-notifier-dkms, lintian
+#                    clean, in build/deb/ (scripts/build-deb.sh)
+#   make dkms-check  the package and DKMS end to end in a bookworm chroot and
+#                    QEMU, with the kernel upgrade and autopkgtest parts
+#                    (tests/dkms/run.sh; `make check` runs it without those)
 #
 # DKMS passes KVER=${kernelver} KDIR=${kernel_source_dir}; when told a
 # kernel, nothing here asks the running one.
@@ -18,7 +28,8 @@ export MNI_CACHE KVER
 
 QEMU_LOGS := build/logs
 
-.PHONY: all modules clean deps lint tests check check-quick demo
+.PHONY: all modules clean deps lint tests check check-quick demo matrix \
+	bench bench-smoke deb dkms-check
 
 all: modules
 
@@ -28,6 +39,7 @@ modules:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C tests/bench clean
 	$(MAKE) -C tests/user clean
 	rm -rf build
 
@@ -45,10 +57,13 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/driver/mni_test_kern.ko \
 	      --add tests/suite/mni_suite \
 	      --add tests/suite/mni_demo \
-	      --add tests/suite/mni_observe
+	      --add tests/suite/mni_observe \
+	      --add tests/suite/mni_triggers \
+	      --add tests/qemu/guest-lifecycle.sh
 
 QEMU_STOCK = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
 	--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \
+	--append numa=fake=2 \
 	$(GUEST_FILES) --script tests/qemu/guest-check.sh
 
 QEMU_OBSERVE = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
@@ -65,6 +80,16 @@ CHECK_LANES += $(QUICK_LANES)
 CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
+CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
+CHECK_LANES += "dkms=MNI_DKMS_UPGRADE=0 MNI_DKMS_AUTOPKGTEST=0 tests/dkms/run.sh"
+
+# The kernel matrix: each kernel built at W=1 in a chroot of its Debian
+# suite and run in QEMU (scripts/matrix.sh); the first lane makes the
+# chroots and fetches the images of all of them at once.
+MATRIX_KERNELS ?= 5.10 6.12 6.12-rt 7.2
+MATRIX_LANES := "matrix-prepare=scripts/matrix.sh --prepare $(MATRIX_KERNELS)"
+MATRIX_LANES += $(foreach k,$(MATRIX_KERNELS),"matrix-$(k)=scripts/matrix.sh $(k)")
+CHECK_LANES += $(MATRIX_LANES)
 
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)
@@ -73,6 +98,23 @@ check-quick: deps tests
 check: deps tests
 	@mkdir -p $(QEMU_LOGS)
 	scripts/check.sh $(CHECK_LANES)
+
+matrix: deps
+	@mkdir -p $(QEMU_LOGS)
+	scripts/check.sh $(MATRIX_LANES)
+
+deb:
+	MNI_EXTRA_PKGS="debhelper dh-dkms lintian" scripts/deps.sh
+	scripts/build-deb.sh
+
+dkms-check: deps
+	scripts/check.sh "dkms=tests/dkms/run.sh"
+
+bench: deps tests
+	tests/bench/bench.sh
+
+bench-smoke: deps tests
+	tests/bench/bench.sh --smoke
 
 demo: deps tests
 	@mkdir -p $(QEMU_LOGS)

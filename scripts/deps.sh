@@ -16,7 +16,8 @@
 set -eu
 
 PKGS="gcc make libc6-dev linux-headers-amd64 qemu-system-x86 busybox-static
-cpio kmod sparse linux-source-6.1 xz-utils perl python3 ${MNI_EXTRA_PKGS:-}"
+cpio kmod sparse linux-source-6.1 xz-utils perl python3 debootstrap
+${MNI_EXTRA_PKGS:-}"
 
 cache=${MNI_CACHE:-/var/cache/mni}
 log=$cache/logs/deps.log

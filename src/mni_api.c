@@ -30,11 +30,9 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 			       sub ? "mm" : "subscription");
 		return -EINVAL;
 	}
-	if (!ops || !ops->invalidate || mni_ops_is_two_pass(ops)) {
+	if (!ops || !mni_ops_are_valid(ops)) {
 		mni_caller_err(ops, caller, "insert with %s",
-			       !ops ? "NULL ops" :
-			       !ops->invalidate ? "no invalidate callback" :
-			       "two-pass ops, which this engine does not run");
+			       ops ? "no invalidate callback" : "NULL ops");
 		return -EINVAL;
 	}
 	/* The tree holds closed intervals: [start, last]. */
@@ -169,6 +167,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
 void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 {
 	struct mm_struct *mm;
+	struct mni_itree *it;
 	unsigned long epoch;
 	struct mni_mm *mmm;
 	int ret = -ENOENT;
@@ -181,8 +180,11 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	}
 	mm = interval_sub->mm;
 
+	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
-	mmm = mni_mm_lookup_rcu(mm);
+	it = mni_itree_of(interval_sub);
+	mmm = it ? container_of(it, struct mni_mm, itree) :
+		   mni_mm_lookup_rcu(mm);
 	if (mmm)
 		ret = mni_itree_remove(&mmm->itree, interval_sub, &epoch);
 	rcu_read_unlock();
@@ -223,13 +225,18 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  */
 unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub)
 {
+	struct mni_itree *it = mni_itree_of(interval_sub);
 	struct mni_mm *mmm;
 
+	/* Inserted, so its user reference keeps the engine alive. */
+	if (likely(it))
+		return mni_itree_read_begin(it, interval_sub);
+
+	/* Its insert or removal is queued behind an epoch, or a stranger. */
 	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	rcu_read_unlock();
-	/* Inserted, so its user reference keeps @mmm alive outside RCU. */
-	if (likely(mmm))
+	if (mmm)
 		return mni_itree_read_begin(&mmm->itree, interval_sub);
 
 	mni_caller_err(interval_sub->ops, __builtin_return_address(0),

@@ -101,6 +101,24 @@ static unsigned long mni_itree_next_seq(struct mni_itree *it)
 	return it->seq;
 }
 
+static void mni_sub_set_engine(struct mmu_interval_notifier *sub,
+			       struct mni_itree *it)
+{
+	/* Pairs with READ_ONCE() in mni_itree_of(). */
+	WRITE_ONCE(sub->deferred_item.next,
+		   it ? (struct hlist_node *)((unsigned long)it | MNI_ENGINE_TAG) :
+			NULL);
+}
+
+/* Off the deferred list: unhashed, and tagged with @it if in the tree. */
+static void mni_sub_undefer(struct mmu_interval_notifier *sub,
+			    struct mni_itree *it)
+{
+	__hlist_del(&sub->deferred_item);
+	WRITE_ONCE(sub->deferred_item.pprev, NULL);
+	mni_sub_set_engine(sub, it);
+}
+
 /* Close the epoch and apply what waited for it; the caller wakes @wq. */
 static void mni_itree_end_epoch(struct mni_itree *it)
 {
@@ -114,11 +132,12 @@ static void mni_itree_end_epoch(struct mni_itree *it)
 					 RB_EMPTY_NODE(&sub->interval_tree.rb));
 		if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
 			mni_it_insert(&sub->interval_tree, &it->root);
+			mni_sub_undefer(sub, it);
 		} else {
 			mni_it_remove(&sub->interval_tree, &it->root);
 			RB_CLEAR_NODE(&sub->interval_tree.rb);
+			mni_sub_undefer(sub, NULL);
 		}
-		hlist_del_init(&sub->deferred_item);
 	}
 }
 
@@ -148,10 +167,12 @@ void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 		 */
 		seq = mni_itree_next_seq(it);
 		mni_it_insert(&sub->interval_tree, &it->root);
+		mni_sub_set_engine(sub, it);
 	} else {
 		/* Odd, and older than any epoch still to come. */
 		seq = it->seq - 1;
 		mni_it_insert(&sub->interval_tree, &it->root);
+		mni_sub_set_engine(sub, it);
 	}
 	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
 	WRITE_ONCE(sub->invalidate_seq, seq);
@@ -160,21 +181,6 @@ void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 	if (deferred)
 		this_cpu_inc(it->stats->deferred);
 	trace_mni_insert(it->id, sub, deferred);
-}
-
-/* Is @sub in the tree? It may be a stranger: compare addresses only. */
-static bool mni_itree_holds(struct mni_itree *it,
-			    struct mmu_interval_notifier *sub)
-{
-	unsigned long start = sub->interval_tree.start;
-	unsigned long last = sub->interval_tree.last;
-	struct interval_tree_node *node;
-
-	for (node = mni_it_iter_first(&it->root, start, last); node;
-	     node = mni_it_iter_next(node, start, last))
-		if (node == &sub->interval_tree)
-			return true;
-	return false;
 }
 
 static bool mni_itree_is_deferred(struct mni_itree *it,
@@ -204,15 +210,17 @@ int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	int ret = 0;
 
 	spin_lock(&it->lock);
-	if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
-		/* Inserted during this epoch and not applied yet: cancel. */
-		if (mni_itree_is_deferred(it, sub))
-			hlist_del_init(&sub->deferred_item);
+	if (mni_itree_of(sub) != it) {
+		/*
+		 * Not in this tree: a pending insert to cancel, or a stranger
+		 * (never inserted here, removed already, or whose removal is
+		 * queued). Strangers are only compared, never written.
+		 */
+		if (RB_EMPTY_NODE(&sub->interval_tree.rb) &&
+		    mni_itree_is_deferred(it, sub))
+			mni_sub_undefer(sub, NULL);
 		else
 			ret = -ENOENT;
-	} else if (!mni_itree_holds(it, sub) ||
-		   !hlist_unhashed(&sub->deferred_item)) {
-		ret = -ENOENT;
 	} else if (mni_itree_is_invalidating(it)) {
 		/* Callbacks may be running on it: the epoch's end removes it. */
 		hlist_add_head(&sub->deferred_item, &it->deferred);
@@ -221,6 +229,7 @@ int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	} else {
 		mni_it_remove(&sub->interval_tree, &it->root);
 		RB_CLEAR_NODE(&sub->interval_tree.rb);
+		mni_sub_set_engine(sub, NULL);
 	}
 	spin_unlock(&it->lock);
 
@@ -353,6 +362,7 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	const bool blockable = mmu_notifier_range_blockable(range);
 	struct mmu_interval_notifier *sub;
 	unsigned long cur_seq = 0, calls = 0;
+	LLIST_HEAD(finishes);
 	int ret = 0;
 	bool done;
 
@@ -360,7 +370,7 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	for (sub = mni_itree_first(it, range, &cur_seq); sub;
 	     sub = mni_itree_next(sub, range)) {
 		calls++;
-		done = sub->ops->invalidate(sub, range, cur_seq);
+		done = mni_sub_invalidate(sub, range, cur_seq, &finishes);
 		trace_mni_callback(it->id, sub, done);
 		if (done)
 			continue;
@@ -370,8 +380,10 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 			break;
 		}
 		pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
-				   sub->ops->invalidate);
+				   sub->ops);
 	}
+	/* Second passes of two-pass ops: after the whole pass, even a refused one. */
+	mni_sub_finish_pass(&finishes);
 	lock_map_release(&mni_invalidate_map);
 	if (calls)
 		this_cpu_add(it->stats->callbacks, calls);

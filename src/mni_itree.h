@@ -9,6 +9,7 @@
 #ifndef _MNI_ITREE_H
 #define _MNI_ITREE_H
 
+#include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
@@ -47,6 +48,39 @@ struct mni_itree {
 	struct mni_stats __percpu *stats;
 	unsigned long id;
 };
+
+/*
+ * While a subscription is in the tree and not on the deferred list, its
+ * deferred_item.next, unused then, holds its engine with bit 0 set (no
+ * hlist pointer has it): read_begin() and remove() find the engine without
+ * a registry lookup. Anywhere else it is not tagged. Written under the
+ * engine lock (WRITE_ONCE() in mni_itree.c, hlist_add_head()), read
+ * locklessly here.
+ */
+#define MNI_ENGINE_TAG 1UL
+
+/**
+ * mni_itree_of - the engine whose tree holds @sub, if it is one of ours
+ * @sub: any subscription
+ *
+ * Return: the engine, or NULL if @sub is not in a tree of this module (or
+ * is queued on a deferred list): the caller then looks it up.
+ */
+static inline struct mni_itree *
+mni_itree_of(const struct mmu_interval_notifier *sub)
+{
+	/* Pairs with WRITE_ONCE() in mni_sub_set_engine(). */
+	unsigned long v = (unsigned long)READ_ONCE(sub->deferred_item.next);
+
+	return v & MNI_ENGINE_TAG ? (struct mni_itree *)(v & ~MNI_ENGINE_TAG) :
+				    NULL;
+}
+
+/* In mni_sub.c: how the running kernel calls one subscriber. */
+bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
+			const struct mmu_notifier_range *range,
+			unsigned long cur_seq, struct llist_head *finishes);
+void mni_sub_finish_pass(struct llist_head *finishes);
 
 void mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
 		    unsigned long id);

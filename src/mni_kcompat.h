@@ -8,7 +8,10 @@
 #define _MNI_KCOMPAT_H
 
 #include <linux/export.h>
+#include <linux/highmem.h>
+#include <linux/llist.h>
 #include <linux/mmu_notifier.h>
+#include <linux/stringify.h>
 
 #include "mni_config.h"
 
@@ -24,6 +27,18 @@
 #endif
 
 /*
+ * 5.18 ("export: fix string handling of namespace in EXPORT_SYMBOL_NS"):
+ * before, EXPORT_SYMBOL_NS_GPL() stringified its namespace argument without
+ * expanding it, so EXPORT_SYMBOL_NS_GPL(sym, MNI_NS) exported into "MNI_NS"
+ * (Debian's 5.10 has no backport). Carry that fix: upstream's definition.
+ */
+#ifndef MNI_HAVE_EXPORT_NS_EXPANDED
+#undef EXPORT_SYMBOL_NS_GPL
+#define EXPORT_SYMBOL_NS_GPL(sym, ns) \
+	__EXPORT_SYMBOL(sym, "_gpl", __stringify(ns))
+#endif
+
+/*
  * 5.12 (in Debian's 5.10 as a backport): after an invalidate_range_start
  * fails, the core calls invalidate_range_end of every notifier that has
  * one, and WARNs when the failing notifier has one itself. Before, it
@@ -36,21 +51,79 @@
 #endif
 
 /*
- * 7.1: mmu_interval_notifier_ops gained the two-pass
- * invalidate_start/invalidate_finish. This engine runs only the one-pass
- * ->invalidate and refuses ops that ask for two passes.
+ * 5.11 ("mm/highmem: Provide kmap_local*"): kmap_local_page() and
+ * kunmap_local(). Before, kmap_atomic() and kunmap_atomic() are the
+ * short-lived mappings, which also disable preemption: callers must not
+ * sleep while a page is mapped either way. Object-like macros: checkpatch
+ * rightly flags calls of the deprecated names, which only this fallback
+ * for old kernels may use.
+ */
+#ifndef MNI_HAVE_KMAP_LOCAL_PAGE
+#define kmap_local_page kmap_atomic
+#define kunmap_local kunmap_atomic
+#endif
+
+/*
+ * 7.1 ("mm/mmu_notifier: Allow two-pass struct mmu_interval_notifiers"):
+ * mmu_interval_notifier_ops gained, beside ->invalidate(),
+ * ->invalidate_start(), which may hand back a
+ * struct mmu_interval_notifier_finish, and ->invalidate_finish(), which the
+ * core calls for each finish once the whole pass is done, in the order
+ * collected, before the invalidation goes on (also after a refusal). Ops
+ * with ->invalidate_start use it instead of ->invalidate and must have
+ * ->invalidate_finish.
  */
 #ifdef MNI_HAVE_TWO_PASS_OPS
 static inline bool
-mni_ops_is_two_pass(const struct mmu_interval_notifier_ops *ops)
+mni_ops_are_valid(const struct mmu_interval_notifier_ops *ops)
 {
-	return ops->invalidate_start || ops->invalidate_finish;
+	return ops->invalidate_start ? !!ops->invalidate_finish :
+				       !!ops->invalidate;
+}
+
+static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
+				       const struct mmu_notifier_range *range,
+				       unsigned long cur_seq,
+				       struct llist_head *finishes)
+{
+	struct mmu_interval_notifier_finish *finish = NULL;
+	bool done;
+
+	if (!sub->ops->invalidate_start)
+		return sub->ops->invalidate(sub, range, cur_seq);
+	done = sub->ops->invalidate_start(sub, range, cur_seq, &finish);
+	if (done && finish) {
+		finish->notifier = sub;
+		__llist_add(&finish->link, finishes);
+	}
+	return done;
+}
+
+static inline void mni_call_finishes(struct llist_head *finishes)
+{
+	struct llist_node *first = llist_reverse_order(__llist_del_all(finishes));
+	struct mmu_interval_notifier_finish *f, *next;
+
+	llist_for_each_entry_safe(f, next, first, link)
+		f->notifier->ops->invalidate_finish(f);
 }
 #else
 static inline bool
-mni_ops_is_two_pass(const struct mmu_interval_notifier_ops *ops)
+mni_ops_are_valid(const struct mmu_interval_notifier_ops *ops)
 {
-	return false;
+	return ops->invalidate;
+}
+
+static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
+				       const struct mmu_notifier_range *range,
+				       unsigned long cur_seq,
+				       struct llist_head *finishes)
+{
+	return sub->ops->invalidate(sub, range, cur_seq);
+}
+
+static inline void mni_call_finishes(struct llist_head *finishes)
+{
 }
 #endif
 

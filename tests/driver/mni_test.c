@@ -28,6 +28,10 @@
  *                          a test's race window.
  *   mni_test_mirror.log_lock - the log; a spinlock, so that a callback that
  *                          failed its trylock can still record that
+ *   mni_test_file.bench_lock - the "device lock" of the bench subscriptions
+ *                          (BENCH_*); like mni_test_mirror.lock, taken by
+ *                          their callback and never held across an engine
+ *                          call
  */
 #include <linux/delay.h>
 #include <linux/highmem.h>
@@ -39,9 +43,13 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+
+#include "mni_kcompat.h"	/* kmap_local_page() before 5.11 */
 
 #ifdef MNI_TEST_FLAVOUR_MNI
 #include "mni_compat.h"
@@ -76,9 +84,20 @@ struct mni_test_mirror {
 	struct mni_test_log_entry log[MNI_TEST_LOG_MAX];
 };
 
+/* A bare subscription of BENCH_ADD and BENCH_INSERT: no table, no log. */
+struct mni_test_bench_sub {
+	struct mmu_interval_notifier notifier;
+	struct mutex *lock;		/* the file's bench_lock */
+};
+
 struct mni_test_file {
-	struct mutex lock;		/* guards mirrors */
+	struct mutex lock;		/* guards mirrors, bench, nbench */
 	struct idr mirrors;		/* id -> mirror, holding one ref */
+	struct mni_test_bench_sub *bench;	/* BENCH_ADD's set */
+	unsigned long nbench;		/* entries in bench */
+	struct mutex bench_lock;	/* the bench subscriptions' "device
+					 * lock"; taken by their callback
+					 */
 };
 
 /* GRAB_MM's reference, for MNI_TEST_CHECK_DEAD_MM. */
@@ -765,6 +784,297 @@ static int mni_test_ioc_check(struct mni_test_check __user *uarg)
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
+static bool bench_invalidate(struct mmu_interval_notifier *sub,
+			     const struct mmu_notifier_range *range,
+			     unsigned long cur_seq)
+{
+	struct mni_test_bench_sub *b = container_of(sub,
+						    struct mni_test_bench_sub,
+						    notifier);
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(b->lock);
+	else if (!mutex_trylock(b->lock))
+		return false;
+	mmu_interval_set_seq(sub, cur_seq);
+	mutex_unlock(b->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops bench_ops = {
+	.invalidate = bench_invalidate,
+};
+
+/*
+ * Called every MNI_TEST_BENCH_BATCH iterations of a timed loop: long loops
+ * stay preemptible and killable.
+ */
+#define MNI_TEST_BENCH_BATCH	1024
+
+static int bench_pause(void)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	cond_resched();
+	return 0;
+}
+
+/* Remove the first @n subscriptions of @bench, then free it. */
+static void bench_remove(struct mni_test_bench_sub *bench, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		mmu_interval_notifier_remove(&bench[i].notifier);
+		if (!(i % MNI_TEST_BENCH_BATCH))
+			cond_resched();
+	}
+	kvfree(bench);
+}
+
+static int bench_insert_set(struct mni_test_file *f,
+			    struct mni_test_bench_set *arg)
+{
+	struct mni_test_bench_sub *bench;
+	unsigned long i;
+	u64 t0;
+	int ret = 0;
+
+	bench = kvcalloc(arg->count, sizeof(*bench), GFP_KERNEL);
+	if (!bench)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	for (i = 0; i < arg->count; i++) {
+		bench[i].lock = &f->bench_lock;
+		ret = mmu_interval_notifier_insert(&bench[i].notifier,
+						   current->mm,
+						   arg->addr + i * arg->stride,
+						   arg->len, &bench_ops);
+		if (!ret && !(i % MNI_TEST_BENCH_BATCH))
+			ret = bench_pause();
+		if (ret)
+			break;
+	}
+	arg->ns = ktime_get_ns() - t0;
+	if (ret) {
+		/* The i-th insert failed or was the last one before a kill. */
+		bench_remove(bench, i + (ret == -EINTR));
+		return ret;
+	}
+	f->bench = bench;
+	f->nbench = arg->count;
+	return 0;
+}
+
+static int mni_test_ioc_bench_add(struct mni_test_file *f,
+				  struct mni_test_bench_set __user *uarg)
+{
+	struct mni_test_bench_set arg;
+	u64 span;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || (arg.addr | arg.len | arg.stride) & ~PAGE_MASK ||
+	    arg.stride < arg.len || !arg.count ||
+	    arg.count > MNI_TEST_BENCH_MAX_SUBS ||
+	    check_mul_overflow(arg.count - 1, arg.stride, &span) ||
+	    check_add_overflow(span, arg.len, &span) ||
+	    arg.addr + span <= arg.addr)
+		return -EINVAL;
+
+	/* f->lock is never taken by a callback: it may be held over inserts. */
+	mutex_lock(&f->lock);
+	ret = f->bench ? -EBUSY : bench_insert_set(f, &arg);
+	mutex_unlock(&f->lock);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int mni_test_ioc_bench_del(struct mni_test_file *f,
+				  struct mni_test_bench_set __user *uarg)
+{
+	struct mni_test_bench_set arg = {};
+	struct mni_test_bench_sub *bench;
+	u64 t0;
+
+	mutex_lock(&f->lock);
+	bench = f->bench;
+	arg.count = f->nbench;
+	f->bench = NULL;
+	f->nbench = 0;
+	mutex_unlock(&f->lock);
+	if (!bench)
+		return -ENOENT;
+
+	t0 = ktime_get_ns();
+	bench_remove(bench, arg.count);
+	arg.ns = ktime_get_ns() - t0;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+/* The engine's share of an uncontended fault: read_begin, lock, retry. */
+static int bench_read_loop(struct mni_test_mirror *m,
+			   struct mni_test_bench_loop *arg)
+{
+	unsigned long seq;
+	u64 i;
+	int ret;
+
+	for (i = 1; i <= arg->iters; i++) {
+		seq = mmu_interval_read_begin(&m->notifier);
+		mutex_lock(&m->lock);
+		if (mmu_interval_read_retry(&m->notifier, seq))
+			arg->retries++;
+		mutex_unlock(&m->lock);
+		if (!(i % MNI_TEST_BENCH_BATCH)) {
+			ret = bench_pause();
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* bench_read_loop() without the engine. */
+static int bench_lock_loop(struct mutex *lock, struct mni_test_bench_loop *arg)
+{
+	u64 i;
+	int ret;
+
+	for (i = 1; i <= arg->iters; i++) {
+		mutex_lock(lock);
+		mutex_unlock(lock);
+		if (!(i % MNI_TEST_BENCH_BATCH)) {
+			ret = bench_pause();
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int mni_test_ioc_bench_read(struct mni_test_file *f,
+				   struct mni_test_bench_loop __user *uarg)
+{
+	struct mni_test_bench_loop arg;
+	struct mni_test_mirror *m = NULL;
+	u64 t0;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.iters || arg.flags & ~MNI_TEST_BENCH_FLOOR)
+		return -EINVAL;
+	if (!(arg.flags & MNI_TEST_BENCH_FLOOR)) {
+		m = mirror_get(f, arg.id);
+		if (IS_ERR(m))
+			return PTR_ERR(m);
+	}
+
+	arg.retries = 0;
+	arg.ns2 = 0;
+	t0 = ktime_get_ns();
+	if (m)
+		ret = bench_read_loop(m, &arg);
+	else
+		ret = bench_lock_loop(&f->bench_lock, &arg);
+	arg.ns = ktime_get_ns() - t0;
+
+	if (m)
+		mirror_put(m);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+/* Insert and remove one subscription, @arg->iters times. */
+static int bench_insert_loop(struct mni_test_bench_sub *b,
+			     struct mni_test_bench_loop *arg)
+{
+	bool split = arg->flags & MNI_TEST_BENCH_SPLIT;
+	u64 i, t0, t1 = 0, t2;
+	int ret;
+
+	t0 = ktime_get_ns();
+	for (i = 1; i <= arg->iters; i++) {
+		ret = mmu_interval_notifier_insert(&b->notifier, current->mm,
+						   arg->addr, arg->len,
+						   &bench_ops);
+		if (ret)
+			return ret;
+		if (split)
+			t1 = ktime_get_ns();
+		mmu_interval_notifier_remove(&b->notifier);
+		if (split) {
+			t2 = ktime_get_ns();
+			arg->ns += t1 - t0;
+			arg->ns2 += t2 - t1;
+			t0 = t2;
+		}
+		if (!(i % MNI_TEST_BENCH_BATCH)) {
+			ret = bench_pause();
+			if (ret)
+				return ret;
+			if (split)
+				t0 = ktime_get_ns();
+		}
+	}
+	if (!split)
+		arg->ns = ktime_get_ns() - t0;
+	return 0;
+}
+
+/* bench_insert_loop() without the engine. */
+static int bench_empty_loop(struct mni_test_bench_loop *arg)
+{
+	u64 i, t0 = ktime_get_ns();
+	int ret;
+
+	for (i = 1; i <= arg->iters; i++) {
+		if (!(i % MNI_TEST_BENCH_BATCH)) {
+			ret = bench_pause();
+			if (ret)
+				return ret;
+		}
+	}
+	arg->ns = ktime_get_ns() - t0;
+	return 0;
+}
+
+static int mni_test_ioc_bench_insert(struct mni_test_file *f,
+				     struct mni_test_bench_loop __user *uarg)
+{
+	struct mni_test_bench_loop arg;
+	struct mni_test_bench_sub *b;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.iters || !arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
+	    arg.addr + arg.len <= arg.addr ||
+	    arg.flags & ~(MNI_TEST_BENCH_FLOOR | MNI_TEST_BENCH_SPLIT))
+		return -EINVAL;
+
+	arg.ns = 0;
+	arg.ns2 = 0;
+	arg.retries = 0;
+	if (arg.flags & MNI_TEST_BENCH_FLOOR) {
+		ret = bench_empty_loop(&arg);
+	} else {
+		b = kzalloc(sizeof(*b), GFP_KERNEL);
+		if (!b)
+			return -ENOMEM;
+		b->lock = &f->bench_lock;
+		ret = bench_insert_loop(b, &arg);
+		kfree(b);
+	}
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
 static int mni_test_ioc_info(struct mni_test_info __user *uarg)
 {
 	struct mni_test_info arg = {
@@ -808,6 +1118,14 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_grab_mm();
 	case MNI_TEST_IOC_CHECK:
 		return mni_test_ioc_check(p);
+	case MNI_TEST_IOC_BENCH_ADD:
+		return mni_test_ioc_bench_add(f, p);
+	case MNI_TEST_IOC_BENCH_DEL:
+		return mni_test_ioc_bench_del(f, p);
+	case MNI_TEST_IOC_BENCH_READ:
+		return mni_test_ioc_bench_read(f, p);
+	case MNI_TEST_IOC_BENCH_INSERT:
+		return mni_test_ioc_bench_insert(f, p);
 	default:
 		return -ENOTTY;
 	}
@@ -821,6 +1139,7 @@ static int mni_test_open(struct inode *inode, struct file *filp)
 	if (!f)
 		return -ENOMEM;
 	mutex_init(&f->lock);
+	mutex_init(&f->bench_lock);
 	idr_init(&f->mirrors);
 	filp->private_data = f;
 	return 0;
@@ -840,6 +1159,9 @@ static int mni_test_release(struct inode *inode, struct file *filp)
 	idr_for_each_entry(&f->mirrors, m, id)
 		mirror_put(m);
 	idr_destroy(&f->mirrors);
+	if (f->bench)
+		bench_remove(f->bench, f->nbench);
+	mutex_destroy(&f->bench_lock);
 	mutex_destroy(&f->lock);
 	kfree(f);
 	return 0;

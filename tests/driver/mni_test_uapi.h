@@ -180,6 +180,53 @@ struct mni_test_check {
 	__s64 ret;		/* out: the insert's return value */
 };
 
+/*
+ * Benchmark commands, for tests/bench/. The loops run in the kernel and are
+ * timed there with ktime_get_ns(), so one ioctl's cost is spread over many
+ * operations.
+ *
+ * BENCH_ADD inserts a set of bare subscriptions owned by the file: the i-th
+ * covers [addr + i * stride, + len). They have no page table and no log;
+ * their callback takes the file's bench lock (trylock when not blockable)
+ * and sets the sequence, the least a real driver does. One set per file:
+ * BENCH_DEL removes it, and so does close.
+ */
+#define MNI_TEST_BENCH_MAX_SUBS		_BITULL(20)
+
+struct mni_test_bench_set {
+	__u64 addr;		/* in (ADD): page aligned */
+	__u64 len;		/* in (ADD): page aligned, not 0 */
+	__u64 stride;		/* in (ADD): not below len */
+	__u64 count;		/* in (ADD), out (DEL): subscriptions,
+				 * 1..MNI_TEST_BENCH_MAX_SUBS
+				 */
+	__u64 ns;		/* out: time the inserts or removes took */
+};
+
+/* Leave the engine's calls out of the loop: the floor to compare with. */
+#define MNI_TEST_BENCH_FLOOR		_BITULL(0)
+/* BENCH_INSERT: time inserts (ns) and removes (ns2) apart. */
+#define MNI_TEST_BENCH_SPLIT		_BITULL(1)
+
+/*
+ * BENCH_READ: @iters times read_begin() on mirror @id, take its lock,
+ * read_retry(), unlock: the engine's part of an uncontended device fault.
+ * With FLOOR only the lock and unlock (of the file's bench lock; @id is
+ * ignored). BENCH_INSERT: @iters times insert a bare subscription over
+ * [addr, addr + len) of the caller's mm and remove it again; with FLOOR,
+ * the empty loop.
+ */
+struct mni_test_bench_loop {
+	__u64 id;		/* in: BENCH_READ: the mirror */
+	__u64 addr;		/* in: BENCH_INSERT: page aligned */
+	__u64 len;		/* in: BENCH_INSERT: page aligned, not 0 */
+	__u64 iters;		/* in: not 0 */
+	__u64 flags;		/* in: MNI_TEST_BENCH_* */
+	__u64 ns;		/* out: the loop's time; with SPLIT, inserts */
+	__u64 ns2;		/* out: with SPLIT, removes */
+	__u64 retries;		/* out: BENCH_READ: read_retry collisions */
+};
+
 #define MNI_TEST_IOC_MAGIC	0xC7
 
 #define MNI_TEST_IOC_INFO	_IOWR(MNI_TEST_IOC_MAGIC, 0x00, struct mni_test_info)
@@ -194,5 +241,9 @@ struct mni_test_check {
 #define MNI_TEST_IOC_SLOW	_IOWR(MNI_TEST_IOC_MAGIC, 0x09, struct mni_test_slow)
 #define MNI_TEST_IOC_GRAB_MM	_IOWR(MNI_TEST_IOC_MAGIC, 0x0a, struct mni_test_grab)
 #define MNI_TEST_IOC_CHECK	_IOWR(MNI_TEST_IOC_MAGIC, 0x0b, struct mni_test_check)
+#define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
+#define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
+#define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)
+#define MNI_TEST_IOC_BENCH_INSERT _IOWR(MNI_TEST_IOC_MAGIC, 0x23, struct mni_test_bench_loop)
 
 #endif /* _MNI_TEST_UAPI_H */

@@ -14,10 +14,17 @@
 #   $MNI_CACHE/kernels/KVER/package             name and version of the .deb
 #
 # The image comes from `apt-get download linux-image-KVER-unsigned` (falling
-# back to the signed linux-image-KVER) and is unpacked with `dpkg -x` into a
+# back to the signed linux-image-KVER). From 7.x Debian splits the image:
+# linux-image-KVER is a meta package, the bzImage is in
+# linux-binary-unsigned-KVER (or the signed linux-binary-KVER) and config and
+# System.map in linux-base-KVER, so those are tried too. It is unpacked with
+# `dpkg -x` into a
 # temporary directory that is renamed into place only when complete, so an
 # interrupted run never leaves a half-filled cache.  Nothing is fetched when
 # the cache entry already exists.  Progress goes to stderr, the path to stdout.
+#
+# apt is the machine's, unless APT_CONFIG names another configuration: for
+# the kernels of other Debian suites scripts/suite-apt.sh prints one.
 
 set -eu
 
@@ -62,7 +69,8 @@ fetch() {
 
 pkg=
 for try in 1 2; do
-	for p in "linux-image-$kver-unsigned" "linux-image-$kver"; do
+	for p in "linux-image-$kver-unsigned" "linux-binary-unsigned-$kver" \
+		"linux-image-$kver" "linux-binary-$kver"; do
 		if fetch "$p"; then
 			pkg=$p
 			break 2
@@ -84,11 +92,23 @@ fi
 deb=$(ls "$tmp"/*.deb)
 echo "kernel.sh: fetched ${deb##*/} in $(($(date +%s) - start)) s, unpacking" >&2
 dpkg-deb -x "$deb" "$tmp/root"
+case $pkg in
+linux-binary-*)
+	# The split image's config and System.map; the bzImage boots without.
+	mkdir -p "$tmp/base"
+	if (cd "$tmp/base" && apt-get download -o APT::Sandbox::User=root \
+		"linux-base-$kver") >>"$log" 2>&1; then
+		dpkg-deb -x "$tmp"/base/*.deb "$tmp/root"
+	fi
+	;;
+esac
 
 stage=$tmp/stage
 mkdir -p "$stage/lib/modules"
 vmlinuz=
-for f in "$tmp/root/boot/vmlinuz-$kver" "$tmp/root/boot/vmlinuz"; do
+for f in "$tmp/root/boot/vmlinuz-$kver" "$tmp/root/boot/vmlinuz" \
+	"$tmp/root/usr/lib/modules/$kver/vmlinuz.unsigned" \
+	"$tmp/root/usr/lib/modules/$kver/vmlinuz"; do
 	if [ -f "$f" ]; then vmlinuz=$f; break; fi
 done
 if [ -z "$vmlinuz" ]; then
@@ -96,8 +116,12 @@ if [ -z "$vmlinuz" ]; then
 	exit 1
 fi
 mv "$vmlinuz" "$stage/vmlinuz"
-[ ! -f "$tmp/root/boot/config-$kver" ] || mv "$tmp/root/boot/config-$kver" "$stage/config"
-[ ! -f "$tmp/root/boot/System.map-$kver" ] || mv "$tmp/root/boot/System.map-$kver" "$stage/System.map"
+for f in "$tmp/root/boot/config-$kver" "$tmp/root/usr/lib/modules/$kver/config"; do
+	[ ! -f "$f" ] || mv "$f" "$stage/config"
+done
+for f in "$tmp/root/boot/System.map-$kver" "$tmp/root/usr/lib/modules/$kver/System.map"; do
+	[ ! -f "$f" ] || mv "$f" "$stage/System.map"
+done
 # Debian ships modules in /lib (bookworm) or /usr/lib (merged-/usr suites).
 for m in "$tmp/root/lib/modules/$kver" "$tmp/root/usr/lib/modules/$kver"; do
 	if [ -d "$m" ]; then

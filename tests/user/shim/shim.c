@@ -12,6 +12,8 @@
 #include <linux/tracepoint.h>
 #include <linux/wait.h>
 
+#include "mni_itree.h"
+
 #define SHIM_MAX_HELD 8
 
 /* What the calling thread holds: spinlocks, and lockdep maps. */
@@ -282,4 +284,19 @@ unsigned long shim_trace_count(const char *event)
 					       __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+/* src/mni_sub.c's job in the kernel: call a one-pass subscriber. */
+bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
+			const struct mmu_notifier_range *range,
+			unsigned long cur_seq, struct llist_head *finishes)
+{
+	(void)finishes;
+	return sub->ops->invalidate(sub, range, cur_seq);
+}
+
+void mni_sub_finish_pass(struct llist_head *finishes)
+{
+	if (finishes->first)
+		abort();
 }

@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# matrix.sh [--prepare] [KERNEL...]
+#
+# The kernel matrix: for each stock Debian KERNEL (default: all of them)
+#
+#   KERNEL   suite     headers/image of
+#   5.10     bullseye  linux-headers-amd64 (bullseye-security's, the latest)
+#   6.12     trixie    linux-headers-amd64
+#   6.12-rt  trixie    linux-headers-rt-amd64
+#   7.2      sid       linux-headers-amd64
+#
+# build mmu_interval_notifier.ko and both test drivers at W=1 inside a
+# chroot of that suite, require no diagnostic at all, and run the
+# conformance run (tests/qemu/guest-check.sh) on the suite's kernel in QEMU.
+# 6.1 is the host's own kernel: `make check-quick` covers it.
+#
+# The ABI is what the suite's meta package depends on today; the chroot
+# ($MNI_CACHE/chroots/SUITE, scripts/suite-chroot.sh) and the kernel image
+# ($MNI_CACHE/kernels/ABI, tests/qemu/kernel.sh through the suite's private
+# apt, scripts/suite-apt.sh) are made once and reused.
+#
+# The sources are copied (tracked and new files, as git lists them) into
+# the chroot's /build/ABI and built there, against the suite's headers with
+# the suite's compiler: the module and the drivers must be built by the
+# compiler the kernel was built with. The TAP suites (tests/suite) are
+# plain C, linked statically, with no kernel header but the driver's uapi:
+# they are built on the host from the same copy (seconds) and run on every
+# kernel, as glibc's static binaries run on any kernel from 3.2.
+#
+# --prepare makes the chroots and fetches the images of the KERNELs, one
+# suite per background job, and builds nothing: on a fresh machine it
+# overlaps the three debootstraps and downloads.
+#
+# Output: TAP; the guest's TAP is nested (indented) under each kernel, and
+# the last line sums everything, guest tests included:
+# "N passed, N failed, N skipped". Logs: build/matrix/KERNEL/ and
+# build/logs/matrix-KERNEL.log (the QEMU console).
+
+set -u
+
+me=${0##*/}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${MNI_CACHE:-/var/cache/mni}
+export MNI_CACHE=$cache
+ALL="5.10 6.12 6.12-rt 7.2"
+
+prepare_only=0
+if [ "${1:-}" = --prepare ]; then
+	prepare_only=1
+	shift
+fi
+kernels=${*:-$ALL}
+
+# kernel -> "suite meta-package abi-pattern"
+lookup() {
+	case $1 in
+	5.10) echo "bullseye linux-headers-amd64 5.10.*-amd64" ;;
+	6.12) echo "trixie linux-headers-amd64 6.12.*-amd64" ;;
+	6.12-rt) echo "trixie linux-headers-rt-amd64 6.12.*-rt-amd64" ;;
+	7.2) echo "sid linux-headers-amd64 7.2.*-amd64" ;;
+	*) return 1 ;;
+	esac
+}
+
+for k in $kernels; do
+	if ! lookup "$k" >/dev/null; then
+		echo "$me: unknown kernel '$k' (known: $ALL; 6.1 is make check-quick)" >&2
+		exit 2
+	fi
+done
+
+n=0 pass=0 fail=0 skip=0
+ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
+diag() { sed 's/^/# /' "$@" | head -n 40; }
+
+# The headers ABI the suite ships today for KERNEL, e.g. 6.12.117+deb13-amd64.
+abi_of() {
+	local suite meta pat abi
+	read -r suite meta pat <<<"$(lookup "$1")"
+	abi=$("$top/scripts/suite-apt.sh" "$suite" apt-cache depends "$meta" |
+		sed -n 's/^  Depends: linux-headers-//p' | head -n 1)
+	case $abi in
+	$pat) echo "$abi" ;;
+	*) echo "$me: $suite's $meta wants linux-headers-${abi:-?}, not $pat" >&2
+	   return 1 ;;
+	esac
+}
+
+# Chroot with the headers and cached image of every KERNEL of one suite;
+# once more with fresh package lists if the archive moved on meanwhile.
+prepare_suite() {
+	prepare_suite_once "$@" ||
+		{ "$top/scripts/suite-apt.sh" "$1" --update >/dev/null &&
+		  prepare_suite_once "$@"; }
+}
+
+prepare_suite_once() {
+	local suite=$1 k abi pkgs='' abis=''
+	shift
+	for k in "$@"; do
+		abi=$(abi_of "$k") || return 1
+		pkgs="$pkgs linux-headers-$abi"
+		abis="$abis $abi"
+	done
+	# shellcheck disable=SC2086 # word lists
+	"$top/scripts/suite-chroot.sh" "$suite" $pkgs >/dev/null || return 1
+	for abi in $abis; do
+		APT_CONFIG=$("$top/scripts/suite-apt.sh" "$suite") \
+			"$top/tests/qemu/kernel.sh" "$abi" >/dev/null || return 1
+	done
+}
+
+if [ "$prepare_only" = 1 ]; then
+	echo "TAP version 13"
+	mkdir -p "$top/build/matrix"
+	pids='' suites=''
+	for k in $kernels; do
+		s=$(lookup "$k" | cut -d' ' -f1)
+		case " $suites " in *" $s "*) continue ;; esac
+		suites="$suites $s"
+		# shellcheck disable=SC2046 # the suite's kernels
+		prepare_suite "$s" $(for j in $kernels; do
+			[ "$(lookup "$j" | cut -d' ' -f1)" = "$s" ] && echo "$j"; done) \
+			>"$top/build/matrix/prepare-$s.log" 2>&1 &
+		pids="$pids $!:$s"
+	done
+	for p in $pids; do
+		if wait "${p%%:*}"; then
+			ok "prepare ${p#*:}: chroot and kernel images"
+		else
+			not_ok "prepare ${p#*:}: chroot and kernel images"
+			diag "$top/build/matrix/prepare-${p#*:}.log"
+		fi
+	done
+	echo "1..$n"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ]
+	exit
+fi
+
+# run_in ROOT CMD: a shell command inside the chroot, with its own /proc
+# (objtool reads it) in a private mount namespace that vanishes with it.
+run_in() {
+	unshare --mount --pid --fork --mount-proc="$1/proc" \
+		chroot "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C sh -c "$2"
+}
+
+# A W=1 build step: TAP line, no output allowed but the BTF notice (the
+# headers carry no vmlinux).
+w1_step() {	# w1_step NAME LOG ROOT CMD
+	local name=$1 log=$2
+	run_in "$3" "$4" >"$log" 2>&1
+	local rc=$?
+	grep -v -e 'Skipping BTF generation' "$log" >"$log.diag"
+	if [ "$rc" = 0 ] && [ ! -s "$log.diag" ]; then
+		ok "$name"
+		return 0
+	fi
+	not_ok "$name"
+	diag "$log.diag"
+	return 1
+}
+
+echo "TAP version 13"
+for k in $kernels; do
+	start=$(date +%s)
+	read -r suite _ _ <<<"$(lookup "$k")"
+	out=$top/build/matrix/$k
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "# $k: suite $suite"
+
+	if ! prepare_suite "$suite" "$k" >"$out/prepare.log" 2>&1 ||
+	   ! abi=$(abi_of "$k" 2>>"$out/prepare.log"); then
+		not_ok "$k: chroot and kernel image"
+		diag "$out/prepare.log"
+		continue
+	fi
+	root=$cache/chroots/$suite
+	kdir=/usr/src/linux-headers-$abi
+	echo "# $k: $abi, chroot $root"
+
+	# A fresh copy of the sources; only one run per ABI at a time.
+	bdir=$root/build/$abi
+	mkdir -p "$root/build"
+	exec 7>"$root/build/.$abi.lock"
+	flock 7
+	rm -rf "$bdir"
+	mkdir -p "$bdir"
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			[ -e "$f" ] && printf '%s\0' "$f"
+		done | xargs -0 -r cp --parents -t "$bdir")
+
+	if ! w1_step "$k: mmu_interval_notifier.ko builds at W=1, no diagnostics" \
+		"$out/build-module.log" "$root" \
+		"make -s -j\$(nproc) -C $kdir M=/build/$abi W=1 modules"; then
+		continue
+	fi
+	if ! w1_step "$k: mni_test_mni.ko and mni_test_kern.ko build at W=1, no diagnostics" \
+		"$out/build-driver.log" "$root" \
+		"make -s -C /build/$abi/tests driver KDIR=$kdir \
+			MNI_SYMVERS=/build/$abi/Module.symvers W=1"; then
+		continue
+	fi
+	if make -s -C "$bdir/tests" suite >"$out/build-suite.log" 2>&1; then
+		ok "$k: the static test programs of tests/suite build (host)"
+	else
+		not_ok "$k: the static test programs of tests/suite build (host)"
+		diag "$out/build-suite.log"
+		continue
+	fi
+	# What the stock lane gives the guest: the modules, every program
+	# `make suite` built and the guest scripts' helpers.
+	mkdir -p "$out/guest"
+	cp "$bdir/mmu_interval_notifier.ko" "$bdir/tests/driver/mni_test_mni.ko" \
+		"$bdir/tests/driver/mni_test_kern.ko" "$out/guest/"
+	for f in "$bdir"/tests/suite/* "$bdir"/tests/qemu/guest-*.sh; do
+		case $f in
+		*.[ch] | */guest-check.sh) ;;
+		*/tests/suite/*) [ ! -f "$f" ] || [ ! -x "$f" ] || cp "$f" "$out/guest/" ;;
+		*) cp "$f" "$out/guest/" ;;
+		esac
+	done
+	cp "$bdir/tests/qemu/guest-check.sh" "$out/"
+	flock -u 7
+
+	# The conformance run; its TAP nests under ours.
+	adds=()
+	for f in "$out"/guest/*; do
+		adds+=(--add "$f")
+	done
+	"$top/tests/qemu/run.sh" --kernel "$cache/kernels/$abi/vmlinuz" \
+		--log "$top/build/logs/matrix-$k.log" --timeout 900 "${adds[@]}" \
+		--script "$out/guest-check.sh" >"$out/guest.tap" 2>"$out/run.err"
+	rc=$?
+	sed 's/^/    /' "$out/guest.tap"
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/guest.tap" | tail -n 1)
+	if [ -n "$sum" ]; then
+		read -r p _ f _ s _ <<<"$(echo "$sum" | tr -d ',')"
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+	fi
+	if [ "$rc" = 0 ] && [ -n "$sum" ]; then
+		ok "$k: guest-check in QEMU: ${sum:-no summary} ($(($(date +%s) - start)) s)"
+	else
+		not_ok "$k: guest-check in QEMU: ${sum:-no summary}, run.sh exit $rc"
+		diag "$out/run.err"
+	fi
+done
+
+echo "1..$n"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
