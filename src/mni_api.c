@@ -71,7 +71,8 @@ static void mni_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
  *	current->mm)
  * @start: Starting virtual address to monitor
  * @length: Length of the range to monitor
- * @ops: Interval notifier operations; @ops->invalidate is required
+ * @ops: Interval notifier operations: @ops->invalidate, or from 7.1
+ *	@ops->invalidate_start with @ops->invalidate_finish
  *
  * From return, @ops->invalidate is called for every change to the CPU page
  * tables of @mm that overlaps [@start, @start + @length), until
@@ -119,7 +120,8 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert, MNI_NS);
  * @mm: mm_struct to attach to; the caller holds mm_users
  * @start: Starting virtual address to monitor
  * @length: Length of the range to monitor
- * @ops: Interval notifier operations; @ops->invalidate is required
+ * @ops: Interval notifier operations: @ops->invalidate, or from 7.1
+ *	@ops->invalidate_start with @ops->invalidate_finish
  *
  * As mni_interval_notifier_insert(), for a caller that already holds
  * @mm's mmap_lock for write.

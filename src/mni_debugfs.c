@@ -15,11 +15,18 @@
 #include <linux/seq_file.h>
 
 #include "mni_debugfs.h"
+#include "mni_kcompat.h"
 #include "mni_mm.h"
 
 static struct dentry *mni_debugfs_root;
 static struct dentry *mni_debugfs_mms;
-/* Ordered: an entry's create and remove run in the order queued. */
+/*
+ * Per-CPU (bound): queue_work() then wakes a worker of the inserting CPU
+ * instead of sending another CPU an interrupt, which the first insert on
+ * an mm would pay for. Order needs no help: an entry has one work item,
+ * which never runs twice at once, and it applies the entry's state at the
+ * time it runs.
+ */
 static struct workqueue_struct *mni_debugfs_wq;
 
 static const char * const mni_sub_state_names[] = {
@@ -155,7 +162,7 @@ void mni_debugfs_update(struct mni_mm *mmm)
  */
 int mni_debugfs_init(void)
 {
-	mni_debugfs_wq = alloc_ordered_workqueue("mni_debugfs", 0);
+	mni_debugfs_wq = alloc_workqueue("mni_debugfs", WQ_PERCPU, 0);
 	if (!mni_debugfs_wq)
 		return -ENOMEM;
 	mni_debugfs_root = debugfs_create_dir("mmu_interval_notifier", NULL);

@@ -12,6 +12,7 @@
 #include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/stringify.h>
+#include <linux/workqueue.h>
 
 #include "mni_config.h"
 
@@ -48,6 +49,15 @@
 #define MNI_CORE_ENDS_FAILED_START true
 #else
 #define MNI_CORE_ENDS_FAILED_START false
+#endif
+
+/*
+ * 6.17 ("workqueue: Add new WQ_PERCPU flag", also in 6.12 stable):
+ * alloc_workqueue() takes WQ_PERCPU or WQ_UNBOUND and WARNs from 7.x when
+ * it gets neither. Before, no flag meant per-CPU.
+ */
+#ifndef MNI_HAVE_WQ_PERCPU
+#define WQ_PERCPU 0
 #endif
 
 /*

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/bench/bench.sh [--smoke] [--out DIR]
+# tests/bench/bench.sh [--smoke] [--trace] [--out DIR]
 #
 # Boot the stock kernel ($KVER, default scripts/kver.sh) once in QEMU and
 # run every benchmark there (tests/bench/guest-bench.sh, mni_bench), the
@@ -13,6 +13,9 @@
 #   bench.md    the table (tests/bench/report.py)
 #   bench.svg   the plot
 # and prints the table. The console log goes to build/logs/.
+#
+# --trace: the same run with every mni tracepoint enabled in the guest (the
+# ring buffer just overwrites itself); DIR defaults to results/trace.
 #
 # --smoke: a short run (two repetitions of tiny batches, under two minutes)
 # that only checks that every figure was produced and is finite; prints TAP
@@ -28,13 +31,14 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-smoke=0 out=''
+smoke=0 out='' append=tsc=reliable
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1; shift ;;
+	--trace) append="$append mni_bench_trace=1"; out=${out:-results/trace}; shift ;;
 	--out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a directory" >&2; exit 2; }
 		out=$2; shift 2 ;;
-	*) echo "usage: bench.sh [--smoke] [--out DIR]" >&2; exit 2 ;;
+	*) echo "usage: bench.sh [--smoke] [--trace] [--out DIR]" >&2; exit 2 ;;
 	esac
 done
 
@@ -65,7 +69,7 @@ date=$(date -u +%F)
 
 set +e
 tests/qemu/run.sh --kernel "$kernel" --log "$log" --timeout "$timeout" \
-	--append tsc=reliable \
+	--append "$append" \
 	--add mmu_interval_notifier.ko \
 	--add tests/driver/mni_test_mni.ko \
 	--add tests/driver/mni_test_kern.ko \

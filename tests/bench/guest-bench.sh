@@ -17,6 +17,15 @@ for m in mmu_interval_notifier mni_test_mni mni_test_kern; do
 	insmod "$G/$m.ko" || { echo "# guest-bench: insmod $m failed"; exit 1; }
 done
 
+# bench.sh --trace: measure with every mni tracepoint on.
+if grep -q 'mni_bench_trace=1' /proc/cmdline; then
+	t=/sys/kernel/tracing
+	[ -d "$t/events" ] || t=/sys/kernel/debug/tracing
+	echo 1 >"$t/events/mni/enable" &&
+		echo "# guest-bench: mni tracepoints enabled" ||
+		{ echo "# guest-bench: cannot enable mni tracepoints"; exit 1; }
+fi
+
 "$G/mni_bench" "$@" || rc=$?
 echo "# guest-bench: mni_bench exit $rc"
 
