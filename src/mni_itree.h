@@ -55,7 +55,9 @@ struct mni_itree {
  * hlist pointer has it): read_begin() and remove() find the engine without
  * a registry lookup. Anywhere else it is not tagged. Written under the
  * engine lock (WRITE_ONCE() in mni_itree.c, hlist_add_head()), read
- * locklessly here.
+ * locklessly here. A wrong tag shows as a stranger accepted or an owner
+ * refused: tests/user's model (foreign, double and cancelled removes) and
+ * mni_suite's remove_foreign / remove_twice / insert_during_invalidation.
  */
 #define MNI_ENGINE_TAG 1UL
 
