@@ -195,13 +195,21 @@ struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
 }
 
 /* Move the notifiers out of the entry once; true for the caller who must put. */
+static bool mni_mm_take_nbs_locked(struct mni_mm *mmm)
+{
+	bool take = !mmm->nbs_put;
+
+	lockdep_assert_held(&mni_registry_lock);
+	mmm->nbs_put = true;
+	return take;
+}
+
 static bool mni_mm_take_nbs(struct mni_mm *mmm)
 {
 	bool take;
 
 	spin_lock(&mni_registry_lock);
-	take = !mmm->nbs_put;
-	mmm->nbs_put = true;
+	take = mni_mm_take_nbs_locked(mmm);
 	spin_unlock(&mni_registry_lock);
 	return take;
 }
@@ -433,8 +441,7 @@ void mni_mm_put(struct mni_mm *mmm)
 		return;
 	}
 	hash_del_rcu(&mmm->node);
-	put_nbs = !mmm->nbs_put;
-	mmm->nbs_put = true;
+	put_nbs = mni_mm_take_nbs_locked(mmm);
 	spin_unlock(&mni_registry_lock);
 
 	if (put_nbs)
@@ -457,8 +464,7 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
 		break;
 	if (mmm) {
 		hash_del_rcu(&mmm->node);
-		*put_nbs = !mmm->nbs_put;
-		mmm->nbs_put = true;
+		*put_nbs = mni_mm_take_nbs_locked(mmm);
 	}
 	spin_unlock(&mni_registry_lock);
 	return mmm;
