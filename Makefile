@@ -8,15 +8,16 @@
 #   make check-quick the QEMU test suite only
 #   make lint        W=1, sparse, checkpatch, kernel-doc, exports
 #   make matrix      build and test on the other stock Debian kernels
-#                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2"), in QEMU
+#                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2"), in QEMU, and
+#                    install through each suite's DKMS (tests/dkms/suite.sh)
 #   make bench       benchmarks against the kernel's own engine, one QEMU
 #                    boot: results/bench.{csv,md,svg} (tests/bench/bench.sh)
 #   make bench-smoke a short run checking only that every figure comes out
 #   make deb         the Debian package mmu-interval-notifier-dkms, lintian
 #                    clean, in build/deb/ (scripts/build-deb.sh)
 #   make dkms-check  the package and DKMS end to end in a bookworm chroot and
-#                    QEMU, with the kernel upgrade and autopkgtest parts
-#                    (tests/dkms/run.sh; `make check` runs it without those)
+#                    QEMU, with the kernel upgrade to bookworm-backports and
+#                    the autopkgtest (tests/dkms/run.sh; a lane of make check)
 #
 # DKMS passes KVER=${kernelver} KDIR=${kernel_source_dir}; when told a
 # kernel, nothing here asks the running one.
@@ -81,7 +82,7 @@ CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
-CHECK_LANES += "dkms=MNI_DKMS_UPGRADE=0 MNI_DKMS_AUTOPKGTEST=0 tests/dkms/run.sh"
+CHECK_LANES += "dkms=tests/dkms/run.sh"
 
 # The kernel matrix: each kernel built at W=1 in a chroot of its Debian
 # suite and run in QEMU (scripts/matrix.sh); the first lane makes the

@@ -12,8 +12,11 @@
 #   7.2      sid       linux-headers-amd64
 #
 # build mmu_interval_notifier.ko and both test drivers at W=1 inside a
-# chroot of that suite, require no diagnostic at all, and run the
-# conformance run (tests/qemu/guest-check.sh) on the suite's kernel in QEMU.
+# chroot of that suite, require no diagnostic at all, run the conformance
+# run (tests/qemu/guest-check.sh) on the suite's kernel in QEMU, then
+# install the package through the suite's own DKMS in an overlay over the
+# chroot and load what it installed with modprobe on the same kernel
+# (tests/dkms/suite.sh).
 # 6.1 is the host's own kernel: `make check-quick` covers it.
 #
 # The ABI is what the suite's meta package depends on today; the chroot
@@ -33,8 +36,8 @@
 # suite per background job, and builds nothing: on a fresh machine it
 # overlaps the three debootstraps and downloads.
 #
-# Output: TAP; the guest's TAP is nested (indented) under each kernel, and
-# the last line sums everything, guest tests included:
+# Output: TAP; the guest's and the DKMS run's TAP are nested (indented)
+# under each kernel, and the last line sums everything, nested tests included:
 # "N passed, N failed, N skipped". Logs: build/matrix/KERNEL/ and
 # build/logs/matrix-KERNEL.log (the QEMU console).
 
@@ -250,6 +253,25 @@ for k in $kernels; do
 	else
 		not_ok "$k: guest-check in QEMU: ${sum:-no summary}, run.sh exit $rc"
 		diag "$out/run.err"
+	fi
+
+	# The package and DKMS in an overlay over the same chroot, and the
+	# modules DKMS installed loaded with modprobe on the same kernel.
+	start=$(date +%s)
+	"$top/tests/dkms/suite.sh" "$k" "$root" "$abi" "$cache/kernels/$abi/vmlinuz" \
+		>"$out/dkms.tap" 2>"$out/dkms.err"
+	rc=$?
+	sed 's/^/    /' "$out/dkms.tap"
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/dkms.tap" | tail -n 1)
+	if [ -n "$sum" ]; then
+		read -r p _ f _ s _ <<<"$(echo "$sum" | tr -d ',')"
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+	fi
+	if [ "$rc" = 0 ] && [ -n "$sum" ]; then
+		ok "$k: DKMS install and modprobe (tests/dkms/suite.sh): $sum ($(($(date +%s) - start)) s)"
+	else
+		not_ok "$k: DKMS install and modprobe (tests/dkms/suite.sh): ${sum:-no summary}, exit $rc"
+		diag "$out/dkms.err"
 	fi
 done
 

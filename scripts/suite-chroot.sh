@@ -12,9 +12,10 @@
 # were built with (gcc-10 through linux-compiler-gcc-10-x86 on bullseye,
 # gcc-14 on trixie, gcc-16-for-host on sid) and the libraries of the
 # prebuilt kbuild tools (libelf, libssl, zlib, pahole), plus make,
-# libc6-dev and perl (W=1 runs scripts/kernel-doc on 6.12). Nothing else is
-# needed to build a module: bc, flex, bison and libelf-dev are for building
-# the kernel or its host tools, which the headers ship prebuilt.
+# libc6-dev and perl (W=1 runs scripts/kernel-doc on 6.12), and the suite's
+# own dkms for tests/dkms/suite.sh. Nothing else is needed to build a
+# module: bc, flex, bison and libelf-dev are for building the kernel or its
+# host tools, which the headers ship prebuilt.
 #
 # The kernel's packages themselves (linux-headers-<abi>-amd64, -common,
 # linux-kbuild-<ver>) are fetched with scripts/suite-apt.sh and unpacked
@@ -93,7 +94,9 @@ while [ -n "$queue" ]; do
 	done
 done
 # perl: 6.12's W=1 runs scripts/kernel-doc, which needs more than perl-base.
-tools="make libc6-dev perl$tools"
+# dkms, kmod and openssl (DKMS's signing key): tests/dkms/suite.sh installs
+# the package in an overlay over this chroot, as on a machine of the suite.
+tools="make libc6-dev perl dkms kmod openssl$tools"
 
 have_tools() {
 	local st

@@ -30,8 +30,8 @@ if [ ! -f "/lib/modules/$rel/modules.dep" ]; then
 	nok "modules.dep for $rel present"
 	exit 1
 fi
-echo "# modules.dep:"
-sed 's/^/#   /' "/lib/modules/$rel/modules.dep"
+echo "# modules.dep, updates/:"
+grep '^updates/' "/lib/modules/$rel/modules.dep" | sed 's/^/#   /'
 
 # --- the dependency chain -------------------------------------------------
 mark

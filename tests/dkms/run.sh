@@ -25,9 +25,10 @@
 #      consumer without the namespace import and one built against altered
 #      CRCs are refused at load;
 #   4. kernel upgrade: installs the newest bookworm-backports kernel headers
-#      (with their image, no initramfs) and checks that DKMS's hook
-#      autoinstalls both modules for that kernel, in order
-#      (MNI_DKMS_UPGRADE=0 skips it; about 130 MB of .debs, cached);
+#      (with their image, no initramfs), checks that DKMS's hook
+#      autoinstalls both modules for that kernel, in order, and boots that
+#      image with them as in 3. (MNI_DKMS_UPGRADE=0 skips it; about 130 MB
+#      of .debs, cached);
 #   5. purges the package and checks that nothing of it is left;
 #   6. runs the package's autopkgtest (Testsuite: autopkgtest-pkg-dkms) in
 #      the purged chroot with the null runner (MNI_DKMS_AUTOPKGTEST=0 skips
@@ -53,33 +54,9 @@ fi
 logs=$here/build/logs/dkms
 rm -rf "$logs"
 mkdir -p "$logs"
-n=0 pass=0 fail=0 skip=0
-t0=$(date +%s)
-
-ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
-skipped() { n=$((n + 1)) skip=$((skip + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/#   /'; }
-# check DESCRIPTION COMMAND...: one test from a command's exit status.
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-# show LOG [LINES]: the tail of a log as diagnostics.
-show() { echo "#   (log $1)"; tail -n "${2:-15}" "$1" | diag; }
-finish() {
-	echo "1..$n"
-	echo "# dkms lane: $(( $(date +%s) - t0 )) s"
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
-	exit
-}
-bail() {
-	nok "$1"
-	echo "# remaining tests skipped: $1"
-	finish
-}
+# shellcheck source=tests/dkms/lib.sh
+. "$here/tests/dkms/lib.sh"
+lane="dkms lane"
 
 # Host tools of this lane, on top of scripts/deps.sh's list. DKMS itself
 # runs only in the chroot.
@@ -88,10 +65,10 @@ if MNI_EXTRA_PKGS="$DKMS_HOST_PKGS" scripts/deps.sh >"$logs/deps.log" 2>&1; then
 	ok "host packages ($DKMS_HOST_PKGS)"
 else
 	show "$logs/deps.log"
-	bail "host packages ($DKMS_HOST_PKGS)"
+	bail "$lane" "host packages ($DKMS_HOST_PKGS)"
 fi
 
-kver=$(scripts/kver.sh) || bail "scripts/kver.sh names a kernel"
+kver=$(scripts/kver.sh) || bail "$lane" "scripts/kver.sh names a kernel"
 ver=$(cat VERSION)
 arch=$(uname -m)
 echo "# kernel $kver, version $ver, arch $arch"
@@ -112,7 +89,7 @@ if deb=$(scripts/build-deb.sh "$here/build/deb" 2>"$logs/build-deb.log"); then
 	grep '^build-deb: lintian:' "$logs/build-deb.log" | diag
 else
 	show "$logs/build-deb.log" 30
-	bail "the package builds and is lintian clean"
+	bail "$lane" "the package builds and is lintian clean"
 fi
 
 # ------------------------------------------------------------ chroot
@@ -121,54 +98,16 @@ if base=$(tests/dkms/chroot.sh "$kver" 2>"$logs/chroot.log"); then
 	ok "bookworm chroot with linux-headers-$kver ($(( $(date +%s) - start )) s)"
 else
 	show "$logs/chroot.log"
-	bail "bookworm chroot with linux-headers-$kver"
+	bail "$lane" "bookworm chroot with linux-headers-$kver"
 fi
 
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/mni-dkms.XXXXXX")
-cleanup() {
-	umount -R "$work/root" 2>/dev/null
-	if [ "${MNI_KEEP:-0}" = 1 ]; then
-		echo "# kept $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-root=$work/root
-mkdir -p "$work/upper" "$work/ovl" "$root"
-if ! mount -t overlay overlay \
-	-o "lowerdir=$base,upperdir=$work/upper,workdir=$work/ovl" "$root" ||
-	! mount -t proc proc "$root/proc" ||
-	! mount -t tmpfs tmpfs "$root/tmp" ||
+if ! overlay "$base" ||
 	! mount --bind "${base%/*}/debs" "$root/var/cache/apt/archives"; then
-	bail "overlay over $base"
+	bail "$lane" "overlay over $base"
 fi
 
-# inch LOG COMMAND...: run in the chroot, output to build/logs/dkms/LOG.log.
-inch() {
-	local log=$logs/$1.log
-	shift
-	echo "+ $*" >>"$log"
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-		"$@" >>"$log" 2>&1
-}
-# q COMMAND...: a quiet chroot command, output on stdout.
-q() {
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LC_ALL=C.UTF-8 "$@" 2>/dev/null
-}
-status() { q dkms status "$@"; }
-installed() { # installed MODULE KVER
-	status -m "$1" -k "$2" | grep -q ": installed"
-}
-
-mkdir -p "$root/tmp/mni"
 cp "$deb" "$root/tmp/mni/"
 debname=$(basename "$deb")
-pkg=mmu-interval-notifier
-con=mni-sample-mirror
-dtree=/var/lib/dkms
 
 # ------------------------------------------------------------ install
 start=$(date +%s)
@@ -218,7 +157,6 @@ check "headers in /usr/src/$pkg-$ver/include and /usr/share/$pkg/mni.mk" \
 # ------------------------------------------------------------ consumer
 # The sample as the package ships it, registered the way a vendor package
 # would: its source in /usr/src/<name>-<version>, then dkms add.
-cver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' samples/consumer/dkms.conf)
 inch consumer cp -r "/usr/share/doc/$pkg-dkms/examples/consumer" "/usr/src/$con-$cver"
 check "dkms add $con/$cver (the packaged example)" inch consumer dkms add "$con/$cver"
 
@@ -246,47 +184,14 @@ else
 	[ -f "$f" ] && show "$f" 30
 fi
 status | diag
-# in_order LOG: DKMS installed mmu_interval_notifier.ko before the consumer.
-in_order() {
-	local first second
-	first=$(grep -n -m1 -E '^mmu_interval_notifier\.ko(\.[a-z]+)?:' "$1" | cut -d: -f1)
-	second=$(grep -n -m1 -E '^mni_sample_mirror\.ko(\.[a-z]+)?:' "$1" | cut -d: -f1)
-	[ -n "$first" ] && [ -n "$second" ] && [ "$first" -lt "$second" ]
-}
 check "$pkg was installed before $con" in_order "$logs/autoinstall.log"
-cko=$root/lib/modules/$kver/updates/dkms/mni_sample_mirror.ko
-if [ -f "$cko" ] && [ "$(modinfo -F depends "$cko")" = mmu_interval_notifier ] &&
-	[ "$(modinfo -F import_ns "$cko")" = MNI ]; then
-	ok "mni_sample_mirror.ko depends on mmu_interval_notifier, imports MNI"
-else
-	nok "mni_sample_mirror.ko depends on mmu_interval_notifier, imports MNI"
-fi
-if [ -f "$ko" ] && [ -f "$cko" ] &&
-	grep -q 'mni_sample_mirror.ko:.*mmu_interval_notifier.ko' \
-		"$root/lib/modules/$kver/modules.dep"; then
-	ok "depmod recorded the dependency in modules.dep"
-else
-	nok "depmod recorded the dependency in modules.dep"
-	diag <"$root/lib/modules/$kver/modules.dep"
-fi
+check "mni_sample_mirror depends on mmu_interval_notifier, imports MNI, in modules.dep" \
+	depends_ok "$kver"
 
 # ------------------------------------------------------------ refusals
-# Plain kbuild builds of copies of the sample, in the chroot.
-kb() { # kb LOG DIR ARGS...: build the module in DIR
-	local log=$1 dir=$2
-	shift 2
-	inch "$log" make -C "/lib/modules/$kver/build" M="$dir" "$@" modules
-}
-mkneg() { # mkneg NAME: a copy of the sample as module NAME in /tmp/neg/NAME
-	local d=$root/tmp/neg/$1
-	mkdir -p "$d"
-	cp samples/consumer/mni_sample_mirror.c "$d/$1.c"
-	sed "s/mni_sample_mirror\.o/$1.o/" samples/consumer/Kbuild >"$d/Kbuild"
-}
-
 mkneg mni_noimport
 sed -i '/^MNI_IMPORT_NS();$/d' "$root/tmp/neg/mni_noimport/mni_noimport.c"
-if kb noimport /tmp/neg/mni_noimport; then
+if kb noimport "$kver" /tmp/neg/mni_noimport; then
 	nok "a consumer without MNI_IMPORT_NS() fails to build (modpost)"
 else
 	msg=$(grep -m1 'but does not import it' "$logs/noimport.log")
@@ -298,22 +203,12 @@ else
 		show "$logs/noimport.log"
 	fi
 fi
-# The same, linked as on a kernel that allows missing imports, for the
-# load-time check in QEMU (the stock kernel does not allow them).
-if ! kb noimport-forced /tmp/neg/mni_noimport CONFIG_MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS=y; then
-	show "$logs/noimport-forced.log"
-fi
-
-mkneg mni_badcrc
-# Another build's Module.symvers: the same exports with other CRCs.
-sed -E 's/^0x[0-9a-f]{8}(\tmni_)/0x0badc0de\1/' "$root$symvers" >"$root/tmp/neg/other.symvers"
-if ! kb badcrc /tmp/neg/mni_badcrc MNI_SYMVERS=/tmp/neg/other.symvers \
-	MNI_INCLUDE="/usr/src/$pkg-$ver/include"; then
-	show "$logs/badcrc.log"
-fi
+# The same linked as the kernel would not, and one with other CRCs, for the
+# load-time refusals in QEMU.
+build_negatives "$kver" "$ver"
 
 mkneg mni_nomodule
-if kb nomodule /tmp/neg/mni_nomodule MNI_KVER=0.0.0-none; then
+if kb nomodule "$kver" /tmp/neg/mni_nomodule MNI_KVER=0.0.0-none; then
 	nok "mni.mk stops when the module is not installed for the kernel"
 else
 	msg=$(grep -m1 'mni.mk: mmu-interval-notifier is not installed' "$logs/nomodule.log")
@@ -341,41 +236,11 @@ else
 fi
 
 # ------------------------------------------------------------ QEMU
-guest=$work/guest
-mkdir -p "$guest/modules" "$guest/neg"
-# The module tree DKMS and depmod made, without the headers links.
-(cd "$root/lib/modules/$kver" && find . -path ./build -prune -o -path ./source -prune -o \
-	-type f -print | cpio -pdm --quiet "$guest/modules") 2>/dev/null
-cp "$root/tmp/neg/mni_noimport/mni_noimport.ko" "$root/tmp/neg/mni_badcrc/mni_badcrc.ko" \
-	"$guest/neg/" 2>/dev/null
-if [ ! -f "$guest/modules/updates/dkms/mni_sample_mirror.ko" ] ||
-	[ ! -f "$guest/neg/mni_noimport.ko" ] || [ ! -f "$guest/neg/mni_badcrc.ko" ]; then
-	nok "modules for the QEMU run"
-	find "$guest" | diag
+if img=$(tests/qemu/kernel.sh "$kver" 2>"$logs/kernel.log"); then
+	boot_guest "$kver" "$img"
 else
-	start=$(date +%s)
-	if img=$(tests/qemu/kernel.sh "$kver" 2>"$logs/kernel.log"); then
-		tests/qemu/run.sh --kernel "$img" --log "$logs/qemu.log" --timeout 300 \
-			--add "$guest/modules:/lib/modules/$kver" --add "$guest/neg" \
-			--script tests/dkms/guest-dkms.sh >"$logs/guest.out" 2>"$logs/run.err"
-		qrc=$?
-		while IFS= read -r line; do
-			case $line in
-			'ok - '*) ok "guest: ${line#ok - }" ;;
-			'not ok - '*) nok "guest: ${line#not ok - }" ;;
-			'#'*) echo "#   ${line#\# }" ;;
-			esac
-		done <"$logs/guest.out"
-		if [ "$qrc" = 0 ]; then
-			ok "QEMU run on stock $kver is clean ($(( $(date +%s) - start )) s)"
-		else
-			nok "QEMU run on stock $kver is clean"
-			diag <"$logs/run.err"
-		fi
-	else
-		nok "stock kernel image $kver"
-		show "$logs/kernel.log"
-	fi
+	nok "stock kernel image $kver"
+	show "$logs/kernel.log"
 fi
 
 # ------------------------------------------------------------ upgrade
@@ -414,42 +279,16 @@ if [ "${MNI_DKMS_UPGRADE:-1}" = 1 ]; then
 		fi
 		check "... $pkg first" in_order "$logs/upgrade.log"
 		check "both still installed for $kver" installed "$con" "$kver"
+		# And they load on the new kernel (its image came with the headers).
+		build_negatives "$bk" "$ver"
+		boot_guest "$bk" "$root/boot/vmlinuz-$bk"
 	fi
 else
 	skipped "kernel upgrade: DKMS builds for a second kernel" "MNI_DKMS_UPGRADE=0"
 fi
 
 # ------------------------------------------------------------ purge
-inch purge dkms remove "$con/$cver" --all
-inch purge rm -rf "/usr/src/$con-$cver"
-if inch purge dpkg --purge "$pkg-dkms"; then
-	ok "dpkg --purge $pkg-dkms"
-else
-	nok "dpkg --purge $pkg-dkms"
-	show "$logs/purge.log"
-fi
-left=$(status)
-if [ -z "$left" ]; then ok "dkms status is empty"; else nok "dkms status is empty: $left"; fi
-left=$(cd "$root" && ls -d usr/src/$pkg-* "${dtree#/}/$pkg" usr/share/$pkg \
-	usr/share/doc/$pkg-dkms lib/modules/*/updates/dkms/mmu_interval_notifier.ko* \
-	2>/dev/null)
-if [ -z "$left" ]; then
-	ok "nothing left: /usr/src/$pkg-*, $dtree/$pkg, /usr/share/$pkg, modules"
-else
-	nok "nothing left after purge:"
-	echo "$left" | diag
-fi
-if ! grep -rqs mmu_interval_notifier "$root/lib/modules/$kver/modules.dep"; then
-	ok "modules.dep no longer names mmu_interval_notifier"
-else
-	nok "modules.dep no longer names mmu_interval_notifier"
-fi
-# shellcheck disable=SC2016 # a dpkg-query format, not shell
-if q dpkg-query -W -f '${db:Status-Abbrev}' "$pkg-dkms" | grep -q '^i'; then
-	nok "dpkg knows nothing of $pkg-dkms"
-else
-	ok "dpkg knows nothing of $pkg-dkms"
-fi
+purge_all
 
 # ------------------------------------------------------------ autopkgtest
 # The Testsuite: autopkgtest-pkg-dkms of debian/control, on the clean
@@ -484,4 +323,4 @@ else
 	skipped "autopkgtest (autopkgtest-pkg-dkms)" "MNI_DKMS_AUTOPKGTEST=0"
 fi
 
-finish
+finish "$lane"
