@@ -23,6 +23,7 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 		       unsigned long start, unsigned long length,
 		       const struct mmu_interval_notifier_ops *ops, void *caller)
 {
+	const char *fault;
 	unsigned long last;
 
 	if (!sub || !mm) {
@@ -30,9 +31,9 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 			       sub ? "mm" : "subscription");
 		return -EINVAL;
 	}
-	if (!ops || !mni_ops_are_valid(ops)) {
-		mni_caller_err(ops, caller, "insert with %s",
-			       ops ? "no invalidate callback" : "NULL ops");
+	fault = ops ? mni_ops_fault(ops) : "NULL ops";
+	if (fault) {
+		mni_caller_err(ops, caller, "insert with %s", fault);
 		return -EINVAL;
 	}
 	/* The tree holds closed intervals: [start, last]. */

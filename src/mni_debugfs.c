@@ -9,7 +9,7 @@
  *                  then one line per subscription (range, owner, state)
  *
  * Files are root-only and print no kernel pointer: a subscription's owner
- * is the symbol of its invalidate callback.
+ * is the symbol of its invalidate (or, two-pass, invalidate_start) callback.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -53,7 +53,7 @@ static void mni_show_sub(void *arg, const struct mmu_interval_notifier *sub,
 	struct seq_file *m = arg;
 
 	seq_printf(m, "%#lx-%#lx %ps seq=%lu %s\n", sub->interval_tree.start,
-		   sub->interval_tree.last, sub->ops->invalidate,
+		   sub->interval_tree.last, mni_ops_owner(sub->ops),
 		   READ_ONCE(sub->invalidate_seq), mni_sub_state_names[state]);
 }
 

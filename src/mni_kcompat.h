@@ -84,11 +84,14 @@
  * ->invalidate_finish.
  */
 #ifdef MNI_HAVE_TWO_PASS_OPS
-static inline bool
-mni_ops_are_valid(const struct mmu_interval_notifier_ops *ops)
+/* Why the engine cannot call @ops (not NULL), or NULL if it can. */
+static inline const char *
+mni_ops_fault(const struct mmu_interval_notifier_ops *ops)
 {
-	return ops->invalidate_start ? !!ops->invalidate_finish :
-				       !!ops->invalidate;
+	if (ops->invalidate_start)
+		return ops->invalidate_finish ? NULL :
+		       "invalidate_start but no invalidate_finish callback";
+	return ops->invalidate ? NULL : "no invalidate callback";
 }
 
 static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
@@ -117,11 +120,19 @@ static inline void mni_call_finishes(struct llist_head *finishes)
 	llist_for_each_entry_safe(f, next, first, link)
 		f->notifier->ops->invalidate_finish(f);
 }
-#else
-static inline bool
-mni_ops_are_valid(const struct mmu_interval_notifier_ops *ops)
+
+/* What names a subscription in debugfs and traces: its first-pass callback. */
+static inline void *mni_ops_owner(const struct mmu_interval_notifier_ops *ops)
 {
-	return ops->invalidate;
+	if (ops->invalidate)
+		return ops->invalidate;
+	return ops->invalidate_start;
+}
+#else
+static inline const char *
+mni_ops_fault(const struct mmu_interval_notifier_ops *ops)
+{
+	return ops->invalidate ? NULL : "no invalidate callback";
 }
 
 static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
@@ -134,6 +145,11 @@ static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
 
 static inline void mni_call_finishes(struct llist_head *finishes)
 {
+}
+
+static inline void *mni_ops_owner(const struct mmu_interval_notifier_ops *ops)
+{
+	return ops->invalidate;
 }
 #endif
 

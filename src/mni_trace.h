@@ -3,8 +3,9 @@
  * mni_trace.h - tracepoints of mmu_interval_notifier.ko
  *
  * An mm is named by the engine's id for it (also its debugfs file name), a
- * subscription by its range and the invalidate callback of its ops: no raw
- * pointer reaches the trace buffer.
+ * subscription by its range and the invalidate (or, two-pass,
+ * invalidate_start) callback of its ops: no raw pointer reaches the trace
+ * buffer.
  *
  * tests/user builds the engine in userspace with stubs of
  * <linux/tracepoint.h> and <trace/define_trace.h> that count the events.
@@ -17,6 +18,14 @@
 
 #include <linux/mmu_notifier.h>
 #include <linux/tracepoint.h>
+
+/*
+ * For mni_ops_owner() in TP_fast_assign(), which only the file defining
+ * CREATE_TRACE_POINTS compiles (tests/user's stubs never do).
+ */
+#ifdef CREATE_TRACE_POINTS
+#include "mni_kcompat.h"
+#endif
 
 TRACE_EVENT(mni_invalidate_start,
 	TP_PROTO(unsigned long mm_id, const struct mmu_notifier_range *range,
@@ -77,7 +86,7 @@ DECLARE_EVENT_CLASS(mni_sub_class,
 		__entry->mm_id = mm_id;
 		__entry->start = sub->interval_tree.start;
 		__entry->last = sub->interval_tree.last;
-		__entry->owner = sub->ops->invalidate;
+		__entry->owner = mni_ops_owner(sub->ops);
 		__entry->arg = arg;
 	),
 	TP_printk("mm=%lu sub=[%#lx, %#lx] owner=%ps %ld",

@@ -73,15 +73,16 @@ overlay "$base" || bail "$lane" "overlay over $base"
 # depmod only for a kernel with a modules.dep, and compresses modules the
 # way the kernel's own are. The image's depmod input files and one of its
 # modules (from the cached image) stand in for it: depmod over all of them
-# would take a minute, and only updates/ reaches the guest.
+# would take a minute, and only updates/ reaches the guest. From 7.x the
+# modules have a package of their own, which is not fetched: there DKMS
+# installs uncompressed modules.
 kmods=${img%/*}/lib/modules/$abi
-one=$(cd "$kmods" && find kernel -name '*.ko*' -type f | head -n 1)
-if [ -z "$one" ] ||
-	! cp "$kmods"/modules.builtin* "$kmods/modules.order" "$root/lib/modules/$abi/" ||
-	! (cd "$kmods" && cp --parents "$one" "$root/lib/modules/$abi/") ||
+one=$(cd "$kmods" && find . -path './kernel/*' -name '*.ko*' -type f | head -n 1)
+if ! (cd "$kmods" && cp --parents ${one:+"$one"} modules.* "$root/lib/modules/$abi/") ||
 	! inch depmod depmod -a "$abi"; then
 	bail "$lane" "the modules of $abi in the chroot, as its image installs them"
 fi
+echo "# stand-in for the kernel's own modules: ${one:-none}"
 # shellcheck disable=SC2016 # a dpkg-query format, not shell
 dver=$(q dpkg-query -W -f '${Version}' dkms)
 echo "# $kernel: $abi, chroot $base, dkms $dver"

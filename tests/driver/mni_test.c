@@ -25,7 +25,8 @@
  *                          waits for an invalidation (insert, remove,
  *                          read_begin, copy_to_user). It may be held while
  *                          sleeping: HOLD and the SLOW callback do, to make
- *                          a test's race window.
+ *                          a test's race window. A non-blockable two-pass
+ *                          start keeps it for its finish.
  *   mni_test_mirror.log_lock - the log; a spinlock, so that a callback that
  *                          failed its trylock can still record that
  *   mni_test_file.bench_lock - the "device lock" of the bench subscriptions
@@ -75,6 +76,7 @@ struct mni_test_mirror {
 	struct mutex lock;		/* guards pfns; the "device lock" */
 	unsigned long *pfns;		/* hmm pfns, 0 when not mirrored */
 	unsigned int slow_ms;		/* READ_ONCE: callback sleep */
+	bool no_finish;			/* two-pass start hands back none */
 
 	spinlock_t log_lock;		/* guards the fields below */
 	unsigned int log_head;		/* oldest entry */
@@ -104,9 +106,12 @@ struct mni_test_file {
 static DEFINE_MUTEX(mni_test_grab_lock);
 static struct mm_struct *mni_test_grabbed_mm;	/* mmgrab()ed */
 
-static void mirror_log(struct mni_test_mirror *m,
-		       const struct mmu_notifier_range *range,
-		       unsigned long cur_seq, u64 flags)
+/* Orders log entries across mirrors (mni_test_log_entry.order). */
+static atomic64_t mni_test_log_order = ATOMIC64_INIT(0);
+
+/* Append @entry, stamped with the time and the order, to the log. */
+static void mirror_log_entry(struct mni_test_mirror *m,
+			     const struct mni_test_log_entry *entry)
 {
 	u64 now = ktime_get_ns();
 	struct mni_test_log_entry *e;
@@ -122,13 +127,26 @@ static void mirror_log(struct mni_test_mirror *m,
 		e = &m->log[(m->log_head + m->log_count) % MNI_TEST_LOG_MAX];
 		m->log_count++;
 	}
-	e->event = range->event;
-	e->start = range->start;
-	e->end = range->end;
-	e->flags = flags;
-	e->seq = cur_seq;
+	*e = *entry;
 	e->time_ns = now;
+	e->order = atomic64_inc_return(&mni_test_log_order);
 	spin_unlock(&m->log_lock);
+}
+
+static void mirror_log(struct mni_test_mirror *m,
+		       const struct mmu_notifier_range *range,
+		       unsigned long cur_seq, u64 flags, u64 kind)
+{
+	struct mni_test_log_entry e = {
+		.event = range->event,
+		.start = range->start,
+		.end = range->end,
+		.flags = flags,
+		.seq = cur_seq,
+		.kind = kind,
+	};
+
+	mirror_log_entry(m, &e);
 }
 
 /* Forget the mirrored pages of [start, end) clipped to the mirror. */
@@ -149,6 +167,16 @@ static void mirror_clear(struct mni_test_mirror *m, unsigned long start,
 	memset(&m->pfns[first], 0, (last - first + 1) * sizeof(*m->pfns));
 }
 
+/* SLOW: blockable callbacks sleep with the mirror lock held. */
+static void mirror_slow_down(struct mni_test_mirror *m, bool blockable)
+{
+	unsigned int slow_ms = READ_ONCE(m->slow_ms);	/* pairs with SLOW */
+
+	lockdep_assert_held(&m->lock);
+	if (blockable && slow_ms)
+		msleep(slow_ms);
+}
+
 static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 			      const struct mmu_notifier_range *range,
 			      unsigned long cur_seq)
@@ -156,24 +184,21 @@ static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
 						 notifier);
 	bool blockable = mmu_notifier_range_blockable(range);
-	unsigned int slow_ms;
 
 	if (blockable) {
 		mutex_lock(&m->lock);
 	} else if (!mutex_trylock(&m->lock)) {
-		mirror_log(m, range, cur_seq, MNI_TEST_LOG_BUSY);
+		mirror_log(m, range, cur_seq, MNI_TEST_LOG_BUSY,
+			   MNI_TEST_LOG_INVALIDATE);
 		return false;
 	}
 
 	/* Logged first, so a test polling the log sees us in flight. */
-	mirror_log(m, range, cur_seq, blockable ? MNI_TEST_LOG_BLOCKABLE : 0);
+	mirror_log(m, range, cur_seq, blockable ? MNI_TEST_LOG_BLOCKABLE : 0,
+		   MNI_TEST_LOG_INVALIDATE);
 	mmu_interval_set_seq(sub, cur_seq);
 	mirror_clear(m, range->start, range->end);
-
-	slow_ms = READ_ONCE(m->slow_ms);
-	if (blockable && slow_ms)
-		msleep(slow_ms);
-
+	mirror_slow_down(m, blockable);
 	mutex_unlock(&m->lock);
 	return true;
 }
@@ -181,6 +206,114 @@ static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 static const struct mmu_interval_notifier_ops mirror_ops = {
 	.invalidate = mirror_invalidate,
 };
+
+#ifdef MNI_HAVE_TWO_PASS_OPS
+/*
+ * Two-pass ops (7.1+), used as a device whose teardown is slow would: the
+ * start, under the mirror lock, makes faults collide (the new sequence)
+ * and hands the core a finish; the core calls every finish once the whole
+ * pass has been started, before the invalidation goes on, and the finish
+ * tears the mirror down. Blockable, each takes the lock itself. Not
+ * blockable, the finish must not sleep either: the start keeps the lock it
+ * trylocked and the finish drops it. The core runs every finish it was
+ * handed, also after a later subscription refused.
+ */
+struct mirror_finish {
+	struct mmu_interval_notifier_finish base;
+	struct mni_test_log_entry entry;	/* the finish's log entry */
+	unsigned long seq_before;	/* sub's sequence before the start */
+};
+
+static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
+				    const struct mmu_notifier_range *range,
+				    unsigned long cur_seq,
+				    struct mmu_interval_notifier_finish **finish)
+{
+	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
+						 notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
+	u64 flags = blockable ? MNI_TEST_LOG_BLOCKABLE : 0;
+	struct mirror_finish *f = NULL;
+	unsigned long seq_before;
+
+	if (blockable) {
+		mutex_lock(&m->lock);
+	} else if (!mutex_trylock(&m->lock)) {
+		mirror_log(m, range, cur_seq, MNI_TEST_LOG_BUSY,
+			   MNI_TEST_LOG_START);
+		return false;
+	}
+
+	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq() and insert. */
+	seq_before = READ_ONCE(sub->invalidate_seq);
+	mmu_interval_set_seq(sub, cur_seq);
+	/* Logged after set_seq(): a test that sees it sees read_begin() wait. */
+	mirror_log(m, range, cur_seq, flags, MNI_TEST_LOG_START);
+	if (!m->no_finish)
+		f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
+	if (!f) {
+		/* No second pass: the whole job now, as ->invalidate() does. */
+		mirror_clear(m, range->start, range->end);
+		mirror_slow_down(m, blockable);
+		mutex_unlock(&m->lock);
+		return true;
+	}
+
+	f->entry = (struct mni_test_log_entry){
+		.event = range->event,
+		.start = range->start,
+		.end = range->end,
+		.flags = flags,
+		.seq = cur_seq,
+		.kind = MNI_TEST_LOG_FINISH,
+	};
+	f->seq_before = seq_before;
+	*finish = &f->base;
+	/* Not blockable: mirror_invalidate_finish() unlocks. */
+	if (blockable)
+		mutex_unlock(&m->lock);
+	return true;
+}
+
+static void mirror_invalidate_finish(struct mmu_interval_notifier_finish *finish)
+{
+	struct mirror_finish *f = container_of(finish, struct mirror_finish,
+					       base);
+	/* The core's pointer, as a driver would use it, not one we kept. */
+	struct mni_test_mirror *m = container_of(finish->notifier,
+						 struct mni_test_mirror,
+						 notifier);
+	bool blockable = f->entry.flags & MNI_TEST_LOG_BLOCKABLE;
+
+	/* Not blockable: held since mirror_invalidate_start(). */
+	if (blockable)
+		mutex_lock(&m->lock);
+	if (mmu_interval_read_retry(&m->notifier, f->seq_before))
+		f->entry.flags |= MNI_TEST_LOG_COLLIDED;
+	mirror_log_entry(m, &f->entry);
+	mirror_clear(m, f->entry.start, f->entry.end);
+	mirror_slow_down(m, blockable);
+	mutex_unlock(&m->lock);
+	kfree(f);
+}
+
+static const struct mmu_interval_notifier_ops mirror_two_pass_ops = {
+	.invalidate_start = mirror_invalidate_start,
+	.invalidate_finish = mirror_invalidate_finish,
+};
+
+static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
+{
+	return add_flags & MNI_TEST_ADD_TWO_PASS ? &mirror_two_pass_ops :
+						   &mirror_ops;
+}
+#else
+/* Before 7.1 there are no two-pass ops: NULL for MNI_TEST_ADD_TWO_PASS. */
+static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
+{
+	return add_flags & MNI_TEST_ADD_TWO_PASS ? NULL : &mirror_ops;
+}
+#endif /* MNI_HAVE_TWO_PASS_OPS */
 
 static void mirror_release(struct kref *ref)
 {
@@ -234,6 +367,7 @@ static long mirror_index(struct mni_test_mirror *m, u64 addr, u64 npages)
 static int mni_test_ioc_add(struct mni_test_file *f,
 			    struct mni_test_add __user *uarg)
 {
+	const struct mmu_interval_notifier_ops *ops;
 	struct mm_struct *mm = current->mm;
 	struct mni_test_add arg;
 	struct mni_test_mirror *m;
@@ -243,11 +377,17 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 		return -EFAULT;
 	if (!arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
 	    arg.addr + arg.len <= arg.addr ||
-	    arg.flags & ~(MNI_TEST_ADD_LOCKED | MNI_TEST_ADD_NOMIRROR))
+	    arg.flags & ~(MNI_TEST_ADD_LOCKED | MNI_TEST_ADD_NOMIRROR |
+			  MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NO_FINISH) ||
+	    (arg.flags & MNI_TEST_ADD_NO_FINISH &&
+	     !(arg.flags & MNI_TEST_ADD_TWO_PASS)))
 		return -EINVAL;
 	if (!(arg.flags & MNI_TEST_ADD_NOMIRROR) &&
 	    arg.len >> PAGE_SHIFT > MNI_TEST_MAX_PAGES)
 		return -E2BIG;
+	ops = mirror_ops_of(arg.flags);
+	if (!ops)
+		return -EOPNOTSUPP;
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
@@ -257,6 +397,7 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 	spin_lock_init(&m->log_lock);
 	m->start = arg.addr;
 	m->end = arg.addr + arg.len;
+	m->no_finish = arg.flags & MNI_TEST_ADD_NO_FINISH;
 	if (!(arg.flags & MNI_TEST_ADD_NOMIRROR)) {
 		m->npages = arg.len >> PAGE_SHIFT;
 		m->pfns = kvcalloc(m->npages, sizeof(*m->pfns), GFP_KERNEL);
@@ -270,11 +411,11 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 		mmap_write_lock(mm);
 		ret = mmu_interval_notifier_insert_locked(&m->notifier, mm,
 							  arg.addr, arg.len,
-							  &mirror_ops);
+							  ops);
 		mmap_write_unlock(mm);
 	} else {
 		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
-						   arg.len, &mirror_ops);
+						   arg.len, ops);
 	}
 	if (ret)
 		goto err_free;
@@ -661,6 +802,22 @@ static const struct mmu_interval_notifier_ops check_ops = {
 
 static const struct mmu_interval_notifier_ops check_null_invalidate_ops;
 
+#ifdef MNI_HAVE_TWO_PASS_OPS
+/* Never called: the engine must refuse ops with a start but no finish. */
+static bool check_invalidate_start(struct mmu_interval_notifier *sub,
+				   const struct mmu_notifier_range *range,
+				   unsigned long cur_seq,
+				   struct mmu_interval_notifier_finish **finish)
+{
+	mmu_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops check_start_only_ops = {
+	.invalidate_start = check_invalidate_start,
+};
+#endif
+
 /* Insert on the mm GRAB_MM kept, once no task uses it any more. */
 static int check_dead_mm(struct mmu_interval_notifier *sub,
 			 struct mni_test_check *arg)
@@ -704,6 +861,15 @@ static int check_engine(struct mmu_interval_notifier *sub,
 							arg->len,
 							&check_null_invalidate_ops);
 		break;
+	case MNI_TEST_CHECK_START_NO_FINISH:
+#ifdef MNI_HAVE_TWO_PASS_OPS
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len,
+							&check_start_only_ops);
+		break;
+#else
+		return -EOPNOTSUPP;	/* no two-pass ops before 7.1 */
+#endif
 	case MNI_TEST_CHECK_DEAD_MM:
 		return check_dead_mm(sub, arg);
 	case MNI_TEST_CHECK_FOREIGN_REMOVE:
@@ -735,8 +901,9 @@ static int check_engine(struct mmu_interval_notifier *sub,
 
 /*
  * The kernel's engine crashes or WARNs on these (NULL ops are called,
- * mm_users == 0 is a WARN or BUG, a double remove underflows mm_count),
- * and it has no foreign subscriptions: refuse them.
+ * mm_users == 0 is a WARN or BUG, a double remove underflows mm_count, a
+ * start without a finish is a WARN), and it has no foreign subscriptions:
+ * refuse them.
  */
 static int check_engine(struct mmu_interval_notifier *sub,
 			struct mni_test_check *arg)
@@ -747,6 +914,7 @@ static int check_engine(struct mmu_interval_notifier *sub,
 	case MNI_TEST_CHECK_DEAD_MM:
 	case MNI_TEST_CHECK_FOREIGN_REMOVE:
 	case MNI_TEST_CHECK_DOUBLE_REMOVE:
+	case MNI_TEST_CHECK_START_NO_FINISH:
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;

@@ -52,6 +52,17 @@ struct mni_test_info {
 #define MNI_TEST_ADD_LOCKED		_BITULL(0)
 /* Subscription and log only, no page table: any length, FAULT refuses. */
 #define MNI_TEST_ADD_NOMIRROR		_BITULL(1)
+/*
+ * Subscribe with two-pass ops (->invalidate_start and ->invalidate_finish,
+ * no ->invalidate; Linux 7.1+): the start sets the sequence and hands back
+ * a finish, which clears the mirror. EOPNOTSUPP on older kernels.
+ */
+#define MNI_TEST_ADD_TWO_PASS		_BITULL(2)
+/*
+ * With TWO_PASS: the start does the whole job and hands back no finish, as
+ * it does when it cannot allocate one.
+ */
+#define MNI_TEST_ADD_NO_FINISH		_BITULL(3)
 
 struct mni_test_add {
 	__u64 addr;		/* in: page aligned */
@@ -103,6 +114,20 @@ struct mni_test_read {
 							 * callback returned
 							 * false
 							 */
+#define MNI_TEST_LOG_COLLIDED		_BITULL(2)	/* FINISH: read_retry()
+							 * with the sequence
+							 * before this
+							 * invalidation's start
+							 * was true
+							 */
+
+/* struct mni_test_log_entry.kind: the callback that logged the entry */
+#define MNI_TEST_LOG_INVALIDATE		0	/* ->invalidate() */
+#define MNI_TEST_LOG_START		1	/* ->invalidate_start() */
+#define MNI_TEST_LOG_FINISH		2	/* ->invalidate_finish(), with
+						 * the range, flags and seq
+						 * its start saw
+						 */
 
 struct mni_test_log_entry {
 	__u64 event;		/* MNI_TEST_EV_* */
@@ -111,6 +136,11 @@ struct mni_test_log_entry {
 	__u64 flags;		/* MNI_TEST_LOG_* */
 	__u64 seq;		/* cur_seq handed to the callback */
 	__u64 time_ns;		/* CLOCK_MONOTONIC at callback entry */
+	__u64 kind;		/* MNI_TEST_LOG_INVALIDATE, _START, _FINISH */
+	__u64 order;		/* from one counter of the driver, taken
+				 * by every entry: orders the entries of
+				 * different mirrors
+				 */
 };
 
 /* LOG: empty the log after copying it out. */
@@ -172,6 +202,10 @@ struct mni_test_grab {
 					   * kernel's
 					   */
 #define MNI_TEST_CHECK_DOUBLE_REMOVE	5 /* insert, remove, remove again */
+#define MNI_TEST_CHECK_START_NO_FINISH	6 /* ops->invalidate_start without
+					   * ->invalidate_finish (7.1+;
+					   * EOPNOTSUPP before)
+					   */
 
 struct mni_test_check {
 	__u64 kind;		/* in: MNI_TEST_CHECK_* */
