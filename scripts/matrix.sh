@@ -85,6 +85,7 @@ abi_of() {
 	read -r suite meta pat <<<"$(lookup "$1")"
 	abi=$("$top/scripts/suite-apt.sh" "$suite" apt-cache depends "$meta" |
 		sed -n 's/^  Depends: linux-headers-//p' | head -n 1)
+	# shellcheck disable=SC2254 # $pat is a glob
 	case $abi in
 	$pat) echo "$abi" ;;
 	*) echo "$me: $suite's $meta wants linux-headers-${abi:-?}, not $pat" >&2
@@ -168,6 +169,25 @@ w1_step() {	# w1_step NAME LOG ROOT CMD
 	return 1
 }
 
+# nest NAME TAP RC ERR: a nested run (its TAP file, exit status, stderr)
+# indented under ours, its counts added to ours, and one test of ours for
+# it, timed from $start.
+nest() {
+	local sum p f s
+	sed 's/^/    /' "$2"
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	if [ -n "$sum" ]; then
+		read -r p _ f _ s _ <<<"$(echo "$sum" | tr -d ',')"
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+	fi
+	if [ "$3" = 0 ] && [ -n "$sum" ]; then
+		ok "$1: $sum ($(($(date +%s) - start)) s)"
+	else
+		not_ok "$1: ${sum:-no summary}, exit $3"
+		diag "$4"
+	fi
+}
+
 echo "TAP version 13"
 for k in $kernels; do
 	start=$(date +%s)
@@ -241,38 +261,15 @@ for k in $kernels; do
 	"$top/tests/qemu/run.sh" --kernel "$cache/kernels/$abi/vmlinuz" \
 		--log "$top/build/logs/matrix-$k.log" --timeout 900 "${adds[@]}" \
 		--script "$out/guest-check.sh" >"$out/guest.tap" 2>"$out/run.err"
-	rc=$?
-	sed 's/^/    /' "$out/guest.tap"
-	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/guest.tap" | tail -n 1)
-	if [ -n "$sum" ]; then
-		read -r p _ f _ s _ <<<"$(echo "$sum" | tr -d ',')"
-		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
-	fi
-	if [ "$rc" = 0 ] && [ -n "$sum" ]; then
-		ok "$k: guest-check in QEMU: ${sum:-no summary} ($(($(date +%s) - start)) s)"
-	else
-		not_ok "$k: guest-check in QEMU: ${sum:-no summary}, run.sh exit $rc"
-		diag "$out/run.err"
-	fi
+	nest "$k: guest-check in QEMU" "$out/guest.tap" $? "$out/run.err"
 
 	# The package and DKMS in an overlay over the same chroot, and the
 	# modules DKMS installed loaded with modprobe on the same kernel.
 	start=$(date +%s)
 	"$top/tests/dkms/suite.sh" "$k" "$root" "$abi" "$cache/kernels/$abi/vmlinuz" \
 		>"$out/dkms.tap" 2>"$out/dkms.err"
-	rc=$?
-	sed 's/^/    /' "$out/dkms.tap"
-	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/dkms.tap" | tail -n 1)
-	if [ -n "$sum" ]; then
-		read -r p _ f _ s _ <<<"$(echo "$sum" | tr -d ',')"
-		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
-	fi
-	if [ "$rc" = 0 ] && [ -n "$sum" ]; then
-		ok "$k: DKMS install and modprobe (tests/dkms/suite.sh): $sum ($(($(date +%s) - start)) s)"
-	else
-		not_ok "$k: DKMS install and modprobe (tests/dkms/suite.sh): ${sum:-no summary}, exit $rc"
-		diag "$out/dkms.err"
-	fi
+	nest "$k: DKMS install and modprobe (tests/dkms/suite.sh)" "$out/dkms.tap" $? \
+		"$out/dkms.err"
 done
 
 echo "1..$n"

@@ -63,37 +63,31 @@ else
 fi
 
 # --- broken consumers --------------------------------------------------------
-mark
-out=$(insmod /guest/neg/mni_noimport.ko 2>&1)
-rc=$?
-msg=$(since | grep 'mni_noimport' | head -n 1)
-echo "# insmod mni_noimport.ko: rc=$rc: $out"
-echo "# kernel: $msg"
-if [ "$rc" != 0 ] && ! loaded mni_noimport &&
-	echo "$msg" | grep -q 'from namespace MNI, but does not import it'; then
-	ok "a consumer without MNI_IMPORT_NS() is refused at load (namespace)"
-else
-	nok "a consumer without MNI_IMPORT_NS() is refused at load (namespace)"
-fi
+# refused NAME PATTERN DESCRIPTION: insmod of /guest/neg/NAME.ko fails, and
+# the kernel says why in a line matching PATTERN.
+refused() {
+	mark
+	out=$(insmod "/guest/neg/$1.ko" 2>&1)
+	rc=$?
+	msg=$(since | grep "$1" | head -n 1)
+	echo "# insmod $1.ko: rc=$rc: $out"
+	echo "# kernel: $msg"
+	if [ "$rc" != 0 ] && ! loaded "$1" && echo "$msg" | grep -q "$2"; then
+		ok "$3"
+	else
+		nok "$3"
+		rmmod "$1" 2>/dev/null
+	fi
+}
 
+refused mni_noimport 'from namespace MNI, but does not import it' \
+	"a consumer without MNI_IMPORT_NS() is refused at load (namespace)"
 badcrc="a consumer built against another Module.symvers is refused (CRC mismatch)"
-if [ ! -f /guest/neg/mni_badcrc.ko ]; then
+if [ -f /guest/neg/mni_badcrc.ko ]; then
+	refused mni_badcrc 'disagrees about version of symbol mni_' "$badcrc"
+else
 	# The host builds it only for a kernel with CONFIG_MODVERSIONS.
 	echo "skip - $badcrc # $rel has no CONFIG_MODVERSIONS: no CRCs to compare"
-else
-	mark
-	out=$(insmod /guest/neg/mni_badcrc.ko 2>&1)
-	rc=$?
-	msg=$(since | grep 'mni_badcrc' | head -n 1)
-	echo "# insmod mni_badcrc.ko: rc=$rc: $out"
-	echo "# kernel: $msg"
-	if [ "$rc" != 0 ] && ! loaded mni_badcrc &&
-		echo "$msg" | grep -q 'disagrees about version of symbol mni_'; then
-		ok "$badcrc"
-	else
-		nok "$badcrc"
-		rmmod mni_badcrc 2>/dev/null
-	fi
 fi
 
 # --- unloading ----------------------------------------------------------------

@@ -14,6 +14,18 @@
 n=0 pass=0 fail=0 skip=0
 t0=$(date +%s)
 
+# private_ns SCRIPT ARGS...: unless already there, re-run SCRIPT (as root)
+# in a private mount namespace, where every mount it makes goes away with it.
+private_ns() {
+	[ "${MNI_DKMS_NS:-}" != 1 ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok 1 - ${1##*/} runs as root (chroot, mounts)"
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+	MNI_DKMS_NS=1 exec unshare -m --propagation private -- "$@"
+}
+
 ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
 nok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
 skipped() { n=$((n + 1)) skip=$((skip + 1)); echo "ok $n - $1 # SKIP $2"; }
@@ -119,11 +131,30 @@ in_order() {
 	[ -n "$first" ] && [ -n "$second" ] && [ "$first" -lt "$second" ]
 }
 
+# by_hand LOG NAME/VERSION KVER: dkms add, build and install, a test each.
+by_hand() {
+	local start
+	check "dkms add $2" inch "$1" dkms add "$2"
+	start=$(date +%s)
+	if inch "$1" dkms build "$2" -k "$3"; then
+		ok "dkms build $2 -k $3 ($(( $(date +%s) - start )) s)"
+	else
+		nok "dkms build $2 -k $3"
+		show "$logs/$1.log" 30
+	fi
+	check "dkms install $2 -k $3" inch "$1" dkms install "$2" -k "$3"
+}
+
 # kb LOG KVER DIR ARGS...: kbuild the module in the chroot's DIR.
 kb() {
 	local log=$1 kv=$2 dir=$3
 	shift 3
 	inch "$log" make -C "/lib/modules/$kv/build" M="$dir" "$@" modules
+}
+# modversions KVER: the kernel checks CRCs (its build link is absolute, so
+# it is followed in the chroot).
+modversions() {
+	q grep -q '^CONFIG_MODVERSIONS=y' "/lib/modules/$1/build/.config"
 }
 # mkneg NAME: a copy of the sample as module NAME in the chroot's /tmp/neg/NAME.
 mkneg() {
@@ -146,7 +177,7 @@ build_negatives() {
 		CONFIG_MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS=y ||
 		show "$logs/noimport-forced.log"
 	# Debian's 7.x kernels have no CONFIG_MODVERSIONS: no CRCs, no test.
-	grep -q '^CONFIG_MODVERSIONS=y' "$root/lib/modules/$kv/build/.config" || return 0
+	modversions "$kv" || return 0
 	mkneg mni_badcrc
 	sed -E 's/^0x[0-9a-f]{8}(\tmni_)/0x0badc0de\1/' "$root$symvers" \
 		>"$root/tmp/neg/other.symvers"
@@ -167,7 +198,7 @@ boot_guest() {
 	(cd "$mdir" && find . -maxdepth 1 -name 'modules.*' -type f -print &&
 		find updates -type f -print) | (cd "$mdir" && cpio -pdm --quiet "$guest/modules")
 	cp "$root/tmp/neg/mni_noimport/mni_noimport.ko" "$guest/neg/" 2>/dev/null
-	if grep -q '^CONFIG_MODVERSIONS=y' "$root/lib/modules/$kv/build/.config"; then
+	if modversions "$kv"; then
 		cp "$root/tmp/neg/mni_badcrc/mni_badcrc.ko" "$guest/neg/" 2>/dev/null ||
 			{ nok "mni_badcrc.ko for the QEMU run on $kv"; return; }
 	fi

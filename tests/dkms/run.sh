@@ -41,21 +41,12 @@ set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here" || exit 1
 
-if [ "${MNI_DKMS_NS:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "not ok 1 - tests/dkms/run.sh runs as root (chroot, mounts)"
-		echo "0 passed, 1 failed, 0 skipped"
-		exit 1
-	fi
-	# A private mount namespace: every mount below goes away with it.
-	MNI_DKMS_NS=1 exec unshare -m --propagation private -- "$0" "$@"
-fi
-
 logs=$here/build/logs/dkms
-rm -rf "$logs"
-mkdir -p "$logs"
 # shellcheck source=tests/dkms/lib.sh
 . "$here/tests/dkms/lib.sh"
+private_ns "$0" "$@"
+rm -rf "$logs"
+mkdir -p "$logs"
 lane="dkms lane"
 
 # Host tools of this lane, on top of scripts/deps.sh's list. DKMS itself

@@ -35,22 +35,13 @@ fi
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here" || exit 1
 
-if [ "${MNI_DKMS_NS:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "not ok 1 - tests/dkms/suite.sh runs as root (chroot, mounts)"
-		echo "0 passed, 1 failed, 0 skipped"
-		exit 1
-	fi
-	# A private mount namespace: every mount below goes away with it.
-	MNI_DKMS_NS=1 exec unshare -m --propagation private -- "$0" "$@"
-fi
-
 kernel=$1 base=$2 abi=$3 img=$4
 logs=$here/build/logs/dkms-$kernel
-rm -rf "$logs"
-mkdir -p "$logs"
 # shellcheck source=tests/dkms/lib.sh
 . "$here/tests/dkms/lib.sh"
+private_ns "$0" "$@"
+rm -rf "$logs"
+mkdir -p "$logs"
 lane="dkms on $kernel"
 ver=$(cat VERSION)
 
@@ -109,15 +100,7 @@ else
 	via=dkms
 	echo "# dkms $dver < $need (the package's Depends): its files and dkms add/build/install"
 	inch install dpkg-deb -x "/tmp/mni/${deb##*/}" /
-	check "dkms add $pkg/$ver (dkms $dver)" inch install dkms add "$pkg/$ver"
-	if inch install dkms build "$pkg/$ver" -k "$abi"; then
-		ok "dkms build $pkg/$ver -k $abi ($(( $(date +%s) - start )) s)"
-	else
-		nok "dkms build $pkg/$ver -k $abi"
-		f=$root$dtree/$pkg/$ver/build/make.log
-		[ -f "$f" ] && show "$f" 30
-	fi
-	check "dkms install $pkg/$ver -k $abi" inch install dkms install "$pkg/$ver" -k "$abi"
+	by_hand install "$pkg/$ver" "$abi"
 fi
 status | diag
 check "dkms status: $pkg/$ver, $abi: installed" installed "$pkg" "$abi"
@@ -136,17 +119,7 @@ fi
 
 # ------------------------------------------------------------ consumer
 inch consumer cp -r "/usr/share/doc/$pkg-dkms/examples/consumer" "/usr/src/$con-$cver"
-check "dkms add $con/$cver (the packaged example)" inch consumer dkms add "$con/$cver"
-start=$(date +%s)
-if inch consumer dkms build "$con/$cver" -k "$abi"; then
-	ok "dkms build $con/$cver -k $abi ($(( $(date +%s) - start )) s)"
-else
-	nok "dkms build $con/$cver -k $abi"
-	show "$logs/consumer.log" 30
-	f=$root$dtree/$con/$cver/build/make.log
-	[ -f "$f" ] && show "$f" 30
-fi
-check "dkms install $con/$cver -k $abi" inch consumer dkms install "$con/$cver" -k "$abi"
+by_hand consumer "$con/$cver" "$abi"
 check "dkms status: $con/$cver, $abi: installed" installed "$con" "$abi"
 check "mni_sample_mirror depends on mmu_interval_notifier, imports MNI, in modules.dep" \
 	depends_ok "$abi"
