@@ -74,6 +74,21 @@
 #endif
 
 /*
+ * 5.14 ("mm: device exclusive memory access"): MMU_NOTIFY_EXCLUSIVE. The
+ * tracepoints name each event (mni_trace.h); this one only where it exists.
+ * Macros, expanded where mni_trace.h uses them, so TRACE_DEFINE_ENUM() has
+ * the meaning of that pass of the trace header.
+ */
+#ifdef MNI_HAVE_EVENT_EXCLUSIVE
+#define MNI_EVENT_EXCLUSIVE		MMU_NOTIFY_EXCLUSIVE
+#define MNI_TRACE_ENUM_EXCLUSIVE	TRACE_DEFINE_ENUM(MMU_NOTIFY_EXCLUSIVE)
+#else
+/* Matches no event: a kernel's events count up from 0. */
+#define MNI_EVENT_EXCLUSIVE		(-1)
+#define MNI_TRACE_ENUM_EXCLUSIVE
+#endif
+
+/*
  * 7.1 ("mm/mmu_notifier: Allow two-pass struct mmu_interval_notifiers"):
  * mmu_interval_notifier_ops gained, beside ->invalidate(),
  * ->invalidate_start(), which may hand back a

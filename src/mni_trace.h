@@ -27,6 +27,36 @@
 #include "mni_kcompat.h"
 #endif
 
+/*
+ * Events by name: in the trace (__print_symbolic()) and in the format file
+ * for userspace decoders (TRACE_DEFINE_ENUM()). MMU_NOTIFY_EXCLUSIVE comes
+ * from mni_kcompat.h, which only the file creating the tracepoints reads:
+ * elsewhere no event is printed and the names stay empty.
+ */
+#ifndef MNI_EVENT_EXCLUSIVE
+#define MNI_EVENT_EXCLUSIVE		(-1)
+#define MNI_TRACE_ENUM_EXCLUSIVE
+#endif
+TRACE_DEFINE_ENUM(MMU_NOTIFY_UNMAP);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_CLEAR);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_PROTECTION_VMA);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_PROTECTION_PAGE);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_SOFT_DIRTY);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_RELEASE);
+TRACE_DEFINE_ENUM(MMU_NOTIFY_MIGRATE);
+MNI_TRACE_ENUM_EXCLUSIVE;
+
+#define mni_show_event(event)						\
+	__print_symbolic(event,						\
+			 { MMU_NOTIFY_UNMAP, "unmap" },			\
+			 { MMU_NOTIFY_CLEAR, "clear" },			\
+			 { MMU_NOTIFY_PROTECTION_VMA, "protection_vma" }, \
+			 { MMU_NOTIFY_PROTECTION_PAGE, "protection_page" }, \
+			 { MMU_NOTIFY_SOFT_DIRTY, "soft_dirty" },	\
+			 { MMU_NOTIFY_RELEASE, "release" },		\
+			 { MMU_NOTIFY_MIGRATE, "migrate" },		\
+			 { MNI_EVENT_EXCLUSIVE, "exclusive" })
+
 TRACE_EVENT(mni_invalidate_start,
 	TP_PROTO(unsigned long mm_id, const struct mmu_notifier_range *range,
 		 unsigned long active, unsigned long seq),
@@ -49,9 +79,10 @@ TRACE_EVENT(mni_invalidate_start,
 		__entry->active = active;
 		__entry->seq = seq;
 	),
-	TP_printk("mm=%lu range=[%#lx, %#lx) event=%u blockable=%d active=%lu seq=%lu",
-		  __entry->mm_id, __entry->start, __entry->end, __entry->event,
-		  __entry->blockable, __entry->active, __entry->seq)
+	TP_printk("mm=%lu range=[%#lx, %#lx) event=%s blockable=%d active=%lu seq=%lu",
+		  __entry->mm_id, __entry->start, __entry->end,
+		  mni_show_event(__entry->event), __entry->blockable,
+		  __entry->active, __entry->seq)
 );
 
 TRACE_EVENT(mni_invalidate_end,

@@ -28,116 +28,18 @@
 #include <unistd.h>
 
 #include "mirror.h"
+#include "must.h"
+#include "op_thread.h"
 #include "tap.h"
+#include "util.h"
 
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open		434
-#endif
-#ifndef __NR_process_mrelease
-#define __NR_process_mrelease	448
-#endif
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-static const char *dev_path;
 static struct mni_test_info info;
-static size_t psz;
 
 /* ------------------------------------------------------------ helpers */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int open_dev(void)
-{
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
-
-	CHECK(fd >= 0, "open %s: %s", dev_path, strerror(errno));
-	return fd;
-}
 
 static bool engine_is_kern(void)
 {
 	return info.engine == MNI_TEST_ENGINE_KERN;
-}
-
-/* Anonymous private pages, never THP, so every range is exact. */
-static char *map_pages(size_t n)
-{
-	char *p = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	CHECK(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
-	madvise(p, n * psz, MADV_NOHUGEPAGE);
-	return p;
-}
-
-/* The byte every byte of page i holds under pattern salt; never 0. */
-static uint8_t pat(unsigned int salt, size_t i)
-{
-	return (uint8_t)((salt * 37 + i * 11) % 251 + 1);
-}
-
-static void fill(char *p, size_t n, unsigned int salt)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		memset(p + i * psz, pat(salt, i), psz);
-}
-
-static pid_t fork_child(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
-	return pid;
-}
-
-static void wait_child_ok(pid_t pid)
-{
-	int status;
-
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "child failed (wait status 0x%x)", status);
-}
-
-static uint64_t must_add(int fd, void *addr, size_t len, uint64_t flags)
-{
-	uint64_t id = 0;
-	int ret = mirror_add(fd, addr, len, flags, &id);
-
-	CHECK(!ret, "ADD %p+%#zx flags %#llx: %s", addr, len,
-	      (unsigned long long)flags, strerror(-ret));
-	return id;
-}
-
-static void must_del(int fd, uint64_t id)
-{
-	int ret = mirror_del(fd, id);
-
-	CHECK(!ret, "DEL %llu: %s", (unsigned long long)id, strerror(-ret));
-}
-
-static struct mni_test_fault must_fault(int fd, uint64_t id, void *addr,
-					size_t n, uint64_t flags)
-{
-	struct mni_test_fault f = { 0 };
-	int ret = mirror_fault(fd, id, addr, n, flags, &f);
-
-	CHECK(!ret, "FAULT %p %zu pages: %s", addr, n, strerror(-ret));
-	CHECK(f.pages == n, "FAULT mirrored %llu of %zu pages",
-	      (unsigned long long)f.pages, n);
-	return f;
 }
 
 /* What READ returned for a range of a mirror. */
@@ -226,13 +128,6 @@ static void dump_log(const char *what, const struct mni_test_log *log)
 	}
 }
 
-static void get_log(int fd, uint64_t id, bool clear, struct mni_test_log *log)
-{
-	int ret = mirror_log(fd, id, clear, log);
-
-	CHECK(!ret, "LOG %llu: %s", (unsigned long long)id, strerror(-ret));
-}
-
 /*
  * Index of the first entry with this event whose range covers
  * [start, end) and whose flags include all of want_flags, or -1.
@@ -304,69 +199,6 @@ static void expect_no_calls(int fd, uint64_t id, const char *who)
 		return;
 	dump_log(who, &log);
 	FAIL("%s: the subscription was called", who);
-}
-
-/*
- * Poll until the mirror's log holds at least one entry (an invalidation
- * has reached the callback) and return when the callback was entered, in
- * now_ms() time (both are CLOCK_MONOTONIC).
- */
-static double wait_for_call(int fd, uint64_t id)
-{
-	struct mni_test_log log;
-	double t0 = now_ms();
-
-	for (;;) {
-		get_log(fd, id, false, &log);
-		if (log.count)
-			return log.entry[0].time_ns / 1e6;
-		CHECK(now_ms() - t0 < 10000, "no invalidation reached the callback in 10 s");
-		usleep(500);
-	}
-}
-
-/* A thread that runs one mm operation and records when it ended. */
-struct op_thread {
-	pthread_t tid;
-	int (*op)(struct op_thread *t);
-	char *addr;
-	size_t len;
-	int ret;
-	int err;
-	double end_ms;
-};
-
-static void *op_thread_main(void *arg)
-{
-	struct op_thread *t = arg;
-
-	t->ret = t->op(t);
-	t->err = errno;
-	t->end_ms = now_ms();
-	return NULL;
-}
-
-/*
- * MADV_DONTNEED holds mmap_lock for read only: while its callback sleeps
- * the test can still page-fault (its stack, its buffers). mprotect would
- * hold it for write and stall every fault of the test until it ends.
- */
-static int op_dontneed(struct op_thread *t)
-{
-	return madvise(t->addr, t->len, MADV_DONTNEED);
-}
-
-static void op_start(struct op_thread *t)
-{
-	int ret = pthread_create(&t->tid, NULL, op_thread_main, t);
-
-	CHECK(!ret, "pthread_create: %s", strerror(ret));
-}
-
-static void op_join(struct op_thread *t)
-{
-	pthread_join(t->tid, NULL);
-	CHECK(t->ret == 0, "operation in thread failed: %s", strerror(t->err));
 }
 
 /*
@@ -1124,30 +956,6 @@ static void test_seq_collision(void)
 	close(fd);
 }
 
-/* Wait until task pid sleeps uninterruptibly (in the driver's msleep). */
-static void wait_task_state_d(pid_t pid)
-{
-	char path[64], buf[512];
-	double t0 = now_ms();
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (;;) {
-		int fd = open(path, O_RDONLY);
-		ssize_t n;
-		char *r;
-
-		CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		r = strrchr(buf, ')');
-		if (r && r[1] == ' ' && r[2] == 'D')
-			return;
-		CHECK(now_ms() - t0 < 10000, "child never blocked in the driver");
-		usleep(1000);
-	}
-}
-
 struct fault_thread {
 	pthread_t tid;
 	volatile pid_t tid_kernel;
@@ -1390,16 +1198,8 @@ static void nonblock_reap(bool busy)
 	      "child did not report its subscriptions");
 	wait_task_state_d(pid);
 
-	pidfd = syscall(__NR_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno == ENOSYS) {
-		kill(pid, SIGKILL);
-		tap_skip("no pidfd_open(2)");
-	}
-	CHECK(pidfd >= 0, "pidfd_open: %s", strerror(errno));
-	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
-	ret = syscall(__NR_process_mrelease, pidfd, 0);
-	if (ret < 0 && errno == ENOSYS)
-		tap_skip("no process_mrelease(2)");
+	pidfd = pidfd_open_and_kill(pid);
+	ret = process_mrelease_or_skip(pidfd);
 	tap_diag("process_mrelease: %ld (%s)", ret,
 		 ret ? strerror(errno) : "ok");
 
@@ -2696,16 +2496,8 @@ static void test_two_pass_reap_refused(void)
 	      "child did not report its subscriptions");
 	wait_task_state_d(pid);
 
-	pidfd = syscall(__NR_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno == ENOSYS) {
-		kill(pid, SIGKILL);
-		tap_skip("no pidfd_open(2)");
-	}
-	CHECK(pidfd >= 0, "pidfd_open: %s", strerror(errno));
-	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
-	ret = syscall(__NR_process_mrelease, pidfd, 0);
-	if (ret < 0 && errno == ENOSYS)
-		tap_skip("no process_mrelease(2)");
+	pidfd = pidfd_open_and_kill(pid);
+	ret = process_mrelease_or_skip(pidfd);
 	tap_diag("process_mrelease: %ld (%s)", ret, ret ? strerror(errno) : "ok");
 	CHECK(ret == -1 && errno == EAGAIN,
 	      "process_mrelease with a subscriber busy gave %ld (%s)", ret,
@@ -2872,12 +2664,7 @@ int main(int argc, char **argv)
 	int fd, ret;
 
 	if (argc < 2 || argv[1][0] == '-') {
-		unsigned int i;
-
-		fprintf(stderr, "usage: %s DEVICE [TEST...]\ntests:\n", argv[0]);
-		for (i = 0; i < ARRAY_SIZE(tests); i++)
-			fprintf(stderr, "  %s%s\n", tests[i].name,
-				tests[i].manual ? " (manual: only when named)" : "");
+		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
 		return 2;
 	}
 	dev_path = argv[1];

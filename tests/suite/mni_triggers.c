@@ -38,7 +38,9 @@
 #include <unistd.h>
 
 #include "mirror.h"
+#include "must.h"
 #include "tap.h"
+#include "util.h"
 
 #ifndef MADV_COLD
 #define MADV_COLD	20
@@ -50,40 +52,11 @@
 #define MPOL_MF_MOVE	(1 << 1)
 #endif
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define HPAGE		(2UL << 20)
 
-static const char *dev_path;
 static struct mni_test_info info;
-static size_t psz;
 
 /* ------------------------------------------------------------ helpers */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int open_dev(void)
-{
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
-
-	CHECK(fd >= 0, "open %s: %s", dev_path, strerror(errno));
-	return fd;
-}
-
-static char *map_pages(size_t n)
-{
-	char *p = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	CHECK(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
-	madvise(p, n * psz, MADV_NOHUGEPAGE);
-	return p;
-}
 
 /* n pages at a 2 MiB aligned address (the rest of the reservation unmapped). */
 static char *map_aligned(size_t len)
@@ -98,66 +71,6 @@ static char *map_aligned(size_t len)
 		munmap(r, p - r);
 	munmap(p + len, r + len + HPAGE - (p + len));
 	return p;
-}
-
-static uint8_t pat(unsigned int salt, size_t i)
-{
-	return (uint8_t)((salt * 37 + i * 11) % 251 + 1);
-}
-
-static void fill(char *p, size_t n, unsigned int salt)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		memset(p + i * psz, pat(salt, i), psz);
-}
-
-static pid_t fork_child(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
-	return pid;
-}
-
-static void wait_child_ok(pid_t pid)
-{
-	int status;
-
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "child failed (wait status 0x%x)", status);
-}
-
-static uint64_t must_add(int fd, void *addr, size_t len, uint64_t flags)
-{
-	uint64_t id = 0;
-	int ret = mirror_add(fd, addr, len, flags, &id);
-
-	CHECK(!ret, "ADD %p+%#zx: %s", addr, len, strerror(-ret));
-	return id;
-}
-
-static void must_del(int fd, uint64_t id)
-{
-	int ret = mirror_del(fd, id);
-
-	CHECK(!ret, "DEL %llu: %s", (unsigned long long)id, strerror(-ret));
-}
-
-static void must_fault(int fd, uint64_t id, void *addr, size_t n,
-		       uint64_t flags)
-{
-	struct mni_test_fault f = { 0 };
-	int ret = mirror_fault(fd, id, addr, n, flags, &f);
-
-	CHECK(!ret, "FAULT %p %zu pages: %s", addr, n, strerror(-ret));
-	CHECK(f.pages == n, "FAULT mirrored %llu of %zu pages",
-	      (unsigned long long)f.pages, n);
 }
 
 static void dump_log(const char *what, const struct mni_test_log *log)
@@ -179,13 +92,6 @@ static void dump_log(const char *what, const struct mni_test_log *log)
 							     "non-blockable",
 			 e->flags & MNI_TEST_LOG_BUSY ? " BUSY" : "");
 	}
-}
-
-static void get_log(int fd, uint64_t id, bool clear, struct mni_test_log *log)
-{
-	int ret = mirror_log(fd, id, clear, log);
-
-	CHECK(!ret, "LOG %llu: %s", (unsigned long long)id, strerror(-ret));
 }
 
 /* Clear a subscription's log (after its setup). */
@@ -1691,10 +1597,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "--exec-child"))
 		exec_child_main(argc, argv);
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: %s DEVICE [TEST...]\ntests:\n", argv[0]);
-		for (i = 0; i < ARRAY_SIZE(tests); i++)
-			fprintf(stderr, "  %s%s\n", tests[i].name,
-				tests[i].manual ? " (manual: only when named)" : "");
+		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
 		return 2;
 	}
 	dev_path = argv[1];

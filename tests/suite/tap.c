@@ -259,3 +259,14 @@ int tap_run(const struct tap_test *tests, unsigned int ntests,
 	       skip);
 	return fail + unknown;
 }
+
+void tap_usage(const char *prog, const struct tap_test *tests,
+	       unsigned int ntests)
+{
+	unsigned int i;
+
+	fprintf(stderr, "usage: %s DEVICE [TEST...]\ntests:\n", prog);
+	for (i = 0; i < ntests; i++)
+		fprintf(stderr, "  %s%s\n", tests[i].name,
+			tests[i].manual ? " (manual: only when named)" : "");
+}

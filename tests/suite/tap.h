@@ -48,4 +48,8 @@ void tap_skip(const char *fmt, ...)
 int tap_run(const struct tap_test *tests, unsigned int ntests,
 	    char *const *names, unsigned int nnames);
 
+/* Print "usage: PROG DEVICE [TEST...]" and the tests' names to stderr. */
+void tap_usage(const char *prog, const struct tap_test *tests,
+	       unsigned int ntests);
+
 #endif /* MNI_TAP_H */

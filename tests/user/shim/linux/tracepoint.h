@@ -22,6 +22,9 @@ unsigned long shim_trace_count(const char *event);
 
 #define DECLARE_EVENT_CLASS(name, proto, args, tstruct, assign, print)
 
+/* No format file to decode events for. */
+#define TRACE_DEFINE_ENUM(a)
+
 #define DEFINE_EVENT(template, name, proto, args)			\
 	static inline void trace_##name(proto)				\
 	{								\
