@@ -151,6 +151,25 @@ kb() {
 	shift 3
 	inch "$log" make -C "/lib/modules/$kv/build" M="$dir" "$@" modules
 }
+# refuses_no_notifier KVER VERSION: kbuild of the installed source, as for
+# a kernel without CONFIG_MMU_NOTIFIER, stops with the module's message
+# (dkms before 3.0.3 ignores BUILD_EXCLUSIVE_CONFIG and runs that build).
+refuses_no_notifier() {
+	local msg d="refused by the module's Kbuild, with a message, for a kernel without CONFIG_MMU_NOTIFIER"
+	inch nomn cp -r "/usr/src/$pkg-$2" /tmp/nomn
+	if kb nomn "$1" /tmp/nomn CONFIG_MMU_NOTIFIER=; then
+		nok "$d (it built)"
+		return
+	fi
+	msg=$(grep -m1 'mmu_interval_notifier: kernel .* has no CONFIG_MMU_NOTIFIER=y' "$logs/nomn.log")
+	if [ -n "$msg" ]; then
+		ok "$d"
+		echo "$msg" | diag
+	else
+		nok "$d"
+		show "$logs/nomn.log"
+	fi
+}
 # modversions KVER: the kernel checks CRCs (its build link is absolute, so
 # it is followed in the chroot).
 modversions() {

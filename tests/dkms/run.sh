@@ -17,7 +17,8 @@
 #      autoinstall refuses it without its dependency and builds both in order
 #      with it; checks the refusals: no MNI_IMPORT_NS() (modpost), a kernel
 #      without CONFIG_MMU_NOTIFIER (BUILD_EXCLUSIVE_CONFIG), no installed
-#      module (mni.mk);
+#      module (mni.mk), and the module's own Kbuild for a kernel without
+#      CONFIG_MMU_NOTIFIER;
 #   3. boots the stock KVER kernel in QEMU with the chroot's
 #      /lib/modules/KVER (tests/dkms/guest-dkms.sh): modprobe of the consumer
 #      pulls in mmu_interval_notifier, which then refuses to unload; the
@@ -225,6 +226,8 @@ else
 	nok "DKMS refuses a kernel without CONFIG_MMU_NOTIFIER (exit $rc)"
 	show "$logs/exclusive.log"
 fi
+
+refuses_no_notifier "$kver" "$ver"
 
 # ------------------------------------------------------------ QEMU
 if img=$(tests/qemu/kernel.sh "$kver" 2>"$logs/kernel.log"); then

@@ -14,6 +14,8 @@
 #      Module.symvers. Where the suite's dkms is older than the package
 #      needs (bullseye), puts the package's files in place and runs
 #      dkms add, build and install itself, as a user of that suite would;
+#      checks that the module's Kbuild stops with a message for a kernel
+#      without CONFIG_MMU_NOTIFIER (what such a dkms would run);
 #   2. registers the sample consumer from the package's examples with
 #      `dkms add`, then `dkms build` and `dkms install` for ABI, against the
 #      engine's Module.symvers through mni.mk; builds the two broken copies
@@ -116,6 +118,8 @@ if [ "${nexp:-0}" -ge 4 ]; then
 else
 	nok "$symvers kept with the MNI exports"
 fi
+
+refuses_no_notifier "$abi" "$ver"
 
 # ------------------------------------------------------------ consumer
 inch consumer cp -r "/usr/share/doc/$pkg-dkms/examples/consumer" "/usr/src/$con-$cver"
