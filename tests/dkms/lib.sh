@@ -151,24 +151,32 @@ kb() {
 	shift 3
 	inch "$log" make -C "/lib/modules/$kv/build" M="$dir" "$@" modules
 }
-# refuses_no_notifier KVER VERSION: kbuild of the installed source, as for
-# a kernel without CONFIG_MMU_NOTIFIER, stops with the module's message
-# (dkms before 3.0.3 ignores BUILD_EXCLUSIVE_CONFIG and runs that build).
-refuses_no_notifier() {
-	local msg d="refused by the module's Kbuild, with a message, for a kernel without CONFIG_MMU_NOTIFIER"
-	inch nomn cp -r "/usr/src/$pkg-$2" /tmp/nomn
-	if kb nomn "$1" /tmp/nomn CONFIG_MMU_NOTIFIER=; then
+# build_refused LOG PATTERN DESCRIPTION KVER DIR ARGS...: kbuild of the
+# chroot's DIR fails, saying why in a line matching PATTERN.
+build_refused() {
+	local log=$1 pat=$2 d=$3 msg
+	shift 3
+	if kb "$log" "$@"; then
 		nok "$d (it built)"
 		return
 	fi
-	msg=$(grep -m1 'mmu_interval_notifier: kernel .* has no CONFIG_MMU_NOTIFIER=y' "$logs/nomn.log")
+	msg=$(grep -m1 -e "$pat" "$logs/$log.log")
 	if [ -n "$msg" ]; then
 		ok "$d"
 		echo "$msg" | diag
 	else
 		nok "$d"
-		show "$logs/nomn.log"
+		show "$logs/$log.log"
 	fi
+}
+# refuses_no_notifier KVER VERSION: kbuild of the installed source, as for
+# a kernel without CONFIG_MMU_NOTIFIER, stops with the module's message
+# (dkms before 3.0.3 ignores BUILD_EXCLUSIVE_CONFIG and runs that build).
+refuses_no_notifier() {
+	inch nomn cp -r "/usr/src/$pkg-$2" /tmp/nomn
+	build_refused nomn 'mmu_interval_notifier: kernel .* has no CONFIG_MMU_NOTIFIER=y' \
+		"refused by the module's Kbuild, with a message, for a kernel without CONFIG_MMU_NOTIFIER" \
+		"$1" /tmp/nomn CONFIG_MMU_NOTIFIER=
 }
 # modversions KVER: the kernel checks CRCs (its build link is absolute, so
 # it is followed in the chroot).
