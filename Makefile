@@ -60,7 +60,8 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/suite/mni_demo \
 	      --add tests/suite/mni_observe \
 	      --add tests/suite/mni_triggers \
-	      --add tests/qemu/guest-lifecycle.sh
+	      --add tests/qemu/guest-lifecycle.sh \
+	      --add tests/qemu/guest-tap.sh
 
 QEMU_STOCK = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
 	--log $(QEMU_LOGS)/check-$(KVER).log --timeout 900 \

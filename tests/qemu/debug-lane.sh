@@ -20,6 +20,7 @@ exec tests/qemu/run.sh --kernel "$kernel/bzImage" \
 	--add tests/suite/mni_suite \
 	--add tests/suite/mni_triggers \
 	--add tests/qemu/guest-lifecycle.sh \
+	--add tests/qemu/guest-tap.sh \
 	--append "numa=fake=2 mni_cycles=50" \
 	--add tests/qemu/guest-check.sh \
 	--script tests/qemu/guest-debug.sh

@@ -4,7 +4,8 @@
 # guest-check.sh [TEST...] - the conformance run, inside the QEMU guest
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
-# mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite.
+# mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite,
+# guest-tap.sh.
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
@@ -18,7 +19,8 @@
 #   tests/qemu/run.sh --kernel "$(tests/qemu/kernel.sh 6.1.0-56-amd64)" \
 #       --log /tmp/check.log --add mmu_interval_notifier.ko \
 #       --add tests/driver/mni_test_mni.ko --add tests/driver/mni_test_kern.ko \
-#       --add tests/suite/mni_suite --script tests/qemu/guest-check.sh \
+#       --add tests/suite/mni_suite --add tests/qemu/guest-tap.sh \
+#       --script tests/qemu/guest-check.sh \
 #       [-- TEST...]
 
 G=/guest
@@ -30,46 +32,9 @@ mkdir -p "$W"
 KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign remove_twice
 	two_pass_insert_start_without_finish"
 
-num=0 npass=0 nfail=0 nskip=0
-
-ok() {
-	num=$((num + 1)) npass=$((npass + 1))
-	echo "ok $num $*"
-}
-
-not_ok() {
-	num=$((num + 1)) nfail=$((nfail + 1))
-	echo "not ok $num $*"
-}
-
-skip() {
-	num=$((num + 1)) nskip=$((nskip + 1))
-	echo "ok $num $1 # SKIP $2"
-}
-
-# check NAME CMD...: one TAP line for a command that must succeed.
-check() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$name"
-	else
-		not_ok "$name"
-		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	fi
-}
-
-# check_fails NAME CMD...: one TAP line for a command that must fail.
-check_fails() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		not_ok "$name # succeeded"
-	else
-		ok "$name"
-		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	fi
-}
+# ok, not_ok, skip, check, check_fails, tap_end.
+# shellcheck source=tests/qemu/guest-tap.sh
+. "$G/guest-tap.sh"
 
 is_kern_skip() {
 	for t in $KERN_SKIPS; do
@@ -243,6 +208,4 @@ if [ $# = 0 ] && [ -f "$G/guest-lifecycle.sh" ] && [ -x "$G/mni_triggers" ]; the
 	echo "# lifecycle: $(($(date +%s) - t0)) s"
 fi
 
-echo "1..$num"
-echo "$npass passed, $nfail failed, $nskip skipped"
-[ "$nfail" = 0 ]
+tap_end

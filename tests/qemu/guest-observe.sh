@@ -4,8 +4,8 @@
 # guest-observe.sh [TEST...] - the observability tests, inside the QEMU guest
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
-# mmu_interval_notifier.ko, mni_test_mni.ko, mni_observe. Loads the modules,
-# mounts tracefs if it is not there yet, runs mni_observe on
+# mmu_interval_notifier.ko, mni_test_mni.ko, mni_observe, guest-tap.sh.
+# Loads the modules, mounts tracefs if it is not there yet, runs mni_observe on
 # /dev/mni_test_mni (only the TESTs named, if any), turns the events off and
 # unloads the modules: the engine must unload, so no registration, debugfs
 # file or trace user is left behind. Prints one TAP stream ending with
@@ -15,6 +15,7 @@
 #   tests/qemu/run.sh --kernel "$(tests/qemu/kernel.sh 6.1.0-56-amd64)" \
 #       --log /tmp/observe.log --add mmu_interval_notifier.ko \
 #       --add tests/driver/mni_test_mni.ko --add tests/suite/mni_observe \
+#       --add tests/qemu/guest-tap.sh \
 #       --script tests/qemu/guest-observe.sh [-- TEST...]
 # `-- show` prints the trace and debugfs text of a small workload instead.
 
@@ -22,29 +23,9 @@ G=/guest
 W=/tmp/guest-observe
 mkdir -p "$W"
 
-num=0 npass=0 nfail=0 nskip=0
-
-ok() {
-	num=$((num + 1)) npass=$((npass + 1))
-	echo "ok $num $*"
-}
-
-not_ok() {
-	num=$((num + 1)) nfail=$((nfail + 1))
-	echo "not ok $num $*"
-}
-
-# check NAME CMD...: one TAP line for a command that must succeed.
-check() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$name"
-	else
-		not_ok "$name"
-		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	fi
-}
+# ok, not_ok, skip, check, tap_end.
+# shellcheck source=tests/qemu/guest-tap.sh
+. "$G/guest-tap.sh"
 
 tracefs_dir() {
 	for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
@@ -77,8 +58,8 @@ run_observe() {
 		case $line in
 		"ok "*" # SKIP "*)
 			rest=${line#ok }
-			num=$((num + 1)) nskip=$((nskip + 1))
-			echo "ok $num ${rest#* }"
+			rest=${rest#* }
+			skip "${rest%% \# SKIP *}" "${rest#* \# SKIP }"
 			;;
 		"ok "*)
 			rest=${line#ok }
@@ -132,6 +113,4 @@ else
 	ok "unload/debugfs-gone"
 fi
 
-echo "1..$num"
-echo "$npass passed, $nfail failed, $nskip skipped"
-[ "$nfail" = 0 ]
+tap_end
