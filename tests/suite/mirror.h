@@ -2,8 +2,8 @@
 /*
  * mirror.h - userspace side of the mni_test mirror device
  *
- * Thin ioctl wrappers: each returns 0 or -errno. Shared by mni_suite and
- * mni_demo.
+ * Thin ioctl wrappers: each returns 0 or -errno. Shared by the TAP suites
+ * and mni_demo.
  */
 #ifndef MNI_MIRROR_H
 #define MNI_MIRROR_H

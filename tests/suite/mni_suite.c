@@ -2661,8 +2661,6 @@ static const struct tap_test tests[] = {
 
 int main(int argc, char **argv)
 {
-	int fd, ret;
-
 	if (argc < 2 || argv[1][0] == '-') {
 		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
 		return 2;
@@ -2670,19 +2668,7 @@ int main(int argc, char **argv)
 	dev_path = argv[1];
 	psz = sysconf(_SC_PAGESIZE);
 
-	fd = open(dev_path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		printf("Bail out! open %s: %s\n", dev_path, strerror(errno));
+	if (!device_ready(&info))
 		return 2;
-	}
-	ret = mirror_info(fd, &info);
-	close(fd);
-	if (ret || info.page_size != psz) {
-		printf("Bail out! INFO on %s: %s\n", dev_path,
-		       ret ? strerror(-ret) : "page size mismatch");
-		return 2;
-	}
-	printf("# %s: %s engine\n", dev_path,
-	       engine_is_kern() ? "kernel" : "mni");
 	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
 }

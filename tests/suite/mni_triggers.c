@@ -1591,7 +1591,6 @@ static struct tap_test tests[] = {
 
 int main(int argc, char **argv)
 {
-	int fd, ret;
 	unsigned int i;
 
 	if (argc >= 2 && !strcmp(argv[1], "--exec-child"))
@@ -1606,19 +1605,7 @@ int main(int argc, char **argv)
 		if (tests[i].fn == test_stale_read_torture)
 			tests[i].timeout = torture_secs() + 60;
 
-	fd = open(dev_path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		printf("Bail out! open %s: %s\n", dev_path, strerror(errno));
+	if (!device_ready(&info))
 		return 2;
-	}
-	ret = mirror_info(fd, &info);
-	close(fd);
-	if (ret || info.page_size != psz) {
-		printf("Bail out! INFO on %s: %s\n", dev_path,
-		       ret ? strerror(-ret) : "page size mismatch");
-		return 2;
-	}
-	printf("# %s: %s engine\n", dev_path,
-	       info.engine == MNI_TEST_ENGINE_KERN ? "kernel" : "mni");
 	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mirror.h"
 #include "tap.h"
 #include "util.h"
 
@@ -40,6 +41,26 @@ int open_dev(void)
 
 	CHECK(fd >= 0, "open %s: %s", dev_path, strerror(errno));
 	return fd;
+}
+
+bool device_ready(struct mni_test_info *info)
+{
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		printf("Bail out! open %s: %s\n", dev_path, strerror(errno));
+		return false;
+	}
+	ret = mirror_info(fd, info);
+	close(fd);
+	if (ret || info->page_size != psz) {
+		printf("Bail out! INFO on %s: %s\n", dev_path,
+		       ret ? strerror(-ret) : "page size mismatch");
+		return false;
+	}
+	printf("# %s: %s engine\n", dev_path,
+	       info->engine == MNI_TEST_ENGINE_KERN ? "kernel" : "mni");
+	return true;
 }
 
 char *map_pages(size_t n)

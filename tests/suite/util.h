@@ -9,6 +9,7 @@
 #ifndef MNI_UTIL_H
 #define MNI_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +34,14 @@ double now_ms(void);
 
 /* A new fd on dev_path. */
 int open_dev(void);
+
+struct mni_test_info;
+/*
+ * Before tap_run(): dev_path opens and answers INFO (into *info) with our
+ * page size, and a diagnostic names its engine; else false, after a
+ * "Bail out!" line saying why.
+ */
+bool device_ready(struct mni_test_info *info);
 
 /* n anonymous private pages, never THP, so every range is exact. */
 char *map_pages(size_t n);
