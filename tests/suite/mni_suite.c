@@ -98,36 +98,6 @@ static void check_absent(const struct snap *s, size_t i)
 	      s->state[i], s->buf[i * psz]);
 }
 
-static void dump_log(const char *what, const struct mni_test_log *log)
-{
-	uint64_t i;
-
-	tap_diag("%s: %llu entries, %llu lost, %llu calls", what,
-		 (unsigned long long)log->count,
-		 (unsigned long long)log->overflow,
-		 (unsigned long long)log->calls);
-	for (i = 0; i < log->count; i++) {
-		static const char *const kinds[] = {
-			[MNI_TEST_LOG_INVALIDATE] = "",
-			[MNI_TEST_LOG_START] = "start ",
-			[MNI_TEST_LOG_FINISH] = "finish ",
-		};
-		const struct mni_test_log_entry *e = &log->entry[i];
-
-		tap_diag("  #%llu %s%-15s [%#llx, %#llx) %s%s%s seq %#llx",
-			 (unsigned long long)e->order,
-			 e->kind < ARRAY_SIZE(kinds) ? kinds[e->kind] : "? ",
-			 mirror_event_name(e->event),
-			 (unsigned long long)e->start,
-			 (unsigned long long)e->end,
-			 e->flags & MNI_TEST_LOG_BLOCKABLE ? "blockable" :
-							     "non-blockable",
-			 e->flags & MNI_TEST_LOG_BUSY ? " BUSY" : "",
-			 e->flags & MNI_TEST_LOG_COLLIDED ? " COLLIDED" : "",
-			 (unsigned long long)e->seq);
-	}
-}
-
 /*
  * Index of the first entry with this event whose range covers
  * [start, end) and whose flags include all of want_flags, or -1.

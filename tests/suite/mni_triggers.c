@@ -73,27 +73,6 @@ static char *map_aligned(size_t len)
 	return p;
 }
 
-static void dump_log(const char *what, const struct mni_test_log *log)
-{
-	uint64_t i;
-
-	tap_diag("%s: %llu entries, %llu lost, %llu calls", what,
-		 (unsigned long long)log->count,
-		 (unsigned long long)log->overflow,
-		 (unsigned long long)log->calls);
-	for (i = 0; i < log->count; i++) {
-		const struct mni_test_log_entry *e = &log->entry[i];
-
-		tap_diag("  %-15s [%#llx, %#llx) %s%s",
-			 mirror_event_name(e->event),
-			 (unsigned long long)e->start,
-			 (unsigned long long)e->end,
-			 e->flags & MNI_TEST_LOG_BLOCKABLE ? "blockable" :
-							     "non-blockable",
-			 e->flags & MNI_TEST_LOG_BUSY ? " BUSY" : "");
-	}
-}
-
 /* Clear a subscription's log (after its setup). */
 static void clear_log(int fd, uint64_t id)
 {

@@ -58,3 +58,33 @@ double wait_for_call(int fd, uint64_t id)
 		usleep(500);
 	}
 }
+
+void dump_log(const char *what, const struct mni_test_log *log)
+{
+	uint64_t i;
+
+	tap_diag("%s: %llu entries, %llu lost, %llu calls", what,
+		 (unsigned long long)log->count,
+		 (unsigned long long)log->overflow,
+		 (unsigned long long)log->calls);
+	for (i = 0; i < log->count; i++) {
+		static const char *const kinds[] = {
+			[MNI_TEST_LOG_INVALIDATE] = "",
+			[MNI_TEST_LOG_START] = "start ",
+			[MNI_TEST_LOG_FINISH] = "finish ",
+		};
+		const struct mni_test_log_entry *e = &log->entry[i];
+
+		tap_diag("  #%llu %s%-15s [%#llx, %#llx) %s%s%s seq %#llx",
+			 (unsigned long long)e->order,
+			 e->kind < ARRAY_SIZE(kinds) ? kinds[e->kind] : "? ",
+			 mirror_event_name(e->event),
+			 (unsigned long long)e->start,
+			 (unsigned long long)e->end,
+			 e->flags & MNI_TEST_LOG_BLOCKABLE ? "blockable" :
+							     "non-blockable",
+			 e->flags & MNI_TEST_LOG_BUSY ? " BUSY" : "",
+			 e->flags & MNI_TEST_LOG_COLLIDED ? " COLLIDED" : "",
+			 (unsigned long long)e->seq);
+	}
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * must.h - mirror device calls that must succeed
+ * must.h - mirror device calls that must succeed, and their logs shown
  *
  * The mirror.h wrappers as a test uses them: a call that fails ends the
  * test through CHECK() with what was asked and the errno. Shared by
@@ -24,6 +24,8 @@ struct mni_test_fault must_fault(int fd, uint64_t id, void *addr, size_t n,
 				 uint64_t flags);
 /* The subscription's callback log, emptied afterwards when clear. */
 void get_log(int fd, uint64_t id, bool clear, struct mni_test_log *log);
+/* A log as TAP diagnostics, headed by what: one line per entry. */
+void dump_log(const char *what, const struct mni_test_log *log);
 
 /*
  * Poll until the mirror's log holds at least one entry (an invalidation
