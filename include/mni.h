@@ -39,5 +39,9 @@ int mni_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_s
 					const struct mmu_interval_notifier_ops *ops);
 void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
 unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub);
+int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
+				     unsigned long *seq);
+int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
+				    long timeout, unsigned long *seq);
 
 #endif /* _MNI_H */

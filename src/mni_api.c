@@ -75,10 +75,14 @@ static void mni_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
  * @ops: Interval notifier operations: @ops->invalidate, or from 7.1
  *	@ops->invalidate_start with @ops->invalidate_finish
  *
- * From return, @ops->invalidate is called for every change to the CPU page
- * tables of @mm that overlaps [@start, @start + @length), until
- * mni_interval_notifier_remove() returns. A fault path pairs
- * mni_interval_read_begin() with mmu_interval_read_retry().
+ * Every invalidation of @mm's CPU page tables that overlaps
+ * [@start, @start + @length) and starts after this returns calls
+ * @ops->invalidate, until mni_interval_notifier_remove() is called. Ones
+ * already in flight when this returns do not call it; instead the first
+ * mni_interval_read_begin() waits for those that overlap the range to
+ * end. A fault path pairs mni_interval_read_begin() with
+ * mmu_interval_read_retry(). The insert itself never waits for an
+ * invalidation.
  *
  * The first insert on an mm registers this module with the core, which
  * takes mmap_lock for write.
@@ -156,23 +160,24 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
  * mni_interval_notifier_remove - Remove an interval notifier
  * @interval_sub: Interval subscription to unregister
  *
- * When this returns, @ops->invalidate is not running on @interval_sub and
- * will never be called for it again, so its memory may be freed. If an
- * invalidation is in flight this waits for it to end, so the caller must
- * not hold a lock that the invalidate callback takes. Works after the mm
- * has exited.
+ * From the call on, no new callback starts on @interval_sub. When this
+ * returns, none is running either (nor a second pass of two-pass ops), so
+ * its memory may be freed. It waits only for the callbacks already running
+ * on @interval_sub, never for other invalidations of the mm or for their
+ * ends, so the caller must not hold a lock that its own invalidate
+ * callback takes. Works after the mm has exited.
  *
- * A subscription this module did not insert, or one already removed, is
- * refused with a rate-limited message and left untouched.
+ * A subscription this module did not insert (for example one of the
+ * kernel's own engine), or one already removed, is refused with a
+ * rate-limited message and left untouched: it is looked up in this
+ * module's tree by its range, and no other field of it is read.
  *
  * Context: process context, may sleep.
  */
 void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 {
+	struct mni_mm *mmm = NULL;
 	struct mm_struct *mm;
-	struct mni_itree *it;
-	unsigned long epoch;
-	struct mni_mm *mmm;
 	int ret = -ENOENT;
 
 	might_sleep();
@@ -185,11 +190,10 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
-	it = mni_itree_of(interval_sub);
-	mmm = it ? container_of(it, struct mni_mm, itree) :
-		   mni_mm_lookup_rcu(mm);
+	if (mm)
+		mmm = mni_mm_lookup_rcu(mm);
 	if (mmm)
-		ret = mni_itree_remove(&mmm->itree, interval_sub, &epoch);
+		ret = mni_itree_remove_begin(&mmm->itree, interval_sub);
 	rcu_read_unlock();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
@@ -201,7 +205,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	lock_map_acquire(&mni_invalidate_map);
 	lock_map_release(&mni_invalidate_map);
 	if (ret > 0)
-		wait_event(mmm->itree.wq, mni_itree_epoch_ended(&mmm->itree, epoch));
+		mni_itree_remove_wait(&mmm->itree, interval_sub);
 
 	mni_mm_put(mmm);
 	/* Pairs with mmgrab() in mni_attach(). */
@@ -209,41 +213,147 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
 
+/*
+ * The read side of all three read_begin()s. -ENOENT: @sub is not in this
+ * module's tree (@seq is then a collision).
+ */
+static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
+			  bool killable, unsigned long *seq)
+{
+	struct mni_mm *mmm = NULL;
+	int ret = -ENOENT;
+
+	/* Before any sleep, as the core does: see mni_invalidate_map. */
+	lock_map_acquire(&mni_invalidate_map);
+	lock_map_release(&mni_invalidate_map);
+
+	rcu_read_lock();
+	if (sub->mm)
+		mmm = mni_mm_lookup_rcu(sub->mm);
+	if (mmm)
+		ret = mni_itree_read_sample(&mmm->itree, sub, seq);
+	rcu_read_unlock();
+	/* In the tree, so its user reference keeps @mmm alive from here. */
+	if (ret == -EAGAIN)
+		ret = mni_itree_read_wait(&mmm->itree, sub, timeout, killable,
+					  seq);
+	if (ret == -ENOENT)
+		*seq = mni_itree_collision_seq(sub);
+	return ret;
+}
+
 /**
  * mni_interval_read_begin - Begin a read side critical section against a VA
  *			     range
  * @interval_sub: The interval subscription
  *
  * Starts a collision-retry read section, like a seqcount read side but
- * one that may sleep: if an invalidation of @interval_sub is in flight it
- * waits for it to end. The caller then reads the CPU page tables (for
- * example with hmm_range_fault()), takes the lock its invalidate callback
- * takes, and checks mmu_interval_read_retry() before exposing the result.
+ * one that may sleep: while an invalidation that overlaps @interval_sub is
+ * between its start and its end, it waits, and it returns when the last of
+ * those ends, whatever other invalidations of the mm are in flight. The
+ * caller then reads the CPU page tables (for example with
+ * hmm_range_fault()), takes the lock its invalidate callback takes, and
+ * checks mmu_interval_read_retry() before exposing the result.
+ *
+ * Once the mm's release has begun it returns at once, with a sequence
+ * that mmu_interval_read_retry() and mmu_interval_check_retry() always
+ * report as a collision: no device mapping can be made after release.
  *
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
  * Return: the sequence to pass to mmu_interval_read_retry() and
  * mmu_interval_check_retry(). For a subscription this module did not
- * insert, a sequence that read_retry always reports as a collision.
+ * insert, or one being removed, a sequence that they always report as a
+ * collision.
  */
 unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub)
 {
-	struct mni_itree *it = mni_itree_of(interval_sub);
-	struct mni_mm *mmm;
+	unsigned long seq;
 
-	/* Inserted, so its user reference keeps the engine alive. */
-	if (likely(it))
-		return mni_itree_read_begin(it, interval_sub);
-
-	/* Its insert or removal is queued behind an epoch, or a stranger. */
-	rcu_read_lock();
-	mmm = mni_mm_lookup_rcu(interval_sub->mm);
-	rcu_read_unlock();
-	if (mmm)
-		return mni_itree_read_begin(&mmm->itree, interval_sub);
-
-	mni_caller_err(interval_sub->ops, __builtin_return_address(0),
-		       "read_begin on a subscription not inserted here");
-	return READ_ONCE(interval_sub->invalidate_seq) + 1;
+	if (!interval_sub) {
+		mni_caller_err(NULL, __builtin_return_address(0),
+			       "read_begin of a NULL subscription");
+		return 0;
+	}
+	if (mni_read_begin(interval_sub, MAX_SCHEDULE_TIMEOUT, false, &seq))
+		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+			       "read_begin on a subscription not inserted here");
+	return seq;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin, MNI_NS);
+
+/* The checks of the killable and timed read_begin()s. */
+static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
+				  long timeout, unsigned long *seq,
+				  void *caller)
+{
+	int ret;
+
+	if (!sub || !seq) {
+		mni_caller_err(NULL, caller, "read_begin with NULL %s",
+			       seq ? "subscription" : "seq");
+		return -EINVAL;
+	}
+	if (timeout < 0) {
+		mni_caller_err(sub->ops, caller,
+			       "read_begin with negative timeout %ld", timeout);
+		*seq = mni_itree_collision_seq(sub);
+		return -EINVAL;
+	}
+	ret = mni_read_begin(sub, timeout, true, seq);
+	if (ret == -ENOENT) {
+		mni_caller_err(sub->ops, caller,
+			       "read_begin on a subscription not inserted here");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/**
+ * mni_interval_read_begin_killable - mni_interval_read_begin() that a fatal
+ *				      signal interrupts
+ * @interval_sub: The interval subscription
+ * @seq: where the sequence goes, for mmu_interval_read_retry()
+ *
+ * As mni_interval_read_begin(), but the wait for overlapping invalidations
+ * ends early when the task gets a fatal signal, so a fault path of a
+ * process being killed does not sit out a slow invalidation.
+ *
+ * Context: process context, may sleep; must not hold a lock that the
+ * invalidate callback takes.
+ * Return: 0 with @seq set; -EINTR on a fatal signal (@seq is not set);
+ * -EINVAL for NULL arguments or a subscription this module did not insert
+ * (then @seq, if given, is set to a collision).
+ */
+int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
+				     unsigned long *seq)
+{
+	return mni_read_begin_checked(interval_sub, MAX_SCHEDULE_TIMEOUT, seq,
+				      __builtin_return_address(0));
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_killable, MNI_NS);
+
+/**
+ * mni_interval_read_begin_timeout - mni_interval_read_begin() with a bound
+ * @interval_sub: The interval subscription
+ * @timeout: the longest wait, in jiffies: 0 never sleeps,
+ *	MAX_SCHEDULE_TIMEOUT waits as long as it takes
+ * @seq: where the sequence goes, for mmu_interval_read_retry()
+ *
+ * As mni_interval_read_begin_killable(), and gives up once @timeout
+ * jiffies have passed with an overlapping invalidation still in flight, so
+ * a fault path can bound its own time.
+ *
+ * Context: process context, may sleep; must not hold a lock that the
+ * invalidate callback takes.
+ * Return: 0 with @seq set; -ETIMEDOUT or -EINTR (@seq is not set);
+ * -EINVAL for a negative @timeout, NULL arguments or a subscription this
+ * module did not insert (then @seq, if given, is set to a collision).
+ */
+int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
+				    long timeout, unsigned long *seq)
+{
+	return mni_read_begin_checked(interval_sub, timeout, seq,
+				      __builtin_return_address(0));
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_timeout, MNI_NS);

@@ -2,9 +2,9 @@
 /*
  * mni_debugfs.c - <debugfs>/mmu_interval_notifier/
  *
- *   summary        mms, subscriptions, invalidations in flight, deferred
- *                  entries, and the counters of struct mni_stats summed
- *                  over every mm, live or gone
+ *   summary        mms, subscriptions, invalidations in flight, and the
+ *                  counters of struct mni_stats summed over every mm,
+ *                  live or gone
  *   mms/<pid>-<id> one file per registered mm: its state and counters,
  *                  then one line per subscription (range, owner, state)
  *
@@ -31,9 +31,8 @@ static struct workqueue_struct *mni_debugfs_wq;
 
 static const char * const mni_sub_state_names[] = {
 	[MNI_SUB_IDLE] = "idle",
-	[MNI_SUB_INVALIDATED] = "invalidated",
-	[MNI_SUB_PENDING_INSERT] = "pending-insert",
-	[MNI_SUB_PENDING_REMOVE] = "pending-remove",
+	[MNI_SUB_INVALIDATING] = "invalidating",
+	[MNI_SUB_REMOVING] = "removing",
 };
 
 static void mni_show_stats(struct seq_file *m, const struct mni_stats *s)
@@ -41,7 +40,8 @@ static void mni_show_stats(struct seq_file *m, const struct mni_stats *s)
 	seq_printf(m, "invalidations: %llu\n", s->invalidations);
 	seq_printf(m, "callbacks: %llu\n", s->callbacks);
 	seq_printf(m, "callbacks_refused: %llu\n", s->refused);
-	seq_printf(m, "deferred_ops: %llu\n", s->deferred);
+	seq_printf(m, "no_record: %llu\n", s->no_record);
+	seq_printf(m, "remove_waits: %llu\n", s->remove_waits);
 	seq_printf(m, "read_begin_waits: %llu\n", s->waits);
 	seq_printf(m, "read_begin_wait_ns: %llu\n", s->wait_ns);
 	seq_printf(m, "read_begin_wait_max_ns: %llu\n", s->wait_max_ns);
@@ -68,9 +68,8 @@ static int mni_mm_show(struct seq_file *m, void *unused)
 	mni_show_stats(m, &stats);
 	seq_puts(m, "subscriptions (first-last owner seq state):\n");
 	mni_itree_inspect(&mmm->itree, &info, mni_show_sub, m);
-	seq_printf(m, "seq: %lu (%s)\nin_flight: %lu\ndeferred: %lu\n",
-		   info.seq, info.seq & 1 ? "invalidating" : "idle",
-		   info.active, info.deferred);
+	seq_printf(m, "seq: %lu\nin_flight: %lu\nstate: %s\n", info.seq,
+		   info.in_flight, info.dead ? "dead" : "live");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mni_mm);
@@ -79,7 +78,6 @@ struct mni_summary {
 	unsigned long mms;
 	unsigned long subscriptions;
 	unsigned long in_flight;
-	unsigned long deferred;
 	struct mni_stats stats;
 };
 
@@ -92,8 +90,7 @@ static void mni_summary_add(struct mni_mm *mmm, void *arg)
 	sum->mms++;
 	/* Read locklessly: users only counts, it guards nothing here. */
 	sum->subscriptions += READ_ONCE(mmm->users);
-	sum->in_flight += info.active;
-	sum->deferred += info.deferred;
+	sum->in_flight += info.in_flight;
 }
 
 static int mni_summary_show(struct seq_file *m, void *unused)
@@ -103,8 +100,8 @@ static int mni_summary_show(struct seq_file *m, void *unused)
 	mni_mm_for_each(mni_summary_add, &sum);
 	/* Not from the walk: an entry leaves the registry before it is freed. */
 	mni_mm_total_stats(&sum.stats);
-	seq_printf(m, "mms: %lu\nsubscriptions: %lu\nin_flight: %lu\ndeferred: %lu\n",
-		   sum.mms, sum.subscriptions, sum.in_flight, sum.deferred);
+	seq_printf(m, "mms: %lu\nsubscriptions: %lu\nin_flight: %lu\n",
+		   sum.mms, sum.subscriptions, sum.in_flight);
 	mni_show_stats(m, &sum.stats);
 	return 0;
 }

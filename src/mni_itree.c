@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mni_itree.c - interval tree, invalidation sequence and deferred list
+ * mni_itree.c - interval tree, in-flight records and the read side
  *
  * The collision-retry scheme
  * --------------------------
@@ -21,24 +21,49 @@
  * read PTEs before the CPU cleared them always sees a new sequence. The one
  * window the driver lock cannot close is a fault that starts after the
  * callback ran but before the CPU PTEs are cleared: it would read the old
- * PTEs and see no new sequence. read_begin() closes it by waiting, when the
- * subscription was invalidated in the epoch still open, until that epoch
- * ends, i.e. until every invalidation in flight has called its end.
+ * PTEs and see no new sequence. read_begin() closes it by waiting until no
+ * invalidation that overlaps the subscription is between its start and its
+ * end, and sampling the sequence in the same critical section.
  *
- * State, all under mni_itree.lock:
- *   seq even:  idle, or only invalidations that overlap no subscription are
- *              in flight. The tree may change.
- *   seq odd:   an epoch is open; the tree is frozen, so invalidations walk it
- *              without the lock; inserts and removes go to the deferred list.
- * Each overlapping invalidation takes a fresh odd value (the first one of an
- * epoch does seq++, later ones seq += 2) and hands it to the callbacks, so
- * two invalidations of one epoch are two collisions for read_retry(). When
- * @active drops to zero inside an epoch, seq++ makes it even again and the
- * deferred list is applied, in one critical section.
+ * Records, not epochs
+ * -------------------
+ * Every invalidation the start notifier sees becomes a struct mni_inval on
+ * @inflight, found again by its end through the range pointer the core
+ * hands to both. So:
+ *   - read_begin(sub) waits only for the records that overlap sub, and
+ *     returns when the last of them ends, whatever else is in flight;
+ *   - an end without a record (its start came before registration, was
+ *     refused and dropped its record, or was never seen because the start
+ *     notifier was already unhooked) changes nothing;
+ *   - each record takes a fresh odd @seq and hands it to its callbacks, so
+ *     two invalidations of one subscription are two collisions, whichever
+ *     ends first, and read_begin() waits for both.
+ *
+ * Why a read can trust the sequence it samples: read_begin() samples under
+ * the lock at an instant when no overlapping record exists. Every
+ * invalidation that changes those PTEs later creates its record after
+ * that instant, with a @seq above every value handed out before, and calls
+ * the subscription (it is in the tree, stamped earlier) before its end: the
+ * callback's set_seq() then differs from the sampled value. An invalidation
+ * refused in non-blockable context changes no PTE.
+ *
+ * The tree is never frozen
+ * ------------------------
+ * Walkers drop the lock around each callback. The node a walker stands on
+ * is its record's @cursor; the next step, under the lock again, continues
+ * from it with the tree's in-order successor, so changes meanwhile are
+ * fine as long as that node is still linked. remove() therefore unlinks at
+ * once when no cursor is on the subscription, and otherwise marks it dying
+ * (no walker calls it again) and waits only for the callbacks running on
+ * it. Inserts go straight into the tree, stamped with the current @seq: a
+ * record with a @seq not above the stamp began before the insert and skips
+ * the new node, whose read_begin() waits for that record instead.
  */
 #include <linux/interval_tree_generic.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
 
 #include "mni_itree.h"
 #include "mni_trace.h"
@@ -46,8 +71,19 @@
 #define MNI_IT_START(node) ((node)->start)
 #define MNI_IT_LAST(node) ((node)->last)
 
+/* Insertion is ours (mni_it_link()): the template's is unused. */
 INTERVAL_TREE_DEFINE(struct interval_tree_node, rb, unsigned long,
-		     __subtree_last, MNI_IT_START, MNI_IT_LAST, static, mni_it)
+		     __subtree_last, MNI_IT_START, MNI_IT_LAST,
+		     static __maybe_unused, mni_it)
+
+/* Records kept at registration, and kept free for non-blockable passes. */
+#define MNI_SPARE_MIN		2
+#define MNI_SPARE_RESERVE	1
+/* Blockable ends free records above this many spares. */
+#define MNI_SPARE_MAX		8
+
+/* The stamp of a subscription remove() has begun on: no record calls it. */
+#define MNI_STAMP_DYING		ULONG_MAX
 
 #ifdef CONFIG_LOCKDEP
 /*
@@ -61,213 +97,428 @@ struct lockdep_map mni_invalidate_map =
 	STATIC_LOCKDEP_MAP_INIT("mni_invalidate_range", &mni_invalidate_key);
 #endif
 
-void mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
-		    unsigned long id)
+static struct mmu_interval_notifier *mni_sub_of(struct interval_tree_node *node)
 {
-	spin_lock_init(&it->lock);
-	it->root = RB_ROOT_CACHED;
-	it->seq = 2;
-	it->epoch = 1;
-	it->active = 0;
-	INIT_HLIST_HEAD(&it->deferred);
-	init_waitqueue_head(&it->wq);
-	it->stats = stats;
-	it->id = id;
+	return node ? container_of(node, struct mmu_interval_notifier,
+				   interval_tree) : NULL;
 }
 
-static bool mni_itree_is_invalidating(struct mni_itree *it)
+/*
+ * A subscription's deferred_item is unused by this engine's lists, so it
+ * carries the subscription's stamp: .next holds mni_itree.seq as it was at
+ * insert (or MNI_STAMP_DYING), .pprev stays NULL. Only for subscriptions
+ * in our tree, and only under the engine lock: never read from a stranger,
+ * whose deferred_item the kernel's engine may leave uninitialised.
+ */
+static unsigned long mni_sub_stamp(const struct mmu_interval_notifier *sub)
 {
-	lockdep_assert_held(&it->lock);
-	return it->seq & 1;
+	return (unsigned long)sub->deferred_item.next;
 }
 
-/* Was a subscription whose invalidate_seq is @sub_seq called in this epoch? */
-static bool mni_itree_seq_in_epoch(struct mni_itree *it, unsigned long sub_seq)
+static void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
+			      unsigned long stamp)
 {
-	return mni_itree_is_invalidating(it) && (sub_seq & 1) &&
-	       (long)(sub_seq - it->epoch) >= 0;
+	sub->deferred_item.next = (struct hlist_node *)stamp;
+	sub->deferred_item.pprev = NULL;
 }
 
-/* Open an epoch, or take the next odd value of the open one. */
-static unsigned long mni_itree_next_seq(struct mni_itree *it)
+static bool mni_sub_is_dying(const struct mmu_interval_notifier *sub)
 {
-	lockdep_assert_held(&it->lock);
-	if (mni_itree_is_invalidating(it)) {
-		it->seq += 2;
-	} else {
-		it->seq++;
-		it->epoch = it->seq;
-	}
-	return it->seq;
+	return mni_sub_stamp(sub) == MNI_STAMP_DYING;
 }
 
-static void mni_sub_set_engine(struct mmu_interval_notifier *sub,
-			       struct mni_itree *it)
+/* Tree order: by start, then by address, so every node has one place. */
+static bool mni_node_before(const struct interval_tree_node *a,
+			    const struct interval_tree_node *b)
 {
-	/* Pairs with READ_ONCE() in mni_itree_of(). */
-	WRITE_ONCE(sub->deferred_item.next,
-		   it ? (struct hlist_node *)((unsigned long)it | MNI_ENGINE_TAG) :
-			NULL);
+	return a->start < b->start ||
+	       (a->start == b->start && (unsigned long)a < (unsigned long)b);
 }
 
-/* Off the deferred list: unhashed, and tagged with @it if in the tree. */
-static void mni_sub_undefer(struct mmu_interval_notifier *sub,
-			    struct mni_itree *it)
+/* The template's insert, with the total order above. */
+static void mni_it_link(struct interval_tree_node *node,
+			struct rb_root_cached *root)
 {
-	__hlist_del(&sub->deferred_item);
-	WRITE_ONCE(sub->deferred_item.pprev, NULL);
-	mni_sub_set_engine(sub, it);
-}
+	struct rb_node **link = &root->rb_root.rb_node, *parent_rb = NULL;
+	struct interval_tree_node *parent;
+	bool leftmost = true;
 
-/* Close the epoch and apply what waited for it; the caller wakes @wq. */
-static void mni_itree_end_epoch(struct mni_itree *it)
-{
-	struct mmu_interval_notifier *sub;
-	struct hlist_node *next;
-
-	lockdep_assert_held(&it->lock);
-	it->seq++;
-	hlist_for_each_entry_safe(sub, next, &it->deferred, deferred_item) {
-		trace_mni_deferred_apply(it->id, sub,
-					 RB_EMPTY_NODE(&sub->interval_tree.rb));
-		if (RB_EMPTY_NODE(&sub->interval_tree.rb)) {
-			mni_it_insert(&sub->interval_tree, &it->root);
-			mni_sub_undefer(sub, it);
+	while (*link) {
+		parent_rb = *link;
+		parent = rb_entry(parent_rb, struct interval_tree_node, rb);
+		if (parent->__subtree_last < node->last)
+			parent->__subtree_last = node->last;
+		if (mni_node_before(node, parent)) {
+			link = &parent->rb.rb_left;
 		} else {
-			mni_it_remove(&sub->interval_tree, &it->root);
-			RB_CLEAR_NODE(&sub->interval_tree.rb);
-			mni_sub_undefer(sub, NULL);
+			link = &parent->rb.rb_right;
+			leftmost = false;
 		}
 	}
+	node->__subtree_last = node->last;
+	rb_link_node(&node->rb, parent_rb, link);
+	rb_insert_augmented_cached(&node->rb, root, leftmost, &mni_it_augment);
 }
 
-/**
- * mni_itree_insert - add a subscription, or queue it behind the open epoch
- * @it: the engine of the subscription's mm
- * @sub: subscription with interval_tree.start/last, ops and mm set
+/*
+ * Is @sub in this tree? Found by its key alone, so a stranger (inserted by
+ * the kernel's engine, or never inserted) is only compared, never written,
+ * and none of its fields but interval_tree.start is read.
  */
-void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
+static bool mni_itree_contains(struct mni_itree *it,
+			       const struct mmu_interval_notifier *sub)
 {
-	bool deferred = false;
-	unsigned long seq;
+	const struct interval_tree_node *want = &sub->interval_tree;
+	struct rb_node *rb = it->root.rb_root.rb_node;
+	struct interval_tree_node *node;
 
-	RB_CLEAR_NODE(&sub->interval_tree.rb);
-	INIT_HLIST_NODE(&sub->deferred_item);
-
-	spin_lock(&it->lock);
-	if (mni_itree_is_invalidating(it)) {
-		/* Frozen tree: the epoch's end inserts it. */
-		hlist_add_head(&sub->deferred_item, &it->deferred);
-		seq = it->seq;
-		deferred = true;
-	} else if (it->active) {
-		/*
-		 * Invalidations of unknown ranges are in flight and may cover
-		 * this one: open an epoch so read_begin() waits them out.
-		 */
-		seq = mni_itree_next_seq(it);
-		mni_it_insert(&sub->interval_tree, &it->root);
-		mni_sub_set_engine(sub, it);
-	} else {
-		/* Odd, and older than any epoch still to come. */
-		seq = it->seq - 1;
-		mni_it_insert(&sub->interval_tree, &it->root);
-		mni_sub_set_engine(sub, it);
+	lockdep_assert_held(&it->lock);
+	while (rb) {
+		node = rb_entry(rb, struct interval_tree_node, rb);
+		if (node == want)
+			return true;
+		rb = mni_node_before(want, node) ? rb->rb_left : rb->rb_right;
 	}
-	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
-	WRITE_ONCE(sub->invalidate_seq, seq);
-	spin_unlock(&it->lock);
-
-	if (deferred)
-		this_cpu_inc(it->stats->deferred);
-	trace_mni_insert(it->id, sub, deferred);
+	return false;
 }
 
-static bool mni_itree_is_deferred(struct mni_itree *it,
-				  struct mmu_interval_notifier *sub)
+static void mni_itree_unlink(struct mni_itree *it,
+			     struct mmu_interval_notifier *sub)
 {
-	struct mmu_interval_notifier *pos;
+	lockdep_assert_held(&it->lock);
+	mni_it_remove(&sub->interval_tree, &it->root);
+	RB_CLEAR_NODE(&sub->interval_tree.rb);
+	mni_sub_set_stamp(sub, 0);
+}
 
-	hlist_for_each_entry(pos, &it->deferred, deferred_item)
-		if (pos == sub)
+static bool mni_inval_overlaps(const struct mni_inval *inv,
+			       const struct mmu_interval_notifier *sub)
+{
+	return inv->start <= sub->interval_tree.last &&
+	       sub->interval_tree.start <= inv->last;
+}
+
+/* Is an invalidation that overlaps @sub between its start and its end? */
+static bool mni_itree_overlap_in_flight(struct mni_itree *it,
+					const struct mmu_interval_notifier *sub)
+{
+	struct mni_inval *inv;
+
+	lockdep_assert_held(&it->lock);
+	list_for_each_entry(inv, &it->inflight, link)
+		if (mni_inval_overlaps(inv, sub))
 			return true;
 	return false;
 }
 
+/* Does a walker stand on @sub, or owe it a second pass? */
+static bool mni_itree_sub_busy(struct mni_itree *it,
+			       const struct mmu_interval_notifier *sub)
+{
+	struct mni_inval *inv;
+
+	lockdep_assert_held(&it->lock);
+	list_for_each_entry(inv, &it->inflight, link)
+		if (inv->cursor == sub ||
+		    (inv->finishing && mni_inval_overlaps(inv, sub)))
+			return true;
+	return false;
+}
+
+/*
+ * Wake read_begin() and remove() sleepers after a change they wait for.
+ * The change was made under it->lock, and every sleeper queues itself
+ * before it takes that lock to test its condition (mni_itree_wait()), so
+ * a sleeper this check misses has not tested yet and will see the change:
+ * the lock orders the two, no barrier is needed.
+ */
+static void mni_itree_wake(struct mni_itree *it)
+{
+	if (swait_active(&it->wq))
+		swake_up_all(&it->wq);
+}
+
 /**
- * mni_itree_remove - take a subscription out, or queue its removal
+ * mni_itree_init - set up an empty engine
+ * @it: the engine
+ * @stats: its per-CPU counters
+ * @id: its name in traces and debugfs
+ *
+ * Context: may sleep.
+ * Return: 0, or -ENOMEM when the spare records cannot be allocated.
+ */
+int mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
+		   unsigned long id)
+{
+	struct mni_inval *inv;
+	int i;
+
+	raw_spin_lock_init(&it->lock);
+	it->root = RB_ROOT_CACHED;
+	it->seq = 1;
+	INIT_LIST_HEAD(&it->inflight);
+	it->nr_inflight = 0;
+	INIT_LIST_HEAD(&it->spare);
+	it->nr_spare = 0;
+	it->dead = false;
+	init_swait_queue_head(&it->wq);
+	it->stats = stats;
+	it->id = id;
+
+	for (i = 0; i < MNI_SPARE_MIN; i++) {
+		inv = kmalloc(sizeof(*inv), GFP_KERNEL);
+		if (!inv)
+			goto err_destroy;
+		list_add(&inv->link, &it->spare);
+		it->nr_spare++;
+	}
+	return 0;
+
+err_destroy:
+	mni_itree_destroy(it);
+	return -ENOMEM;
+}
+
+/**
+ * mni_itree_destroy - free the records of an engine nothing can enter
+ * @it: the engine
+ *
+ * Also frees the records of invalidations whose end never came: the core
+ * unhooks the notifiers at exit, possibly between a start and its end.
+ * Context: any; no notifier of this engine can be called any more.
+ */
+void mni_itree_destroy(struct mni_itree *it)
+{
+	struct mni_inval *inv, *next;
+
+	list_splice_init(&it->inflight, &it->spare);
+	list_for_each_entry_safe(inv, next, &it->spare, link)
+		kfree(inv);
+	INIT_LIST_HEAD(&it->spare);
+	it->nr_spare = 0;
+	it->nr_inflight = 0;
+}
+
+/**
+ * mni_itree_insert - add a subscription
+ * @it: the engine of the subscription's mm
+ * @sub: subscription with interval_tree.start/last, ops and mm set
+ *
+ * Never waits. Invalidations already in flight do not call @sub; its
+ * read_begin() waits for the ones that overlap it. Every invalidation that
+ * starts after this returns calls it.
+ */
+void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
+{
+	raw_spin_lock(&it->lock);
+	mni_sub_set_stamp(sub, it->seq);
+	/*
+	 * Odd, like every cur_seq, and handed to no invalidation that can
+	 * call @sub. Pairs with READ_ONCE() in mmu_interval_read_retry().
+	 */
+	WRITE_ONCE(sub->invalidate_seq, it->seq);
+	mni_it_link(&sub->interval_tree, &it->root);
+	raw_spin_unlock(&it->lock);
+
+	trace_mni_insert(it->id, sub, 0);
+}
+
+/**
+ * mni_itree_remove_begin - take a subscription out, or start doing so
  * @it: the engine of the subscription's mm
  * @sub: the subscription; need not be one of ours
- * @epoch: set when the caller must wait for this epoch to end
  *
- * Return: -ENOENT if @sub is not in this engine or its removal is already
- * queued, 1 if the removal is queued behind the open epoch (wait for
- * mni_itree_epoch_ended(@epoch) before @sub may be freed), 0 if it is gone.
+ * Context: any; does not sleep.
+ * Return: -ENOENT if @sub is not in this engine or a remove of it has
+ * begun already; 0 if it is gone; 1 if a callback is still running on it:
+ * no new one will start, and the caller must mni_itree_remove_wait().
  */
-int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
-		     unsigned long *epoch)
+int mni_itree_remove_begin(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub)
 {
 	int ret = 0;
 
-	spin_lock(&it->lock);
-	if (mni_itree_of(sub) != it) {
-		/*
-		 * Not in this tree: a pending insert to cancel, or a stranger
-		 * (never inserted here, removed already, or whose removal is
-		 * queued). Strangers are only compared, never written.
-		 */
-		if (RB_EMPTY_NODE(&sub->interval_tree.rb) &&
-		    mni_itree_is_deferred(it, sub))
-			mni_sub_undefer(sub, NULL);
-		else
-			ret = -ENOENT;
-	} else if (mni_itree_is_invalidating(it)) {
-		/* Callbacks may be running on it: the epoch's end removes it. */
-		hlist_add_head(&sub->deferred_item, &it->deferred);
-		*epoch = it->epoch;
+	raw_spin_lock(&it->lock);
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
+		ret = -ENOENT;
+	} else if (mni_itree_sub_busy(it, sub)) {
+		mni_sub_set_stamp(sub, MNI_STAMP_DYING);
 		ret = 1;
 	} else {
-		mni_it_remove(&sub->interval_tree, &it->root);
-		RB_CLEAR_NODE(&sub->interval_tree.rb);
-		mni_sub_set_engine(sub, NULL);
+		mni_itree_unlink(it, sub);
 	}
-	spin_unlock(&it->lock);
+	raw_spin_unlock(&it->lock);
 
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
 	if (ret > 0)
-		this_cpu_inc(it->stats->deferred);
+		this_cpu_inc(it->stats->remove_waits);
 	return ret;
 }
 
-/**
- * mni_itree_epoch_ended - has the epoch opened at @epoch ended?
- * @it: the engine
- * @epoch: an mni_itree.epoch value read under the lock while it was open
- *
- * Decided under the lock, so once a waiter sees true the end side has
- * finished with the deferred list and the subscriptions on it.
+/*
+ * Sleep until @done(it, arg), tested under the lock, is true. Queued on
+ * @wq before each test, so a wake-up after the test is not lost (see
+ * mni_itree_wake()).
+ * Return: 0, -EINTR on a fatal signal (@killable), or -ETIMEDOUT once
+ * @timeout jiffies have passed (MAX_SCHEDULE_TIMEOUT: never).
  */
-bool mni_itree_epoch_ended(struct mni_itree *it, unsigned long epoch)
+static int mni_itree_wait(struct mni_itree *it,
+			  bool (*done)(struct mni_itree *it, void *arg),
+			  void *arg, bool killable, long timeout)
 {
-	bool ended;
+	DECLARE_SWAITQUEUE(wait);
+	bool ok;
+	int ret;
 
-	spin_lock(&it->lock);
-	ended = !mni_itree_is_invalidating(it) || it->epoch != epoch;
-	spin_unlock(&it->lock);
-	return ended;
+	for (;;) {
+		ret = prepare_to_swait_event(&it->wq, &wait,
+					     killable ? TASK_KILLABLE :
+							TASK_UNINTERRUPTIBLE);
+		raw_spin_lock(&it->lock);
+		ok = done(it, arg);
+		raw_spin_unlock(&it->lock);
+		if (ok) {
+			ret = 0;
+			break;
+		}
+		if (ret) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		timeout = schedule_timeout(timeout);
+	}
+	finish_swait(&it->wq, &wait);
+	return ret;
 }
 
-/* read_begin()'s sleep, timed for the statistics and the trace. */
-static void mni_itree_wait_epoch(struct mni_itree *it,
-				 struct mmu_interval_notifier *sub,
-				 unsigned long epoch)
+static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
 {
+	struct mmu_interval_notifier *sub = arg;
+
+	if (mni_itree_sub_busy(it, sub))
+		return false;
+	mni_itree_unlink(it, sub);
+	return true;
+}
+
+/**
+ * mni_itree_remove_wait - finish a remove that mni_itree_remove_begin()
+ *			   could not complete
+ * @it: the engine
+ * @sub: the subscription, dying
+ *
+ * Waits only for the callbacks running on @sub (and the second passes they
+ * asked for), never for other invalidations or their ends. When this
+ * returns, no callback runs on @sub and none will.
+ * Context: process context, may sleep.
+ */
+void mni_itree_remove_wait(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub)
+{
+	mni_itree_wait(it, mni_itree_try_unlink, sub, false,
+		       MAX_SCHEDULE_TIMEOUT);
+}
+
+/**
+ * mni_itree_collision_seq - a sequence read_retry() always reports
+ * @sub: any subscription
+ *
+ * Every cur_seq and every insert's sequence is odd; this is even.
+ */
+unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub)
+{
+	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
+	return (READ_ONCE(sub->invalidate_seq) | 1) + 1;
+}
+
+/* One step of read_begin(), under the lock: -EAGAIN while it must wait. */
+static int mni_itree_sample_locked(struct mni_itree *it,
+				   struct mmu_interval_notifier *sub,
+				   unsigned long *seq)
+{
+	lockdep_assert_held(&it->lock);
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub))
+		return -ENOENT;
+	if (it->dead) {
+		*seq = mni_itree_collision_seq(sub);
+		return 0;
+	}
+	if (mni_itree_overlap_in_flight(it, sub))
+		return -EAGAIN;
+	/*
+	 * No overlapping record: every set_seq() of an ended one is done.
+	 * Pairs with WRITE_ONCE() in mmu_interval_set_seq().
+	 */
+	*seq = READ_ONCE(sub->invalidate_seq);
+	return 0;
+}
+
+/**
+ * mni_itree_read_sample - read_begin() without sleeping
+ * @it: the engine of @sub's mm
+ * @sub: the subscription
+ * @seq: set on success
+ *
+ * Context: any; does not sleep.
+ * Return: 0 with @seq set; -EAGAIN if an invalidation that overlaps @sub
+ * is in flight (then mni_itree_read_wait()); -ENOENT if @sub is not in
+ * this engine or is being removed.
+ */
+int mni_itree_read_sample(struct mni_itree *it,
+			  struct mmu_interval_notifier *sub, unsigned long *seq)
+{
+	int ret;
+
+	raw_spin_lock(&it->lock);
+	ret = mni_itree_sample_locked(it, sub, seq);
+	raw_spin_unlock(&it->lock);
+	return ret;
+}
+
+struct mni_read_wait {
+	struct mmu_interval_notifier *sub;
+	unsigned long *seq;
+	int ret;
+};
+
+static bool mni_itree_try_sample(struct mni_itree *it, void *arg)
+{
+	struct mni_read_wait *rw = arg;
+
+	rw->ret = mni_itree_sample_locked(it, rw->sub, rw->seq);
+	return rw->ret != -EAGAIN;
+}
+
+/**
+ * mni_itree_read_wait - read_begin()'s sleep
+ * @it: the engine of @sub's mm
+ * @sub: the subscription, in the tree
+ * @timeout: jiffies to wait at most, or MAX_SCHEDULE_TIMEOUT
+ * @killable: give up on a fatal signal
+ * @seq: set on success
+ *
+ * Sleeps while an invalidation that overlaps @sub is in flight, and no
+ * longer: other invalidations of the mm do not hold it up.
+ * Context: process context, may sleep.
+ * Return: 0, -EINTR, -ETIMEDOUT, or -ENOENT if @sub was removed meanwhile.
+ */
+int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			long timeout, bool killable, unsigned long *seq)
+{
+	struct mni_read_wait rw = { .sub = sub, .seq = seq };
 	u64 start = ktime_get_ns();
 	struct mni_stats *stats;
 	u64 slept;
+	int ret;
 
-	wait_event(it->wq, mni_itree_epoch_ended(it, epoch));
+	ret = mni_itree_wait(it, mni_itree_try_sample, &rw, killable, timeout);
+	if (!ret)
+		ret = rw.ret;
 	slept = ktime_get_ns() - start;
 
 	stats = get_cpu_ptr(it->stats);
@@ -276,73 +527,155 @@ static void mni_itree_wait_epoch(struct mni_itree *it,
 	stats->wait_max_ns = max(stats->wait_max_ns, slept);
 	put_cpu_ptr(it->stats);
 	trace_mni_read_begin_wait(it->id, sub, slept);
+	return ret;
 }
 
-/**
- * mni_itree_read_begin - start a read side critical section for @sub
- * @it: the engine of @sub's mm
- * @sub: a subscription of this engine
- *
- * Return: the sequence to pass to mmu_interval_read_retry().
+/*
+ * A record for a new invalidation. Non-blockable passes (the core has
+ * called non_block_start(); on PREEMPT_RT the allocator's locks sleep) only
+ * take a spare, and are refused when there is none. Blockable ones leave
+ * MNI_SPARE_RESERVE spares for them and allocate without reclaim: reclaim
+ * itself runs invalidations.
  */
-unsigned long mni_itree_read_begin(struct mni_itree *it,
-				   struct mmu_interval_notifier *sub)
+static struct mni_inval *mni_inval_get(struct mni_itree *it, bool blockable)
 {
-	unsigned long seq, epoch;
-	bool wait;
+	unsigned int keep = blockable ? MNI_SPARE_RESERVE : 0;
+	struct mni_inval *inv = NULL;
 
-	spin_lock(&it->lock);
-	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(), run unlocked. */
-	seq = READ_ONCE(sub->invalidate_seq);
-	wait = mni_itree_seq_in_epoch(it, seq);
-	epoch = it->epoch;
-	spin_unlock(&it->lock);
+	for (;;) {
+		raw_spin_lock(&it->lock);
+		if (it->nr_spare > keep) {
+			inv = list_first_entry(&it->spare, struct mni_inval, link);
+			list_del(&inv->link);
+			it->nr_spare--;
+		}
+		raw_spin_unlock(&it->lock);
+		if (inv || !blockable)
+			return inv;
 
-	lock_map_acquire(&mni_invalidate_map);
-	lock_map_release(&mni_invalidate_map);
-	if (wait)
-		mni_itree_wait_epoch(it, sub, epoch);
-	/*
-	 * read_retry() may already be true here. Not looping lets the caller
-	 * bound its own fault time.
-	 */
-	return seq;
+		inv = kmalloc(sizeof(*inv), GFP_NOWAIT | __GFP_NOWARN);
+		if (inv)
+			return inv;
+		if (keep) {
+			keep = 0;	/* before sleeping, take the reserve */
+			continue;
+		}
+		inv = kmalloc(sizeof(*inv), GFP_ATOMIC | __GFP_NOWARN);
+		if (inv)
+			return inv;
+		schedule_timeout_uninterruptible(1);
+	}
 }
 
-static struct mmu_interval_notifier *
-mni_itree_first(struct mni_itree *it, const struct mmu_notifier_range *range,
-		unsigned long *cur_seq)
+/* Give back a record no longer in flight; lock held. True: caller frees. */
+static bool mni_inval_put_locked(struct mni_itree *it, struct mni_inval *inv,
+				 bool blockable)
 {
-	struct interval_tree_node *node = NULL;
-	unsigned long active, seq;
-
-	spin_lock(&it->lock);
-	active = ++it->active;
-	if (range->end > range->start)
-		node = mni_it_iter_first(&it->root, range->start,
-					 range->end - 1);
-	if (node)
-		*cur_seq = mni_itree_next_seq(it);
-	seq = it->seq;
-	spin_unlock(&it->lock);
-
-	this_cpu_inc(it->stats->invalidations);
-	trace_mni_invalidate_start(it->id, range, active, seq);
-	return node ? container_of(node, struct mmu_interval_notifier,
-				   interval_tree) : NULL;
+	lockdep_assert_held(&it->lock);
+	if (blockable && it->nr_spare >= MNI_SPARE_MAX)
+		return true;
+	list_add(&inv->link, &it->spare);
+	it->nr_spare++;
+	return false;
 }
 
-/* Unlocked: the odd sequence this pass took keeps the tree frozen. */
+/*
+ * Move @inv's cursor from @prev (NULL: from the start) to the next
+ * subscription it must call, or off the tree. Lock held, so @prev, which
+ * remove() cannot unlink while the cursor is on it, is still linked.
+ */
 static struct mmu_interval_notifier *
-mni_itree_next(struct mmu_interval_notifier *sub,
-	       const struct mmu_notifier_range *range)
+mni_itree_step_locked(struct mni_itree *it, struct mni_inval *inv,
+		      struct mmu_interval_notifier *prev)
 {
 	struct interval_tree_node *node;
+	struct mmu_interval_notifier *sub;
 
-	node = mni_it_iter_next(&sub->interval_tree, range->start,
-				range->end - 1);
-	return node ? container_of(node, struct mmu_interval_notifier,
-				   interval_tree) : NULL;
+	lockdep_assert_held(&it->lock);
+	node = prev ? mni_it_iter_next(&prev->interval_tree, inv->start,
+				       inv->last) :
+		      mni_it_iter_first(&it->root, inv->start, inv->last);
+	for (; node; node = mni_it_iter_next(node, inv->start, inv->last)) {
+		sub = mni_sub_of(node);
+		/* Inserted before @inv began, and not being removed. */
+		if (mni_sub_stamp(sub) < inv->seq)
+			break;
+	}
+	inv->cursor = mni_sub_of(node);
+	return inv->cursor;
+}
+
+/*
+ * Start @inv's walk: put it in flight, then find its first subscription
+ * (mni_itree_step_locked()). @in_flight: records in flight, for the trace.
+ */
+static struct mmu_interval_notifier *
+mni_itree_walk_first(struct mni_itree *it, struct mni_inval *inv,
+		     const struct mmu_notifier_range *range,
+		     unsigned long *in_flight)
+{
+	struct mmu_interval_notifier *sub = NULL;
+
+	raw_spin_lock(&it->lock);
+	inv->range = range;
+	inv->start = range->start;
+	inv->last = range->end - 1;
+	it->seq += 2;
+	inv->seq = it->seq;
+	inv->cursor = NULL;
+	inv->finishing = false;
+	list_add(&inv->link, &it->inflight);
+	*in_flight = ++it->nr_inflight;
+	if (range->end > range->start)
+		sub = mni_itree_step_locked(it, inv, NULL);
+	raw_spin_unlock(&it->lock);
+	return sub;
+}
+
+/*
+ * After @sub's callback: note the second passes it asked for, and move on.
+ * Wakes a remove() waiting for this callback.
+ */
+static struct mmu_interval_notifier *
+mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv,
+		    struct mmu_interval_notifier *sub, bool finishing)
+{
+	bool wake;
+
+	raw_spin_lock(&it->lock);
+	inv->finishing |= finishing;
+	wake = mni_sub_is_dying(sub);
+	sub = mni_itree_step_locked(it, inv, sub);
+	raw_spin_unlock(&it->lock);
+	if (wake)
+		mni_itree_wake(it);
+	return sub;
+}
+
+/*
+ * The walk is over: its second passes have run. A refused invalidation
+ * changes no PTE, so its record goes now; the end the core may still send
+ * finds none.
+ */
+static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
+				bool refused, bool blockable)
+{
+	bool wake, free = false;
+
+	raw_spin_lock(&it->lock);
+	wake = inv->cursor || inv->finishing || refused;
+	inv->cursor = NULL;
+	inv->finishing = false;
+	if (refused) {
+		list_del(&inv->link);
+		it->nr_inflight--;
+		free = mni_inval_put_locked(it, inv, blockable);
+	}
+	raw_spin_unlock(&it->lock);
+	if (free)
+		kfree(inv);
+	if (wake)
+		mni_itree_wake(it);
 }
 
 /**
@@ -350,70 +683,100 @@ mni_itree_next(struct mmu_interval_notifier *sub,
  * @it: the engine of @range->mm
  * @range: the range the core is about to change
  *
- * Counts the invalidation as active whatever the outcome: the caller pairs
- * every call with one mni_itree_invalidate_end(), also on failure.
+ * Records the invalidation until mni_itree_invalidate_end() with the same
+ * @range, unless it fails.
  *
- * Return: 0, or -EAGAIN when a callback refused in non-blockable context;
- * the subscriptions after it were not called.
+ * Return: 0, or -EAGAIN in non-blockable context when a callback refused
+ * (the subscriptions after it were not called) or no spare record was
+ * left; the invalidation is then forgotten.
  */
 int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range)
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
+	unsigned long calls = 0, in_flight;
 	struct mmu_interval_notifier *sub;
-	unsigned long cur_seq = 0, calls = 0;
+	struct mni_inval *inv;
 	LLIST_HEAD(finishes);
-	int ret = 0;
-	bool done;
+	bool done = true;
+
+	this_cpu_inc(it->stats->invalidations);
+	inv = mni_inval_get(it, blockable);
+	if (!inv) {
+		this_cpu_inc(it->stats->no_record);
+		return -EAGAIN;
+	}
 
 	lock_map_acquire(&mni_invalidate_map);
-	for (sub = mni_itree_first(it, range, &cur_seq); sub;
-	     sub = mni_itree_next(sub, range)) {
+	sub = mni_itree_walk_first(it, inv, range, &in_flight);
+	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
+	while (sub) {
 		calls++;
-		done = mni_sub_invalidate(sub, range, cur_seq, &finishes);
+		done = mni_sub_invalidate(sub, range, inv->seq, &finishes);
 		trace_mni_callback(it->id, sub, done);
-		if (done)
-			continue;
-		if (!blockable) {
-			this_cpu_inc(it->stats->refused);
-			ret = -EAGAIN;
-			break;
+		if (!done) {
+			if (!blockable) {
+				this_cpu_inc(it->stats->refused);
+				break;
+			}
+			pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
+					   sub->ops);
+			done = true;
 		}
-		pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
-				   sub->ops);
+		sub = mni_itree_walk_next(it, inv, sub, !llist_empty(&finishes));
 	}
 	/* Second passes of two-pass ops: after the whole pass, even a refused one. */
 	mni_sub_finish_pass(&finishes);
+	mni_itree_walk_done(it, inv, !done, blockable);
 	lock_map_release(&mni_invalidate_map);
 	if (calls)
 		this_cpu_add(it->stats->callbacks, calls);
-	return ret;
+	return done ? 0 : -EAGAIN;
+}
+
+static struct mni_inval *mni_itree_find(struct mni_itree *it,
+					const struct mmu_notifier_range *range)
+{
+	struct mni_inval *inv;
+
+	lockdep_assert_held(&it->lock);
+	list_for_each_entry(inv, &it->inflight, link)
+		if (inv->range == range)
+			return inv;
+	return NULL;
 }
 
 /**
- * mni_itree_invalidate_end - one invalidation counted by _start() ended
+ * mni_itree_invalidate_end - an invalidation ended
  * @it: the engine
+ * @range: the range its start was given
  *
- * An end whose start was never counted (it began before this engine was
- * registered) finds @active at zero and is ignored.
+ * Ends the record of @range, if there is one; an end without a record is
+ * ignored. Wakes the readers that waited for it.
  */
-void mni_itree_invalidate_end(struct mni_itree *it)
+void mni_itree_invalidate_end(struct mni_itree *it,
+			      const struct mmu_notifier_range *range)
 {
-	unsigned long active, seq;
-	bool ended = false;
+	unsigned long in_flight, seq;
+	struct mni_inval *inv;
+	bool free = false;
 
-	spin_lock(&it->lock);
-	if (it->active && !--it->active && mni_itree_is_invalidating(it)) {
-		mni_itree_end_epoch(it);
-		ended = true;
+	raw_spin_lock(&it->lock);
+	inv = mni_itree_find(it, range);
+	if (inv) {
+		list_del(&inv->link);
+		it->nr_inflight--;
+		free = mni_inval_put_locked(it, inv,
+					    mmu_notifier_range_blockable(range));
 	}
-	active = it->active;
+	in_flight = it->nr_inflight;
 	seq = it->seq;
-	spin_unlock(&it->lock);
-	/* Waiters re-check under the lock: see mni_itree_epoch_ended(). */
-	if (ended)
-		wake_up_all(&it->wq);
-	trace_mni_invalidate_end(it->id, active, seq);
+	raw_spin_unlock(&it->lock);
+	if (free)
+		kfree(inv);
+	if (inv)
+		mni_itree_wake(it);
+	trace_mni_invalidate_end(it->id, in_flight, seq);
 }
 
 /**
@@ -421,7 +784,9 @@ void mni_itree_invalidate_end(struct mni_itree *it)
  * @it: the engine
  * @mm: the mm, for the range handed to the callbacks
  *
- * A full, blockable MMU_NOTIFY_RELEASE pass, counted like any invalidation.
+ * Marks the engine dead, so from here read_begin() reports a collision at
+ * once and nothing waits for an end the core may never send, then runs a
+ * full, blockable MMU_NOTIFY_RELEASE pass.
  */
 void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 {
@@ -433,32 +798,13 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 		.event = MMU_NOTIFY_RELEASE,
 	};
 
+	raw_spin_lock(&it->lock);
+	it->dead = true;
+	raw_spin_unlock(&it->lock);
+	mni_itree_wake(it);
+
 	mni_itree_invalidate_start(it, &range);
-	mni_itree_invalidate_end(it);
-}
-
-/**
- * mni_itree_quiesce - forget invalidations whose end will never come
- * @it: the engine
- *
- * Only for when no invalidation can be inside or enter this engine any
- * more (its notifiers are unhooked and a grace period has passed): an end
- * the core skipped because it unhooked us mid-invalidation (mm exit)
- * would otherwise leave the epoch open for ever.
- */
-void mni_itree_quiesce(struct mni_itree *it)
-{
-	bool ended = false;
-
-	spin_lock(&it->lock);
-	it->active = 0;
-	if (mni_itree_is_invalidating(it)) {
-		mni_itree_end_epoch(it);
-		ended = true;
-	}
-	spin_unlock(&it->lock);
-	if (ended)
-		wake_up_all(&it->wq);
+	mni_itree_invalidate_end(it, &range);
 }
 
 /**
@@ -466,8 +812,7 @@ void mni_itree_quiesce(struct mni_itree *it)
  * @it: the engine
  * @info: filled with the engine's counters
  * @visit: if not NULL, called under the engine's lock (so it must not
- *	sleep) for each subscription: those in the tree in address order,
- *	then pending inserts
+ *	sleep) for each subscription, in address order
  * @arg: passed to @visit
  */
 void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
@@ -477,28 +822,20 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 	struct interval_tree_node *node;
 	enum mni_sub_state state;
 
-	spin_lock(&it->lock);
+	raw_spin_lock(&it->lock);
 	info->seq = it->seq;
-	info->active = it->active;
-	info->deferred = 0;
-	hlist_for_each_entry(sub, &it->deferred, deferred_item)
-		info->deferred++;
-
+	info->in_flight = it->nr_inflight;
+	info->dead = it->dead;
 	for (node = mni_it_iter_first(&it->root, 0, ULONG_MAX);
 	     visit && node; node = mni_it_iter_next(node, 0, ULONG_MAX)) {
-		sub = container_of(node, struct mmu_interval_notifier,
-				   interval_tree);
-		if (!hlist_unhashed(&sub->deferred_item))
-			state = MNI_SUB_PENDING_REMOVE;
-		/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
-		else if (mni_itree_seq_in_epoch(it, READ_ONCE(sub->invalidate_seq)))
-			state = MNI_SUB_INVALIDATED;
+		sub = mni_sub_of(node);
+		if (mni_sub_is_dying(sub))
+			state = MNI_SUB_REMOVING;
+		else if (mni_itree_overlap_in_flight(it, sub))
+			state = MNI_SUB_INVALIDATING;
 		else
 			state = MNI_SUB_IDLE;
 		visit(arg, sub, state);
 	}
-	hlist_for_each_entry(sub, &it->deferred, deferred_item)
-		if (visit && RB_EMPTY_NODE(&sub->interval_tree.rb))
-			visit(arg, sub, MNI_SUB_PENDING_INSERT);
-	spin_unlock(&it->lock);
+	raw_spin_unlock(&it->lock);
 }

@@ -9,74 +9,76 @@
 #ifndef _MNI_ITREE_H
 #define _MNI_ITREE_H
 
+#include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
+#include <linux/swait.h>
 
 #include "mni_stats.h"
 
 /**
+ * struct mni_inval - one invalidation in flight: a record its end finds
+ * @link: in mni_itree.inflight from start to end, or in mni_itree.spare
+ * @range: the core's range, the key the end looks the record up by (the
+ *	core passes one pointer to a start, its end and the ends after a
+ *	failed start). Only compared, never dereferenced after the start.
+ * @start: first address of the range
+ * @last: last address of the range (closed interval)
+ * @seq: odd and unique: the cur_seq its callbacks get. Subscriptions
+ *	stamped at or after it (inserted later) are not called by it.
+ * @cursor: the subscription whose callback is running for it, or NULL.
+ *	remove() of that subscription waits until it moves on.
+ * @finishing: two-pass finishes were collected and have not run yet; a
+ *	remove() of a subscription it overlaps waits for them.
+ *
+ * All fields but @link's use in @spare are under mni_itree.lock.
+ */
+struct mni_inval {
+	struct list_head link;
+	const struct mmu_notifier_range *range;
+	unsigned long start;
+	unsigned long last;
+	unsigned long seq;
+	struct mmu_interval_notifier *cursor;
+	bool finishing;
+};
+
+/**
  * struct mni_itree - subscriptions of one mm and their collision-retry state
- * @lock: guards every field below except @wq's own internals.
- * @root: subscriptions, keyed by their closed interval [start, last].
- *	Never changed while @seq is odd: invalidations walk it unlocked.
- * @seq: even while idle, odd while some invalidation that overlaps a
- *	subscription is in flight (an "epoch"). Every such invalidation gets
- *	its own odd value; the last one to end makes it even again.
- * @epoch: the odd @seq that opened the current epoch. A subscription whose
- *	invalidate_seq is odd and not below @epoch was invalidated in this
- *	epoch, so its reader must wait for the epoch to end.
- * @active: invalidations started and not yet ended, overlapping or not.
- * @deferred: inserts and removes that arrived while @seq was odd, chained
- *	through mmu_interval_notifier.deferred_item and applied when the
- *	epoch ends. An entry with an empty rb node is a pending insert; one
- *	that sits in @root is a pending remove.
- * @wq: read_begin() and remove() sleep here until an epoch ends.
+ * @lock: guards every field below except @wq's internals, @stats and @id.
+ *	Raw: it is taken inside the core's non_block_start() sections (the
+ *	OOM reaper), where a PREEMPT_RT spinlock_t would sleep.
+ * @root: subscriptions, keyed by (start, address), each a closed interval
+ *	[start, last]. Walkers drop the lock around each callback; the node
+ *	they stand on (mni_inval.cursor) stays in the tree until they move.
+ * @seq: the last odd value handed to an invalidation; starts at 1.
+ * @inflight: records of the invalidations between their start and end.
+ * @nr_inflight: entries on @inflight.
+ * @spare: unused records, so non-blockable passes never allocate.
+ * @nr_spare: entries on @spare.
+ * @dead: the release pass has begun: read_begin() reports a collision at
+ *	once, and no wait depends on an end (the core may never send it).
+ * @wq: read_begin() sleeps here for the invalidations overlapping its
+ *	subscription, remove() for the callbacks running on its own. Simple
+ *	wait queue: its lock is raw as well.
  * @stats: counters, per CPU; set once before the engine is used.
  * @id: names the mm in traces and debugfs; set once before use.
  */
 struct mni_itree {
-	spinlock_t lock;		/* guards all below */
+	raw_spinlock_t lock;		/* guards all below but wq, stats, id */
 	struct rb_root_cached root;
 	unsigned long seq;
-	unsigned long epoch;
-	unsigned long active;
-	struct hlist_head deferred;
-	wait_queue_head_t wq;
+	struct list_head inflight;
+	unsigned long nr_inflight;
+	struct list_head spare;
+	unsigned int nr_spare;
+	bool dead;
+	struct swait_queue_head wq;	/* woken after the lock is dropped */
 	struct mni_stats __percpu *stats;
 	unsigned long id;
 };
-
-/*
- * While a subscription is in the tree and not on the deferred list, its
- * deferred_item.next, unused then, holds its engine with bit 0 set (no
- * hlist pointer has it): read_begin() and remove() find the engine without
- * a registry lookup. Anywhere else it is not tagged. Written under the
- * engine lock (WRITE_ONCE() in mni_itree.c, hlist_add_head()), read
- * locklessly here. A wrong tag shows as a stranger accepted or an owner
- * refused: tests/user's model (foreign, double and cancelled removes) and
- * mni_suite's remove_foreign / remove_twice / insert_during_invalidation.
- */
-#define MNI_ENGINE_TAG 1UL
-
-/**
- * mni_itree_of - the engine whose tree holds @sub, if it is one of ours
- * @sub: any subscription
- *
- * Return: the engine, or NULL if @sub is not in a tree of this module (or
- * is queued on a deferred list): the caller then looks it up.
- */
-static inline struct mni_itree *
-mni_itree_of(const struct mmu_interval_notifier *sub)
-{
-	/* Pairs with WRITE_ONCE() in mni_sub_set_engine(). */
-	unsigned long v = (unsigned long)READ_ONCE(sub->deferred_item.next);
-
-	return v & MNI_ENGINE_TAG ? (struct mni_itree *)(v & ~MNI_ENGINE_TAG) :
-				    NULL;
-}
 
 /* In mni_sub.c: how the running kernel calls one subscriber. */
 bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
@@ -84,50 +86,54 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			unsigned long cur_seq, struct llist_head *finishes);
 void mni_sub_finish_pass(struct llist_head *finishes);
 
-void mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
-		    unsigned long id);
+int mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
+		   unsigned long id);
+void mni_itree_destroy(struct mni_itree *it);
 
 #ifdef CONFIG_LOCKDEP
 extern struct lockdep_map mni_invalidate_map;
 #endif
 
 void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub);
-int mni_itree_remove(struct mni_itree *it, struct mmu_interval_notifier *sub,
-		     unsigned long *epoch);
-bool mni_itree_epoch_ended(struct mni_itree *it, unsigned long epoch);
-unsigned long mni_itree_read_begin(struct mni_itree *it,
-				   struct mmu_interval_notifier *sub);
+int mni_itree_remove_begin(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub);
+void mni_itree_remove_wait(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub);
+int mni_itree_read_sample(struct mni_itree *it,
+			  struct mmu_interval_notifier *sub, unsigned long *seq);
+int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			long timeout, bool killable, unsigned long *seq);
+unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub);
 
 int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range);
-void mni_itree_invalidate_end(struct mni_itree *it);
+void mni_itree_invalidate_end(struct mni_itree *it,
+			      const struct mmu_notifier_range *range);
 void mni_itree_release(struct mni_itree *it, struct mm_struct *mm);
-void mni_itree_quiesce(struct mni_itree *it);
 
 /**
  * enum mni_sub_state - where a subscription stands, for debugfs
- * @MNI_SUB_IDLE: in the tree, not invalidated in the open epoch
- * @MNI_SUB_INVALIDATED: in the tree, invalidated in the open epoch
- * @MNI_SUB_PENDING_INSERT: waits for the epoch to end to enter the tree
- * @MNI_SUB_PENDING_REMOVE: waits for the epoch to end to leave the tree
+ * @MNI_SUB_IDLE: in the tree, no invalidation in flight overlaps it
+ * @MNI_SUB_INVALIDATING: an invalidation that overlaps it is in flight:
+ *	its read_begin() would wait
+ * @MNI_SUB_REMOVING: remove() waits for a callback still running on it
  */
 enum mni_sub_state {
 	MNI_SUB_IDLE,
-	MNI_SUB_INVALIDATED,
-	MNI_SUB_PENDING_INSERT,
-	MNI_SUB_PENDING_REMOVE,
+	MNI_SUB_INVALIDATING,
+	MNI_SUB_REMOVING,
 };
 
 /**
  * struct mni_itree_info - a consistent snapshot of an engine's state
  * @seq: mni_itree.seq
- * @active: invalidations in flight
- * @deferred: entries on the deferred list
+ * @in_flight: invalidations between start and end
+ * @dead: the release pass has begun
  */
 struct mni_itree_info {
 	unsigned long seq;
-	unsigned long active;
-	unsigned long deferred;
+	unsigned long in_flight;
+	bool dead;
 };
 
 typedef void (*mni_itree_visit_t)(void *arg,

@@ -40,18 +40,6 @@
 #endif
 
 /*
- * 5.12 (in Debian's 5.10 as a backport): after an invalidate_range_start
- * fails, the core calls invalidate_range_end of every notifier that has
- * one, and WARNs when the failing notifier has one itself. Before, it
- * called no end at all.
- */
-#ifdef MNI_HAVE_CORE_ENDS_FAILED_START
-#define MNI_CORE_ENDS_FAILED_START true
-#else
-#define MNI_CORE_ENDS_FAILED_START false
-#endif
-
-/*
  * 6.17 ("workqueue: Add new WQ_PERCPU flag", also in 6.12 stable):
  * alloc_workqueue() takes WQ_PERCPU or WQ_UNBOUND and WARNs from 7.x when
  * it gets neither. Before, no flag meant per-CPU.

@@ -8,15 +8,19 @@
  *    start_nb, with mmap_lock held for write (see mni_mm_register()).
  * 2. It stays in the registry while @users != 0. The last remove takes it
  *    out and hands both notifiers back with mmu_notifier_put().
- * 3. If the mm exits first, ->release runs the RELEASE pass and hands the
- *    notifiers back itself; the entry stays in the registry until the last
- *    remove, which then only drops the registry's reference.
- * 4. Each notifier's free_notifier runs from an SRCU callback, after a grace
- *    period, once the core can no longer call it. When the second one runs
- *    nothing can enter the engine any more, so any invalidation the core
- *    left unended (it unhooks notifiers at exit, possibly between a start
- *    and its end) is forgotten there: mni_itree_quiesce().
- * 5. The struct is freed, after an RCU grace period for registry walkers,
+ * 3. If the mm exits first, ->release marks the engine dead, runs the
+ *    RELEASE pass and hands the notifiers back itself; the entry stays in
+ *    the registry until the last remove, which then only drops the
+ *    registry's reference.
+ * 4. Notifiers are handed back start_nb first. From then on no start is
+ *    recorded; an end finds its record or, with none, is ignored, so no end
+ *    can count for an invalidation it does not belong to. Ends the core
+ *    never sends (it unhooks end_nb too, possibly between a start and its
+ *    end) leave records that nothing waits for: the engine is dead, or has
+ *    no subscription left.
+ * 5. Each notifier's free_notifier runs from an SRCU callback, after a grace
+ *    period, once the core can no longer call it. The struct, with any
+ *    record left, is freed after an RCU grace period for registry walkers,
  *    when the registry and both notifiers have dropped their references.
  *
  * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock.
@@ -55,7 +59,8 @@ static void mni_stats_merge(struct mni_stats *sum, const struct mni_stats *s)
 	sum->invalidations += s->invalidations;
 	sum->callbacks += s->callbacks;
 	sum->refused += s->refused;
-	sum->deferred += s->deferred;
+	sum->no_record += s->no_record;
+	sum->remove_waits += s->remove_waits;
 	sum->waits += s->waits;
 	sum->wait_ns += s->wait_ns;
 	sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
@@ -97,6 +102,7 @@ static void mni_mm_free_rcu(struct rcu_head *rcu)
 {
 	struct mni_mm *mmm = container_of(rcu, struct mni_mm, rcu);
 
+	mni_itree_destroy(&mmm->itree);
 	free_percpu(mmm->stats);
 	kfree(mmm);
 }
@@ -214,7 +220,11 @@ static bool mni_mm_take_nbs(struct mni_mm *mmm)
 	return take;
 }
 
-/* Unhook both notifiers; their free_notifier runs after a grace period. */
+/*
+ * Unhook both notifiers; their free_notifier runs after a grace period.
+ * start_nb first: after it no start is recorded, and an end that finds no
+ * record changes nothing (mni_itree_invalidate_end()).
+ */
 static void mni_mm_put_nbs(struct mni_mm *mmm)
 {
 	mmu_notifier_put(&mmm->start_nb);
@@ -225,17 +235,12 @@ static int mni_nb_invalidate_start(struct mmu_notifier *nb,
 				   const struct mmu_notifier_range *range)
 {
 	struct mni_mm *mmm = container_of(nb, struct mni_mm, start_nb);
-	int ret;
 
-	ret = mni_itree_invalidate_start(&mmm->itree, range);
 	/*
-	 * After a failed start the core calls the end of every notifier that
-	 * has one, end_nb included, and the caller calls no end. Cores
-	 * without that rule call no end at all: drop the count here.
+	 * A failed start drops its own record: whether the core then calls
+	 * end_nb's end (5.12 on) or not (before), nothing is left in flight.
 	 */
-	if (ret && !MNI_CORE_ENDS_FAILED_START)
-		mni_itree_invalidate_end(&mmm->itree);
-	return ret;
+	return mni_itree_invalidate_start(&mmm->itree, range);
 }
 
 static void mni_nb_invalidate_end(struct mmu_notifier *nb,
@@ -243,7 +248,7 @@ static void mni_nb_invalidate_end(struct mmu_notifier *nb,
 {
 	struct mni_mm *mmm = container_of(nb, struct mni_mm, end_nb);
 
-	mni_itree_invalidate_end(&mmm->itree);
+	mni_itree_invalidate_end(&mmm->itree, range);
 }
 
 /*
@@ -263,8 +268,6 @@ static void mni_nb_release(struct mmu_notifier *nb, struct mm_struct *mm)
 /* SRCU callback context: must not sleep. */
 static void mni_nb_free(struct mni_mm *mmm)
 {
-	if (atomic_dec_and_test(&mmm->live_nbs))
-		mni_itree_quiesce(&mmm->itree);
 	kref_put(&mmm->ref, mni_mm_free);
 }
 
@@ -293,14 +296,11 @@ static int mni_mm_register_nb(struct mni_mm *mmm, struct mmu_notifier *nb)
 {
 	int ret;
 
-	/* Both dropped by free_notifier, after mmu_notifier_put(). */
+	/* Dropped by free_notifier, after mmu_notifier_put(). */
 	kref_get(&mmm->ref);
-	atomic_inc(&mmm->live_nbs);
 	ret = __mmu_notifier_register(nb, mmm->mm);
-	if (ret) {
-		atomic_dec(&mmm->live_nbs);
+	if (ret)
 		kref_put(&mmm->ref, mni_mm_free);
-	}
 	return ret;
 }
 
@@ -318,10 +318,10 @@ static void mni_lockdep_prime(void)
 /*
  * end_nb goes in first. Registration runs mm_take_all_locks() with
  * mmap_lock held for write, so no invalidation is in flight while start_nb
- * is added and every start it counts has its end counted too. In the window
- * between the two registrations no start is counted, so an end seen there
- * finds the count at zero and is ignored. The other order would let an
- * rmap walker's start be counted with its end lost before end_nb existed.
+ * is added and every start it records has its end seen too. In the window
+ * between the two registrations no start is recorded, so an end seen there
+ * finds no record and is ignored. The other order would let an rmap
+ * walker's start be recorded with its end lost before end_nb existed.
  */
 static int mni_mm_register(struct mni_mm *mmm)
 {
@@ -392,12 +392,14 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	ret = mni_itree_init(&mmm->itree, mmm->stats,
+			     atomic_long_inc_return(&mni_next_id));
+	if (ret)
+		goto err_free_stats;
 	/* Leaves the list in mni_mm_free(), on every path from here. */
 	spin_lock(&mni_stats_lock);
 	list_add(&mmm->counted, &mni_counted);
 	spin_unlock(&mni_stats_lock);
-	mni_itree_init(&mmm->itree, mmm->stats,
-		       atomic_long_inc_return(&mni_next_id));
 	mmm->start_nb.ops = &mni_start_ops;
 	mmm->end_nb.ops = &mni_end_ops;
 	mmm->mm = mm;
@@ -419,6 +421,8 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 err_put:
 	kref_put(&mmm->ref, mni_mm_free);
 	return ERR_PTR(ret);
+err_free_stats:
+	free_percpu(mmm->stats);
 err_free:
 	kfree(mmm);
 	return ERR_PTR(ret);

@@ -28,9 +28,8 @@
  *	The entry is in the registry exactly while it is non-zero.
  * @nbs_put: the notifiers were handed back to the core (by the last
  *	remove or by release), under mni_registry_lock.
- * @live_nbs: notifiers whose free_notifier has not run yet.
- * @ref: one for the registry (@users != 0), one per live notifier, one
- *	per queued @debugfs_work.
+ * @ref: one for the registry (@users != 0), one per registered notifier
+ *	until its free_notifier, one per queued @debugfs_work.
  * @rcu: frees the struct after registry walkers are done.
  * @stats: the engine's per-CPU counters.
  * @counted: link in the list of entries whose @stats count in the totals,
@@ -48,7 +47,6 @@ struct mni_mm {
 	struct hlist_node node;
 	unsigned long users;
 	bool nbs_put;
-	atomic_t live_nbs;
 	struct kref ref;
 	struct rcu_head rcu;
 	struct mni_stats __percpu *stats;

@@ -17,8 +17,10 @@
  * @invalidations: invalidate_range_start calls seen, overlapping or not
  * @callbacks: subscriber callbacks made
  * @refused: callbacks that returned false in non-blockable context
- * @deferred: inserts and removes queued behind an open epoch
- * @waits: read_begin() calls that slept for an epoch to end
+ * @no_record: non-blockable invalidations refused for want of a spare
+ *	record (each one also counts in @invalidations)
+ * @remove_waits: remove() calls that waited for a callback still running
+ * @waits: read_begin() calls that slept for overlapping invalidations
  * @wait_ns: nanoseconds those calls slept, in total
  * @wait_max_ns: the longest of those sleeps on this CPU
  */
@@ -26,7 +28,8 @@ struct mni_stats {
 	u64 invalidations;
 	u64 callbacks;
 	u64 refused;
-	u64 deferred;
+	u64 no_record;
+	u64 remove_waits;
 	u64 waits;
 	u64 wait_ns;
 	u64 wait_max_ns;

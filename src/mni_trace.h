@@ -131,20 +131,14 @@ DEFINE_EVENT(mni_sub_class, mni_callback,
 		 long arg),
 	TP_ARGS(mm_id, sub, arg));
 
-/* arg: 1 if deferred behind an open epoch. */
+/* arg: always 0 (an insert never waits; kept for trace parsers). */
 DEFINE_EVENT(mni_sub_class, mni_insert,
 	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
 		 long arg),
 	TP_ARGS(mm_id, sub, arg));
 
-/* arg: 1 if it had to wait for an epoch to end. */
+/* arg: 1 if a callback was still running on it, so remove() waits. */
 DEFINE_EVENT(mni_sub_class, mni_remove,
-	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
-		 long arg),
-	TP_ARGS(mm_id, sub, arg));
-
-/* arg: 1 for an insert applied, 0 for a remove. */
-DEFINE_EVENT(mni_sub_class, mni_deferred_apply,
 	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
 		 long arg),
 	TP_ARGS(mm_id, sub, arg));
