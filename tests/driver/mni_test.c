@@ -736,6 +736,54 @@ static int mni_test_ioc_seq(struct mni_test_file *f,
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
+#ifdef MNI_TEST_FLAVOUR_MNI
+static int mirror_seq_wait(struct mni_test_mirror *m,
+			   struct mni_test_seq_wait *arg)
+{
+	unsigned long seq = 0;
+	long timeout;
+
+	if (arg->timeout_ms == -1) {
+		arg->ret = mni_interval_read_begin_killable(&m->notifier, &seq);
+	} else {
+		timeout = arg->timeout_ms < 0 ? arg->timeout_ms :
+			  (long)msecs_to_jiffies(arg->timeout_ms);
+		arg->ret = mni_interval_read_begin_timeout(&m->notifier,
+							   timeout, &seq);
+	}
+	arg->seq = seq;
+	return 0;
+}
+#else
+static int mirror_seq_wait(struct mni_test_mirror *m,
+			   struct mni_test_seq_wait *arg)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int mni_test_ioc_seq_wait(struct mni_test_file *f,
+				 struct mni_test_seq_wait __user *uarg)
+{
+	struct mni_test_seq_wait arg;
+	struct mni_test_mirror *m;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.timeout_ms > 60000)
+		return -EINVAL;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	/* May wait for invalidations in flight: no lock held. */
+	ret = mirror_seq_wait(m, &arg);
+	mirror_put(m);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
 static int mni_test_ioc_hold(struct mni_test_file *f,
 			     struct mni_test_hold __user *uarg)
 {
@@ -873,10 +921,21 @@ static int check_engine(struct mmu_interval_notifier *sub,
 	case MNI_TEST_CHECK_DEAD_MM:
 		return check_dead_mm(sub, arg);
 	case MNI_TEST_CHECK_FOREIGN_REMOVE:
-		/* Not ours: the engine must refuse it and leave it intact. */
+		/*
+		 * Not ours: the engine must refuse it and leave it intact.
+		 * The kernel's engine leaves deferred_item unset when it
+		 * inserts into its tree directly: make it garbage with bit 0
+		 * set, as a slab poison would, which an engine trusting it
+		 * would follow. read_begin() must report a collision.
+		 */
+		memset(sub, 0x6b, sizeof(*sub));
 		arg->ret = mni_test_foreign_insert(sub, mm, arg->addr,
 						   arg->len);
 		if (!arg->ret) {
+			unsigned long seq = mmu_interval_read_begin(sub);
+
+			if (!mmu_interval_read_retry(sub, seq))
+				arg->ret = -EPROTO;
 			mmu_interval_notifier_remove(sub);
 			mni_test_foreign_remove(sub);
 		}
@@ -1278,6 +1337,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_seq(f, p, true);
 	case MNI_TEST_IOC_SEQ_RETRY:
 		return mni_test_ioc_seq(f, p, false);
+	case MNI_TEST_IOC_SEQ_WAIT:
+		return mni_test_ioc_seq_wait(f, p);
 	case MNI_TEST_IOC_HOLD:
 		return mni_test_ioc_hold(f, p);
 	case MNI_TEST_IOC_SLOW:

@@ -162,6 +162,19 @@ struct mni_test_seq {
 	__u64 retry;		/* SEQ_RETRY out: 1 on a collision */
 };
 
+/*
+ * SEQ_WAIT: mni_interval_read_begin_killable() (timeout_ms == -1) or
+ * mni_interval_read_begin_timeout() (any other value; below -1 it passes
+ * a negative timeout). The ioctl itself returns 0, or EOPNOTSUPP on the
+ * kernel flavour, which has neither.
+ */
+struct mni_test_seq_wait {
+	__u64 id;		/* in */
+	__s64 timeout_ms;	/* in */
+	__u64 seq;		/* out, when ret is 0 */
+	__s64 ret;		/* out: what the engine returned */
+};
+
 struct mni_test_hold {
 	__u64 id;		/* in */
 	__u64 msecs;		/* in: hold the mirror lock this long,
@@ -275,6 +288,7 @@ struct mni_test_bench_loop {
 #define MNI_TEST_IOC_SLOW	_IOWR(MNI_TEST_IOC_MAGIC, 0x09, struct mni_test_slow)
 #define MNI_TEST_IOC_GRAB_MM	_IOWR(MNI_TEST_IOC_MAGIC, 0x0a, struct mni_test_grab)
 #define MNI_TEST_IOC_CHECK	_IOWR(MNI_TEST_IOC_MAGIC, 0x0b, struct mni_test_check)
+#define MNI_TEST_IOC_SEQ_WAIT	_IOWR(MNI_TEST_IOC_MAGIC, 0x0c, struct mni_test_seq_wait)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)

@@ -94,6 +94,19 @@ int mirror_seq_begin(int fd, uint64_t id, uint64_t *seq)
 	return ret;
 }
 
+int mirror_seq_wait(int fd, uint64_t id, int64_t timeout_ms, uint64_t *seq,
+		    int64_t *engine_ret)
+{
+	struct mni_test_seq_wait arg = { .id = id, .timeout_ms = timeout_ms };
+	int ret = mirror_ioctl(fd, MNI_TEST_IOC_SEQ_WAIT, &arg);
+
+	if (!ret) {
+		*seq = arg.seq;
+		*engine_ret = arg.ret;
+	}
+	return ret;
+}
+
 int mirror_seq_retry(int fd, uint64_t id, uint64_t seq, bool *retry)
 {
 	struct mni_test_seq arg = { .id = id, .seq = seq };

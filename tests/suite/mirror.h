@@ -24,6 +24,9 @@ int mirror_read(int fd, uint64_t id, void *addr, size_t npages, void *buf,
 int mirror_log(int fd, uint64_t id, bool clear, struct mni_test_log *log);
 int mirror_seq_begin(int fd, uint64_t id, uint64_t *seq);
 int mirror_seq_retry(int fd, uint64_t id, uint64_t seq, bool *retry);
+/* mni's killable (timeout_ms -1) or timed read_begin; *engine_ret its result. */
+int mirror_seq_wait(int fd, uint64_t id, int64_t timeout_ms, uint64_t *seq,
+		    int64_t *engine_ret);
 int mirror_hold(int fd, uint64_t id, unsigned int msecs);
 int mirror_slow(int fd, uint64_t id, unsigned int msecs);
 int mirror_grab_mm(int fd);

@@ -1129,6 +1129,273 @@ static void test_remove_during_callback(void)
 }
 
 /*
+ * Per-range waiting, where the two engines differ on purpose. A's callback
+ * sleeps in an invalidation of A's range, started by a thread. Meanwhile
+ * the test invalidates the disjoint range of B, or inserts C beside both,
+ * or removes B. The kernel's engine freezes its whole tree for the epoch
+ * that A's invalidation opened (DESIGN 3.11): B's read_begin(), C's first
+ * read_begin() and B's remove() each wait for A's invalidation to end.
+ * mni keeps a record per invalidation: each returns at once, since no
+ * invalidation over its own range is in flight. Each flavour is held to
+ * its own behaviour; the sequence a read_begin() returns must not collide
+ * when nothing touched the range since.
+ */
+enum unrelated_op { UNRELATED_READ, UNRELATED_INSERT, UNRELATED_REMOVE };
+
+static void op_during_unrelated_invalidation(enum unrelated_op op)
+{
+	static const char *const what[] = {
+		[UNRELATED_READ] = "read_begin of B after its own invalidation",
+		[UNRELATED_INSERT] = "first read_begin of C inserted beside A",
+		[UNRELATED_REMOVE] = "remove of B",
+	};
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(3 * n);
+	char *pb = p + n * psz, *pc = p + 2 * n * psz;
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	uint64_t a, b, c = 0, seq = 0;
+	double cb, t0, t1;
+	bool retry = false;
+
+	fill(p, 3 * n, 30);
+	a = must_add(fd, p, n * psz, 0);
+	b = must_add(fd, pb, n * psz, 0);
+	must_fault(fd, b, pb, n, 0);
+	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	cb = wait_for_call(fd, a);
+
+	t0 = now_ms();
+	switch (op) {
+	case UNRELATED_READ:
+		CHECK(madvise(pb, n * psz, MADV_DONTNEED) == 0, "madvise: %s",
+		      strerror(errno));
+		t0 = now_ms();
+		CHECK(mirror_seq_begin(fd, b, &seq) == 0, "SEQ_BEGIN");
+		break;
+	case UNRELATED_INSERT:
+		c = must_add(fd, pc, n * psz, 0);
+		CHECK(mirror_seq_begin(fd, c, &seq) == 0, "SEQ_BEGIN");
+		break;
+	case UNRELATED_REMOVE:
+		must_del(fd, b);
+		break;
+	}
+	t1 = now_ms();
+	op_join(&t);
+	if (op != UNRELATED_REMOVE)
+		CHECK(mirror_seq_retry(fd, op == UNRELATED_READ ? b : c, seq,
+				       &retry) == 0, "SEQ_RETRY");
+	tap_diag("%s took %.0f ms, returned %.0f ms into A's %d ms callback (%s engine), retry %d",
+		 what[op], t1 - t0, t1 - cb, SLOW_MS,
+		 engine_is_kern() ? "kernel's" : "mni", retry);
+	if (engine_is_kern())
+		CHECK(t1 + CLOCK_SLACK_MS >= cb + SLOW_MS,
+		      "%s returned during A's invalidation: has the kernel's engine learned per-range waits? Update this test",
+		      what[op]);
+	else
+		CHECK(t1 < cb + SLOW_MS / 2,
+		      "%s waited %.0f ms for A's unrelated invalidation",
+		      what[op], t1 - t0);
+	CHECK(!retry, "%s: a collision with nothing over its range", what[op]);
+	if (op == UNRELATED_INSERT) {
+		must_fault(fd, c, pc, n, 0);
+		must_del(fd, c);
+	}
+	close(fd);
+}
+
+static void test_read_begin_waits_own_range(void)
+{
+	op_during_unrelated_invalidation(UNRELATED_READ);
+}
+
+static void test_insert_during_unrelated_invalidation(void)
+{
+	op_during_unrelated_invalidation(UNRELATED_INSERT);
+}
+
+static void test_remove_during_unrelated_invalidation(void)
+{
+	op_during_unrelated_invalidation(UNRELATED_REMOVE);
+}
+
+/* mni's timed and killable read_begin(); the kernel's engine has neither. */
+static bool seq_wait_supported(int fd, uint64_t id)
+{
+	int64_t r;
+	uint64_t seq;
+	int ret = mirror_seq_wait(fd, id, 0, &seq, &r);
+
+	if (ret == -EOPNOTSUPP && engine_is_kern())
+		return false;
+	CHECK(!ret, "SEQ_WAIT: %s", strerror(-ret));
+	CHECK(r == 0, "timed read_begin with nothing in flight gave %lld",
+	      (long long)r);
+	return true;
+}
+
+/*
+ * read_begin_timeout(): a negative timeout is -EINVAL; with an invalidation
+ * over the range in flight, 0 gives -ETIMEDOUT at once and 150 ms gives it
+ * after about that long; once it ended, a sequence that does not collide.
+ */
+static void test_read_begin_timeout(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	uint64_t a, seq;
+	double t0, t1, t2;
+	int64_t r0, r1, r;
+	bool retry;
+
+	fill(p, n, 31);
+	a = must_add(fd, p, n * psz, 0);
+	if (!seq_wait_supported(fd, a))
+		tap_skip("the kernel's engine has no timed read_begin");
+	CHECK(mirror_seq_wait(fd, a, -5, &seq, &r) == 0, "SEQ_WAIT");
+	CHECK(r == -EINVAL, "negative timeout gave %lld, wanted -EINVAL",
+	      (long long)r);
+
+	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	wait_for_call(fd, a);
+	t0 = now_ms();
+	CHECK(mirror_seq_wait(fd, a, 0, &seq, &r0) == 0, "SEQ_WAIT");
+	t1 = now_ms();
+	CHECK(mirror_seq_wait(fd, a, 150, &seq, &r1) == 0, "SEQ_WAIT");
+	t2 = now_ms();
+	op_join(&t);
+	tap_diag("timeout 0: %lld after %.1f ms; timeout 150 ms: %lld after %.1f ms",
+		 (long long)r0, t1 - t0, (long long)r1, t2 - t1);
+	CHECK(r0 == -ETIMEDOUT && t1 - t0 < 50,
+	      "timeout 0 during the invalidation: %lld after %.1f ms",
+	      (long long)r0, t1 - t0);
+	CHECK(r1 == -ETIMEDOUT && t2 - t1 + CLOCK_SLACK_MS >= 150 &&
+	      t2 - t1 < SLOW_MS / 2,
+	      "timeout 150 ms during the invalidation: %lld after %.1f ms",
+	      (long long)r1, t2 - t1);
+
+	CHECK(mirror_seq_wait(fd, a, 0, &seq, &r) == 0 && r == 0,
+	      "timed read_begin after the invalidation gave %lld", (long long)r);
+	CHECK(mirror_seq_retry(fd, a, seq, &retry) == 0 && !retry,
+	      "collision after the invalidation ended");
+	close(fd);
+}
+
+/*
+ * read_begin_killable(): a child blocked in it while an invalidation over
+ * the range sleeps dies at once on SIGKILL, not when the invalidation ends.
+ */
+static void test_read_begin_killable(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	struct mni_test_log log;
+	int go[2], status;
+	double cb, t0, t1;
+	uint64_t a, seq;
+	int64_t r;
+	pid_t pid;
+	char c;
+
+	fill(p, n, 32);
+	a = must_add(fd, p, n * psz, 0);
+	if (!seq_wait_supported(fd, a))
+		tap_skip("the kernel's engine has no killable read_begin");
+	CHECK(pipe(go) == 0, "pipe: %s", strerror(errno));
+	/* Forked before the invalidation: fork takes mmap_lock for write. */
+	pid = fork_child();
+	if (!pid) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		mirror_seq_wait(fd, a, -1, &seq, &r);
+		_exit(r == -EINTR ? 0 : 1);
+	}
+	close(go[0]);
+	/* The fork write-protected the range: forget that callback. */
+	get_log(fd, a, true, &log);
+	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
+	op_start(&t);
+	cb = wait_for_call(fd, a);
+	CHECK(write(go[1], "g", 1) == 1, "write: %s", strerror(errno));
+	usleep(100 * 1000);
+	t0 = now_ms();
+	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	t1 = now_ms();
+	op_join(&t);
+	tap_diag("child killed %.0f ms into the %d ms callback, gone %.1f ms later",
+		 t0 - cb, SLOW_MS, t1 - t0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "child status 0x%x: it returned from read_begin before the kill",
+	      status);
+	CHECK(t1 < cb + SLOW_MS / 2 + 100,
+	      "the killed child lived until %.0f ms into the callback",
+	      t1 - cb);
+	close(go[1]);
+	close(fd);
+}
+
+/*
+ * After an mm's release a device must not map anything: mni's read_begin()
+ * returns at once with a sequence that always collides. The kernel's
+ * engine keeps delivering exit_mmap()'s unmaps instead, and its
+ * read_begin() returns a sequence that does not collide once those ended.
+ */
+static void test_read_after_release_collides(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	int pfd[2];
+	uint64_t id = 0, seq;
+	bool retry;
+	double t0;
+	pid_t pid;
+
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+
+		fill(p, n, 33);
+		id = must_add(fd, p, n * psz, 0);
+		must_fault(fd, id, p, n, 0);
+		CHECK(write(pfd[1], &id, sizeof(id)) == sizeof(id), "write");
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], &id, sizeof(id)) == sizeof(id),
+	      "child did not report its subscription");
+	wait_child_ok(pid);
+
+	t0 = now_ms();
+	CHECK(mirror_seq_begin(fd, id, &seq) == 0, "SEQ_BEGIN");
+	CHECK(mirror_seq_retry(fd, id, seq, &retry) == 0, "SEQ_RETRY");
+	tap_diag("read_begin after the exit took %.1f ms, retry %d (%s engine)",
+		 now_ms() - t0, retry, engine_is_kern() ? "kernel's" : "mni");
+	if (engine_is_kern())
+		CHECK(!retry, "the kernel's engine now collides after exit: update this test");
+	else
+		CHECK(retry, "a read after RELEASE did not collide");
+	must_del(fd, id);
+	close(pfd[0]);
+	close(fd);
+}
+
+/*
  * process_mrelease(2) reaps a dying process's memory from the caller, with
  * non-blockable invalidations (the OOM reaper's path). With the mirror lock
  * free the callback succeeds; held (busy) it must fail cleanly: the reap
@@ -2603,6 +2870,12 @@ static const struct tap_test tests[] = {
 	TEST(read_begin_during_invalidation, 0),
 	TEST(insert_during_invalidation, 0),
 	TEST(remove_during_callback, 0),
+	TEST(read_begin_waits_own_range, 0),
+	TEST(insert_during_unrelated_invalidation, 0),
+	TEST(remove_during_unrelated_invalidation, 0),
+	TEST(read_begin_timeout, 0),
+	TEST(read_begin_killable, 0),
+	TEST(read_after_release_collides, 0),
 	TEST(nonblock_reap, 0),
 	TEST(nonblock_reap_busy, 0),
 	TEST(dispatch_matches_reference, 120),
