@@ -4,34 +4,39 @@
  *
  * The real src/mni_itree.c is included here (as WireGuard's selftests
  * include the code they test) so the checks can also reach its static
- * interval-tree helpers and its state. The model is a flat array of
- * subscriptions, each in one of four states, and the documented rules:
+ * helpers and its state. The model is a flat array of subscriptions and a
+ * flat array of in-flight records, one per range pointer, and the rules:
  *
- *   - an invalidation [start, end) calls every subscription that is in
- *     the tree (M_TREE, or M_PEND_REM: removal queued) and overlaps
- *     [start, end - 1]; each call of one invalidation gets the same odd
- *     cur_seq, and every invalidation that calls anything gets a new one;
- *   - the first such invalidation opens an epoch; so does an insert while
- *     any invalidation is in flight; the end that brings the in-flight
- *     count to zero closes it; an end with nothing in flight is ignored;
- *   - during an epoch an insert is queued (M_PEND_INS, not called) and a
- *     remove is queued (M_PEND_REM, still called, remove() returns 1 and
- *     the epoch it must wait for); both are applied when the epoch ends;
- *     removing a queued insert cancels it (0); removing what is not there
- *     or already queued for removal is -ENOENT;
- *   - read_begin() would wait exactly when the epoch is open and the
- *     subscription was called, inserted or queued in it; read_retry(seq)
- *     is true exactly when a callback ran on the subscription since the
- *     read_begin() that returned seq;
- *   - a non-blockable invalidation stops at the first refusing callback
- *     (in tree order) and returns -EAGAIN, still counted until its end; a
- *     blockable one ignores refusals and logs each one.
+ *   - an insert stamps the subscription with the current sequence and sets
+ *     its invalidate_seq to it; a record calls only subscriptions stamped
+ *     before it began (stamp < its seq) that are not dying;
+ *   - every start that gets a record takes a fresh odd seq (+2), hands it
+ *     to every callback, and walks the subscriptions it overlaps in tree
+ *     order (start, then address), looking at the tree as it is at each
+ *     step: nested inserts and removes made from inside a callback count;
+ *   - a non-blockable start takes only a spare record (-EAGAIN and no call
+ *     without one), stops at the first refusing callback and drops its
+ *     record; a blockable one keeps one spare in reserve, allocates, takes
+ *     the reserve and retries when allocation fails, and ignores refusals
+ *     (logging each one); ends give records back (blockable ends keep at
+ *     most MNI_SPARE_MAX spares); an end finds its record by the range
+ *     pointer, and an end without one changes nothing;
+ *   - remove is -ENOENT for a stranger or a dying subscription, 1 (dying)
+ *     while a walk stands on it, otherwise 0 and gone at once;
+ *   - read_sample is -ENOENT for strangers and dying subscriptions, a
+ *     collision seq (even) once release began, -EAGAIN while any record
+ *     overlaps the subscription, else its invalidate_seq;
+ *   - mni_itree_inspect() reports REMOVING for dying subscriptions,
+ *     INVALIDATING for those a record overlaps, else IDLE.
  *
- * After every step the engine's tree, deferred list, sequence parity,
- * in-flight count and pending removals are compared with the model.
- * read_begin() is run either with the shim's non-blocking probe (a
- * wait_event() that would sleep returns and is counted) or, now and then,
- * for real in a helper thread that must stay asleep until the epoch ends.
+ * Walks are interleaved with other operations by doing those operations
+ * from inside the callbacks (nested inserts, removes, reads, and starts and
+ * ends of other ranges), and now and then by real helper threads that
+ * sleep in read_wait() or remove_wait(), or walk concurrently.
+ *
+ * After every step the engine's tree, sequence, records, spares, stats,
+ * inspect() view and every subscription's invalidate_seq are compared
+ * with the model.
  *
  * Environment: MNI_SEED (default: from the clock), MNI_ROUNDS (10),
  * MNI_MODEL_OPS (operations per round, 20000). Round r uses seed
@@ -44,17 +49,19 @@
 
 #include "utap.h"
 
-#define NSUBS		40
-#define NSTRANGERS	4
-#define MAX_CALLS	(4 * NSUBS)
+#define NSUBS		24
+#define NSTRANGERS	3
+#define NRANGES		8
+#define RELEASE_SLOT	NRANGES
+#define MAX_DEPTH	3
+#define SPACE		1024UL
 #define TRACE_LEN	64
 #define TRACE_WIDTH	160
 
-enum mstate { M_OUT, M_TREE, M_PEND_INS, M_PEND_REM };
+enum mstate { M_OUT, M_IN, M_DYING };
 
 static const char *const mstate_name[] = {
-	[M_OUT] = "out", [M_TREE] = "tree",
-	[M_PEND_INS] = "pend-ins", [M_PEND_REM] = "pend-rem",
+	[M_OUT] = "out", [M_IN] = "in", [M_DYING] = "dying",
 };
 
 struct msub {
@@ -62,73 +69,80 @@ struct msub {
 	int idx;
 	enum mstate st;
 	unsigned long start, last;	/* the model's own copy */
-	bool wait;		/* read_begin() would wait */
-	bool refuse;		/* the callback returns false */
-	unsigned long calls;	/* callbacks run on it */
-	unsigned int calls_now;	/* ... in the current invalidation */
-	bool have_token;
-	unsigned long token, token_calls;
-	bool rm_wait;		/* remove() returned 1 */
-	unsigned long rm_epoch;
+	unsigned long stamp;		/* the model's seq at insert */
+	unsigned long seq;		/* what invalidate_seq must be */
+	bool refuse;			/* the callback returns false */
 };
 
-struct call {
-	struct msub *m;
-	const struct mmu_notifier_range *range;
-	struct mmu_notifier_range seen;	/* *range may be gone by the check */
-	unsigned long cur_seq;
-	bool ret;
+/* One record in flight, by range slot (RELEASE_SLOT: the release pass). */
+struct mrec {
+	bool live;
+	bool walking;
+	bool blockable;
+	unsigned long start, last, seq;
+	int cursor;			/* sub the walk stands on, or -1 */
+};
+
+/* A walk of the main thread in progress (nested walks stack up). */
+struct frame {
+	int slot;
+	struct msub *prev;
+	bool refused;
 };
 
 struct helper {
 	pthread_t thread;
-	bool active;
-	bool is_remove;		/* the API's remove-wait, else read_begin() */
+	int kind;
 	struct msub *m;
-	unsigned long epoch, expect_seq, got;
-	int returned;		/* atomic */
+	long timeout;
+	bool killable, fatal;
+	unsigned long seq;
+	int ret, ret2;
+	int done;			/* atomic */
 };
 
-struct stats {
-	unsigned long ops, inserts, pend_inserts, epoch_inserts, removes;
-	unsigned long pend_removes, cancels, enoent, starts, empty_starts;
-	unsigned long calls, epochs, eagain, refusals_logged, ends_ignored;
-	unsigned long read_begins, would_wait, real_waits, retries_true;
-	unsigned long retries_false, releases, quiesces, max_active;
-};
+enum { H_READ_WAIT, H_REMOVE, H_WALK };
 
 static struct {
 	struct mni_itree it;
 	struct mni_stats stats;		/* the engine's "per-CPU" counters */
 	struct msub subs[NSUBS];
-	struct msub strangers[NSTRANGERS];
-	unsigned long active;
-	bool epoch_open;
-	bool have_last_seq;
-	unsigned long last_seq;
-	unsigned long ended[8];	/* epochs whose removals completed */
-	unsigned int n_ended;
-	struct helper helper;
-	struct stats st;
-	/* a second engine whose subscriptions are strangers to the first */
-	unsigned long trace_base[3];
+	struct msub strangers[NSTRANGERS], stranger_copy[NSTRANGERS];
+	struct mmu_notifier_range ranges[NRANGES];
+	struct mrec rec[NRANGES + 1];
+	struct frame frames[MAX_DEPTH];
+	int depth;
+	unsigned long seq;
+	unsigned int spare;
+	bool dead;
+	pthread_t main;
+	/* expected stats */
+	struct mni_stats want;
+	unsigned long pr_err_base, pr_errs;
+	/* a helper sleeping in remove_wait() for the running callback */
+	struct helper *rm_helper;
+	bool quiet;			/* no nested ops: a helper races */
+	bool no_nest;
+	/* a second engine, whose subscriptions are strangers to the first */
 	struct mni_itree other;
 	struct mni_stats other_stats;
-	struct msub other_subs[4];
+	struct msub other_subs[2];
+	/* counts, for the diagnostics */
+	unsigned long ops, calls, nested, eagain, no_record, enoent, dying;
+	unsigned long ignored_ends, real_waits, remove_sleeps, releases;
+	unsigned long kfails;
 } M;
-
-static struct call calllog[MAX_CALLS];
-static unsigned int ncalls;
 
 static unsigned long long seed, rng;
 static unsigned long round_no, step_no;
 static char trace[TRACE_LEN][TRACE_WIDTH];
 static unsigned long trace_n;
+static bool directed;
+static bool late;		/* the last tenth of a random round */
 
 static struct mm_struct *const fake_mm = (struct mm_struct *)0x10000;
 
-/* Directed scenarios: no random refusals, no random real waits. */
-static bool directed;
+static void check_state(void);
 
 /* ---- randomness and the failure trace ---------------------------- */
 
@@ -157,7 +171,7 @@ static __printf(1, 2) void tr(const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(line, TRACE_WIDTH, "%6lu: ", step_no);
+	n = snprintf(line, TRACE_WIDTH, "%6lu:%*s ", step_no, 2 * M.depth, "");
 	va_start(ap, fmt);
 	vsnprintf(line + n, TRACE_WIDTH - n, fmt, ap);
 	va_end(ap);
@@ -167,36 +181,171 @@ static void dump_trace(void)
 {
 	unsigned long i = trace_n > TRACE_LEN ? trace_n - TRACE_LEN : 0;
 
-	utap_diag("seed %llu (round %lu, replay: MNI_SEED=%llu MNI_ROUNDS=1), step %lu",
-		  (unsigned long long)seed, round_no,
-		  (unsigned long long)seed, step_no);
-	utap_diag("engine: seq=%#lx epoch=%#lx active=%lu; model: epoch %s, active=%lu",
-		  M.it.seq, M.it.epoch, M.it.active,
-		  M.epoch_open ? "open" : "closed", M.active);
+	if (!directed)
+		utap_diag("seed %llu (round %lu, replay: MNI_SEED=%llu MNI_ROUNDS=1), step %lu",
+			  seed, round_no, seed, step_no);
+	utap_diag("engine: seq=%#lx in_flight=%lu spare=%u dead=%d; model: seq=%#lx spare=%u dead=%d",
+		  M.it.seq, M.it.nr_inflight, M.it.nr_spare, M.it.dead,
+		  M.seq, M.spare, M.dead);
 	utap_diag("last %lu operations:", trace_n - i);
 	for (; i < trace_n; i++)
 		utap_diag("  %s", trace[i % TRACE_LEN]);
 }
 
+/* ---- the model's rules --------------------------------------------- */
+
+static bool overlaps(const struct msub *m, unsigned long start,
+		     unsigned long last)
+{
+	return m->start <= last && start <= m->last;
+}
+
+/* Tree order: by start, then by address. */
+static bool before(const struct msub *a, const struct msub *b)
+{
+	return a->start < b->start ||
+	       (a->start == b->start && (unsigned long)&a->sub < (unsigned long)&b->sub);
+}
+
+static bool linked(const struct msub *m)
+{
+	return m->st != M_OUT;
+}
+
+static bool any_overlap(const struct msub *m)
+{
+	int s;
+
+	for (s = 0; s <= NRANGES; s++)
+		if (M.rec[s].live && overlaps(m, M.rec[s].start, M.rec[s].last))
+			return true;
+	return false;
+}
+
+static bool busy(const struct msub *m)
+{
+	int s;
+
+	for (s = 0; s <= NRANGES; s++)
+		if (M.rec[s].live && M.rec[s].walking && M.rec[s].cursor == m->idx)
+			return true;
+	return false;
+}
+
+/* The next subscription the walk of @f must call, from the tree as it is. */
+static struct msub *model_next(const struct frame *f)
+{
+	const struct mrec *r = &M.rec[f->slot];
+	struct msub *best = NULL;
+	int i;
+
+	for (i = 0; i < NSUBS; i++) {
+		struct msub *m = &M.subs[i];
+
+		if (m->st != M_IN || m->stamp >= r->seq ||
+		    !overlaps(m, r->start, r->last))
+			continue;
+		if (f->prev && !before(f->prev, m))
+			continue;
+		if (!best || before(m, best))
+			best = m;
+	}
+	return best;
+}
+
+/* A record back to the spares; true if the engine frees it instead. */
+static void model_put(bool blockable)
+{
+	if (blockable && M.spare >= MNI_SPARE_MAX)
+		return;
+	M.spare++;
+}
+
 /* ---- the callback ------------------------------------------------- */
+
+static void nested_ops(void);
+static void remove_in_helper(struct msub *m);
+
+static struct {
+	struct msub *stop_at;		/* H_WALK: block on this one */
+	int arrived, go;		/* atomic */
+	struct msub *log[NSUBS * 2];
+	unsigned long log_seq[NSUBS * 2];
+	int nlog;
+} W;
+
+/* Callbacks of a helper thread's walk: logged, checked after the join. */
+static bool helper_invalidate(struct msub *m, unsigned long cur_seq)
+{
+	CHECK(shim_spin_depth() == 0, "callback runs under a spinlock");
+	CHECK(W.nlog < NSUBS * 2, "helper walk storm");
+	W.log[W.nlog] = m;
+	W.log_seq[W.nlog++] = cur_seq;
+	mmu_interval_set_seq(&m->sub, cur_seq);
+	if (m == W.stop_at) {
+		__atomic_store_n(&W.arrived, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&W.go, __ATOMIC_ACQUIRE))
+			usleep(100);
+	}
+	return true;
+}
 
 static bool model_invalidate(struct mmu_interval_notifier *sub,
 			     const struct mmu_notifier_range *range,
 			     unsigned long cur_seq)
 {
 	struct msub *m = container_of(sub, struct msub, sub);
+	struct frame *f;
+	struct mrec *r;
+	struct msub *want;
+	bool ret;
+
+	if (!pthread_equal(pthread_self(), M.main))
+		return helper_invalidate(m, cur_seq);
 
 	CHECK(shim_spin_depth() == 0, "callback runs under a spinlock");
-	CHECK(shim_lock_map_depth(&mni_invalidate_map) == 1,
+	CHECK(shim_lock_map_depth(&mni_invalidate_map) == M.depth,
 	      "callback runs outside the mni_invalidate_range map");
-	CHECK(ncalls < MAX_CALLS, "callback storm");
-	calllog[ncalls++] = (struct call){
-		.m = m, .range = range, .seen = *range, .cur_seq = cur_seq,
-		.ret = !m->refuse,
-	};
-	/* Always, as consumers must; the model counts every call. */
+	CHECK(M.depth > 0, "callback with no walk in progress");
+	f = &M.frames[M.depth - 1];
+	r = &M.rec[f->slot];
+	want = model_next(f);
+	tr("call sub %d [%lu,%lu] seq %#lx (want %d)", m->idx, m->start,
+	   m->last, cur_seq, want ? want->idx : -1);
+	CHECK(want == m, "walk called sub %d, model wants %d", m->idx,
+	      want ? want->idx : -1);
+	CHECK(cur_seq == r->seq, "cur_seq %#lx, record's %#lx", cur_seq, r->seq);
+	if (f->slot == RELEASE_SLOT)
+		CHECK(range->event == MMU_NOTIFY_RELEASE && !range->start &&
+		      range->end == ULONG_MAX, "release pass with a wrong range");
+	else
+		CHECK(range == &M.ranges[f->slot], "callback got another range");
+
 	mmu_interval_set_seq(sub, cur_seq);
-	return !m->refuse;
+	m->seq = cur_seq;
+	f->prev = m;
+	r->cursor = m->idx;
+	M.want.callbacks++;
+	M.calls++;
+	ret = !m->refuse;
+	if (!ret) {
+		if (r->blockable)
+			M.pr_errs++;
+		else
+			f->refused = true;
+	}
+
+	if (M.rm_helper == (struct helper *)1 && M.depth == 1 &&
+	    f->slot != RELEASE_SLOT) {
+		remove_in_helper(m);
+		return ret;
+	}
+	if (M.rm_helper || M.quiet)
+		return ret;
+	check_state();
+	if (!directed && !M.no_nest && M.depth < MAX_DEPTH && chance(3))
+		nested_ops();
+	return ret;
 }
 
 static const struct mmu_interval_notifier_ops model_ops = {
@@ -216,17 +365,29 @@ static const struct mmu_interval_notifier_ops other_ops = {
 	.invalidate = other_invalidate,
 };
 
-/* ---- helper threads for real waits --------------------------------- */
+/* ---- helper threads ------------------------------------------------ */
 
 static void *helper_fn(void *arg)
 {
 	struct helper *h = arg;
 
-	if (h->is_remove)
-		wait_event(M.it.wq, mni_itree_epoch_ended(&M.it, h->epoch));
-	else
-		h->got = mni_itree_read_begin(&M.it, &h->m->sub);
-	__atomic_store_n(&h->returned, 1, __ATOMIC_RELEASE);
+	shim_fatal_signal = h->fatal;
+	switch (h->kind) {
+	case H_READ_WAIT:
+		h->ret = mni_itree_read_wait(&M.it, &h->m->sub, h->timeout,
+					     h->killable, &h->seq);
+		break;
+	case H_REMOVE:
+		h->ret = mni_itree_remove_begin(&M.it, &h->m->sub);
+		__atomic_store_n(&h->ret2, 1, __ATOMIC_RELEASE);
+		if (h->ret == 1)
+			mni_itree_remove_wait(&M.it, &h->m->sub);
+		break;
+	case H_WALK:
+		h->ret = mni_itree_invalidate_start(&M.it, &M.ranges[0]);
+		break;
+	}
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -238,103 +399,51 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Start a helper and wait until it sleeps in the engine's wait queue. */
-static void helper_start(struct msub *m, bool is_remove, unsigned long epoch)
+static bool helper_done(struct helper *h)
 {
-	struct helper *h = &M.helper;
-	double t0 = now();
-
-	*h = (struct helper){
-		.active = true, .is_remove = is_remove, .m = m, .epoch = epoch,
-		.expect_seq = READ_ONCE(m->sub.invalidate_seq),
-	};
-	if (!is_remove)
-		M.st.would_wait++;
-	CHECK(!pthread_create(&h->thread, NULL, helper_fn, h), "pthread_create");
-	while (!shim_wait_sleeping(&M.it.wq)) {
-		CHECK(!__atomic_load_n(&h->returned, __ATOMIC_ACQUIRE),
-		      "%s on sub %d returned without waiting for the open epoch",
-		      is_remove ? "remove's wait" : "read_begin", m->idx);
-		CHECK(now() - t0 < 5, "helper never went to sleep");
-		usleep(20);
-	}
-	M.st.real_waits++;
-	tr("  helper: %s on sub %d asleep", is_remove ? "remove-wait" : "read_begin",
-	   m->idx);
+	return __atomic_load_n(&h->done, __ATOMIC_ACQUIRE);
 }
 
-/* The epoch just ended: the helper must wake and finish. */
-static void helper_finish(void)
+static void helper_start(struct helper *h)
 {
-	struct helper *h = &M.helper;
-	double t0 = now();
+	h->done = 0;
+	h->ret2 = 0;
+	CHECK(!pthread_create(&h->thread, NULL, helper_fn, h), "pthread_create");
+}
 
-	if (!h->active)
-		return;
-	while (!__atomic_load_n(&h->returned, __ATOMIC_ACQUIRE)) {
-		CHECK(now() - t0 < 5, "%s on sub %d still asleep 5 s after its epoch ended",
-		      h->is_remove ? "remove's wait" : "read_begin", h->m->idx);
-		usleep(20);
+static void helper_join(struct helper *h, const char *what)
+{
+	double t = now() + 5;
+
+	while (!helper_done(h)) {
+		CHECK(now() < t, "%s: helper still asleep after 5 s", what);
+		usleep(50);
 	}
 	pthread_join(h->thread, NULL);
-	h->active = false;
-	if (!h->is_remove)
-		CHECK(h->got == h->expect_seq,
-		      "blocking read_begin on sub %d returned %#lx, expected %#lx",
-		      h->m->idx, h->got, h->expect_seq);
 }
 
-/* ---- model transitions --------------------------------------------- */
-
-static bool overlaps(const struct msub *m, unsigned long start,
-		     unsigned long end)
+/*
+ * Wait until a helper sleeps in the engine's queue, having slept @after
+ * times or more in all: it did not return meanwhile.
+ */
+static void helper_asleep(struct helper *h, unsigned long after,
+			  const char *what)
 {
-	return end > start && m->start <= end - 1 && m->last >= start;
-}
+	double t = now() + 5;
 
-static bool in_tree(const struct msub *m)
-{
-	return m->st == M_TREE || m->st == M_PEND_REM;
-}
-
-static void model_end_epoch(void)
-{
-	int i;
-
-	M.epoch_open = false;
-	for (i = 0; i < NSUBS; i++) {
-		struct msub *m = &M.subs[i];
-
-		m->wait = false;
-		if (m->st == M_PEND_INS) {
-			m->st = M_TREE;
-		} else if (m->st == M_PEND_REM) {
-			m->st = M_OUT;
-			m->have_token = false;
-			CHECK(mni_itree_epoch_ended(&M.it, m->rm_epoch),
-			      "sub %d: epoch %#lx ended but epoch_ended() is false",
-			      i, m->rm_epoch);
-			M.ended[M.n_ended++ % 8] = m->rm_epoch;
-			m->rm_wait = false;
-		}
+	for (;;) {
+		CHECK(!helper_done(h), "%s: helper returned %d, should sleep",
+		      what, h->ret);
+		if (shim_sleeps() > after && shim_swait_sleeping(&M.it.wq))
+			return;
+		CHECK(now() < t, "%s: helper not asleep after 5 s", what);
+		usleep(50);
 	}
-	helper_finish();
 }
 
-static void model_end(void)
-{
-	if (!M.active) {
-		M.st.ends_ignored++;
-		return;
-	}
-	if (!--M.active && M.epoch_open)
-		model_end_epoch();
-}
+/* ---- checking the engine against the model --------------------------- */
 
-/* ---- the per-step comparison --------------------------------------- */
-
-static unsigned long check_subtree(struct rb_node *rb, unsigned long *prev_start,
-				   bool *have_prev, unsigned int *count)
+static unsigned long check_subtree(struct rb_node *rb, unsigned int *count)
 {
 	struct interval_tree_node *n;
 	unsigned long max;
@@ -344,706 +453,694 @@ static unsigned long check_subtree(struct rb_node *rb, unsigned long *prev_start
 	n = rb_entry(rb, struct interval_tree_node, rb);
 	max = n->last;
 	if (rb->rb_left) {
-		unsigned long l = check_subtree(rb->rb_left, prev_start,
-						have_prev, count);
+		unsigned long l = check_subtree(rb->rb_left, count);
+
+		CHECK(mni_node_before(rb_entry(rb->rb_left,
+					       struct interval_tree_node, rb), n),
+		      "tree out of order");
 		max = l > max ? l : max;
 	}
-	CHECK(!*have_prev || *prev_start <= n->start, "tree not sorted by start");
-	*prev_start = n->start;
-	*have_prev = true;
 	(*count)++;
 	if (rb->rb_right) {
-		unsigned long r = check_subtree(rb->rb_right, prev_start,
-						have_prev, count);
+		unsigned long r = check_subtree(rb->rb_right, count);
+
+		CHECK(mni_node_before(n, rb_entry(rb->rb_right,
+						  struct interval_tree_node, rb)),
+		      "tree out of order");
 		max = r > max ? r : max;
 	}
 	CHECK(n->__subtree_last == max, "augmented __subtree_last is stale");
 	return max;
 }
 
-/* What mni_itree_inspect() reported, by subscription. */
 struct seen {
-	int state[NSUBS];	/* -1: not reported */
-	unsigned int n, order_bad;
-	unsigned long prev_start;
-	bool saw_pending_insert;
+	int n;
+	const struct mmu_interval_notifier *sub[NSUBS + 1];
+	enum mni_sub_state state[NSUBS + 1];
 };
 
 static void inspect_visit(void *arg, const struct mmu_interval_notifier *sub,
 			  enum mni_sub_state state)
 {
-	const struct msub *m = container_of(sub, struct msub, sub);
-	struct seen *seen = arg;
+	struct seen *s = arg;
 
-	/* No CHECK() here: the engine lock is held. */
-	if (m < M.subs || m >= M.subs + NSUBS || seen->state[m->idx] != -1) {
-		seen->order_bad++;
-		return;
-	}
-	seen->state[m->idx] = state;
-	seen->n++;
-	if (state == MNI_SUB_PENDING_INSERT) {
-		seen->saw_pending_insert = true;
-		return;
-	}
-	/* the tree first, in address order, then pending inserts */
-	if (seen->saw_pending_insert || sub->interval_tree.start < seen->prev_start)
-		seen->order_bad++;
-	seen->prev_start = sub->interval_tree.start;
+	CHECK(s->n < NSUBS, "inspect() visits more than there are");
+	s->sub[s->n] = sub;
+	s->state[s->n++] = state;
 }
 
-static enum mni_sub_state model_sub_state(const struct msub *m)
+static enum mni_sub_state model_state(const struct msub *m)
 {
-	switch (m->st) {
-	case M_PEND_INS:
-		return MNI_SUB_PENDING_INSERT;
-	case M_PEND_REM:
-		return MNI_SUB_PENDING_REMOVE;
-	default:
-		return M.epoch_open && m->wait ? MNI_SUB_INVALIDATED : MNI_SUB_IDLE;
-	}
+	if (m->st == M_DYING)
+		return MNI_SUB_REMOVING;
+	return any_overlap(m) ? MNI_SUB_INVALIDATING : MNI_SUB_IDLE;
 }
 
-/* The public snapshot and the counters agree with the model. */
-static void check_inspect_and_stats(void)
+static bool top_level(void)
 {
-	struct mni_itree_info info;
-	struct seen seen = { .n = 0 };
-	unsigned long n_def = 0, waits;
-	int i;
-
-	for (i = 0; i < NSUBS; i++)
-		seen.state[i] = -1;
-	mni_itree_inspect(&M.it, &info, inspect_visit, &seen);
-	CHECK(!seen.order_bad,
-	      "inspect: a subscription reported twice, a stranger, or out of order");
-	for (i = 0; i < NSUBS; i++) {
-		const struct msub *m = &M.subs[i];
-		int want = m->st == M_OUT ? -1 : (int)model_sub_state(m);
-
-		CHECK(seen.state[i] == want, "inspect: sub %d (%s) reported as %d, expected %d",
-		      i, mstate_name[m->st], seen.state[i], want);
-		n_def += m->st == M_PEND_INS || m->st == M_PEND_REM;
-	}
-	CHECK(!!(info.seq & 1) == M.epoch_open && info.active == M.active &&
-	      info.deferred == n_def,
-	      "inspect: seq %#lx active %lu deferred %lu; model: epoch %s, active %lu, %lu deferred",
-	      info.seq, info.active, info.deferred,
-	      M.epoch_open ? "open" : "closed", M.active, n_def);
-
-	CHECK(M.stats.invalidations == M.st.starts,
-	      "stats: %llu invalidations, model %lu", M.stats.invalidations, M.st.starts);
-	CHECK(M.stats.callbacks == M.st.calls,
-	      "stats: %llu callbacks, model %lu", M.stats.callbacks, M.st.calls);
-	CHECK(M.stats.refused == M.st.eagain,
-	      "stats: %llu refused, model %lu", M.stats.refused, M.st.eagain);
-	CHECK(M.stats.deferred == M.st.pend_inserts + M.st.pend_removes,
-	      "stats: %llu deferred, model %lu", M.stats.deferred,
-	      M.st.pend_inserts + M.st.pend_removes);
-	/* a read_begin asleep in the helper is counted when it wakes */
-	waits = M.st.would_wait - (M.helper.active && !M.helper.is_remove);
-	CHECK(M.stats.waits == waits, "stats: %llu waits, model %lu",
-	      M.stats.waits, waits);
-	/* the other engine traced its setup before the base was taken */
-	CHECK(shim_trace_count("mni_callback") - M.trace_base[0] == M.st.calls &&
-	      shim_trace_count("mni_invalidate_start") - M.trace_base[1] == M.st.starts &&
-	      shim_trace_count("mni_insert") - M.trace_base[2] == M.st.inserts,
-	      "trace events do not match the operations");
+	return !M.depth;
 }
 
 static void check_state(void)
 {
-	bool seen_tree[NSUBS] = { 0 }, seen_def[NSUBS] = { 0 };
-	struct interval_tree_node *node;
-	struct mmu_interval_notifier *pos;
-	unsigned int n_tree = 0, n_walk = 0;
-	unsigned long prev = 0;
-	bool have_prev = false;
-	unsigned int i;
+	struct mni_itree_info info;
+	struct seen seen = { 0 };
+	unsigned int count = 0, linked_n = 0;
+	unsigned long in_flight = 0;
+	struct msub *order[NSUBS];
+	int i, j, s;
 
-	spin_lock(&M.it.lock);
-	CHECK(!!(M.it.seq & 1) == M.epoch_open,
-	      "engine seq %#lx is %s, model epoch is %s", M.it.seq,
-	      M.it.seq & 1 ? "odd" : "even", M.epoch_open ? "open" : "closed");
-	CHECK(M.it.active == M.active, "engine active %lu, model %lu",
-	      M.it.active, M.active);
-	for (node = mni_it_iter_first(&M.it.root, 0, ULONG_MAX); node;
-	     node = mni_it_iter_next(node, 0, ULONG_MAX)) {
-		struct msub *m = container_of(node, struct msub, sub.interval_tree);
-
-		CHECK(m >= M.subs && m < M.subs + NSUBS, "stranger in the tree");
-		CHECK(!seen_tree[m->idx], "sub %d twice in the tree", m->idx);
-		seen_tree[m->idx] = true;
-		n_walk++;
-	}
-	check_subtree(M.it.root.rb_root.rb_node, &prev, &have_prev, &n_tree);
-	CHECK(n_tree == n_walk, "tree walk saw %u of %u nodes", n_walk, n_tree);
-	hlist_for_each_entry(pos, &M.it.deferred, deferred_item) {
-		struct msub *m = container_of(pos, struct msub, sub);
-
-		CHECK(m >= M.subs && m < M.subs + NSUBS, "stranger deferred");
-		CHECK(!seen_def[m->idx], "sub %d twice in the deferred list", m->idx);
-		seen_def[m->idx] = true;
-	}
-	spin_unlock(&M.it.lock);
+	raw_spin_lock(&M.it.lock);
+	check_subtree(M.it.root.rb_root.rb_node, &count);
+	raw_spin_unlock(&M.it.lock);
+	mni_itree_inspect(&M.it, &info, inspect_visit, &seen);
+	for (s = 0; s <= NRANGES; s++)
+		in_flight += M.rec[s].live;
+	CHECK(info.seq == M.seq, "seq %#lx, model %#lx", info.seq, M.seq);
+	CHECK(info.in_flight == in_flight, "%lu in flight, model %lu",
+	      info.in_flight, in_flight);
+	CHECK(info.dead == M.dead, "dead %d, model %d", info.dead, M.dead);
+	CHECK(M.it.nr_spare == M.spare, "%u spare records, model %u",
+	      M.it.nr_spare, M.spare);
 
 	for (i = 0; i < NSUBS; i++) {
 		struct msub *m = &M.subs[i];
 
-		CHECK(seen_tree[i] == in_tree(m),
-		      "sub %d [%#lx, %#lx] is %s but %s the tree", i, m->start,
-		      m->last, mstate_name[m->st], seen_tree[i] ? "in" : "not in");
-		CHECK(seen_def[i] == (m->st == M_PEND_INS || m->st == M_PEND_REM),
-		      "sub %d is %s but %s the deferred list", i,
-		      mstate_name[m->st], seen_def[i] ? "on" : "not on");
-		if (m->st != M_OUT)
-			CHECK(READ_ONCE(m->sub.invalidate_seq) & 1,
-			      "sub %d has an even invalidate_seq %#lx", i,
-			      m->sub.invalidate_seq);
-		if (m->rm_wait)
-			CHECK(!mni_itree_epoch_ended(&M.it, m->rm_epoch),
-			      "sub %d: epoch %#lx reported ended while open", i,
-			      m->rm_epoch);
+		if (!linked(m))
+			continue;
+		CHECK(READ_ONCE(m->sub.invalidate_seq) == m->seq,
+		      "sub %d: invalidate_seq %#lx, model %#lx", i,
+		      m->sub.invalidate_seq, m->seq);
+		for (j = linked_n; j > 0 && before(m, order[j - 1]); j--)
+			order[j] = order[j - 1];
+		order[j] = m;
+		linked_n++;
 	}
-	for (i = 0; i < 8 && i < M.n_ended; i++)
-		CHECK(mni_itree_epoch_ended(&M.it, M.ended[i]),
-		      "ended epoch %#lx reported open again", M.ended[i]);
-	if (M.helper.active)
-		CHECK(!__atomic_load_n(&M.helper.returned, __ATOMIC_ACQUIRE),
-		      "%s on sub %d returned while its epoch is open",
-		      M.helper.is_remove ? "remove's wait" : "read_begin",
-		      M.helper.m->idx);
-	check_inspect_and_stats();
+	CHECK(count == linked_n && (unsigned int)seen.n == linked_n,
+	      "tree holds %u, inspect saw %d, model %u", count, seen.n, linked_n);
+	for (i = 0; i < seen.n; i++) {
+		CHECK(seen.sub[i] == &order[i]->sub,
+		      "inspect #%d: not the model's sub %d", i, order[i]->idx);
+		CHECK(seen.state[i] == model_state(order[i]),
+		      "sub %d: state %d, model %d (%s)", order[i]->idx,
+		      seen.state[i], model_state(order[i]),
+		      mstate_name[order[i]->st]);
+	}
+	for (i = 0; i < NSTRANGERS; i++)
+		CHECK(!memcmp(&M.strangers[i], &M.stranger_copy[i],
+			      sizeof(M.strangers[i])),
+		      "stranger %d was written to", i);
+	/* Callbacks are counted, and refusals logged, after they return. */
+	if (!top_level())
+		return;
+	CHECK(shim_pr_err_count() - M.pr_err_base == M.pr_errs,
+	      "%lu pr_err() calls, model %lu",
+	      shim_pr_err_count() - M.pr_err_base, M.pr_errs);
+	CHECK(!memcmp(&M.stats, &M.want, offsetof(struct mni_stats, wait_ns)),
+	      "stats: invalidations %llu/%llu callbacks %llu/%llu refused %llu/%llu no_record %llu/%llu remove_waits %llu/%llu waits %llu/%llu",
+	      M.stats.invalidations, M.want.invalidations, M.stats.callbacks,
+	      M.want.callbacks, M.stats.refused, M.want.refused,
+	      M.stats.no_record, M.want.no_record, M.stats.remove_waits,
+	      M.want.remove_waits, M.stats.waits, M.want.waits);
+	CHECK(M.stats.wait_max_ns <= M.stats.wait_ns, "wait_max_ns > wait_ns");
 }
 
-/* ---- operations: each drives the engine and the model -------------- */
+/* ---- operations, each checked --------------------------------------- */
 
 static void random_range(unsigned long *start, unsigned long *last)
 {
-	unsigned long len;
+	unsigned long len = chance(4) ? 1 + rnd_below(SPACE / 2) :
+					1 + rnd_below(SPACE / 16);
 
-	switch (rnd_below(40)) {
-	case 0:
-		*start = 0;
-		*last = rnd_below(64);
-		return;
-	case 1:
-		*last = ULONG_MAX;
-		*start = ULONG_MAX - rnd_below(64);
-		return;
-	case 2:
-		*start = rnd_below(512);
-		*last = ULONG_MAX - rnd_below(2);
-		return;
-	default:
-		*start = rnd_below(512);
-		len = 1 + rnd_below(rnd_below(4) ? 48 : 256);
-		*last = *start + len - 1;
-	}
+	*start = rnd_below(SPACE);
+	*last = *start + len - 1;
+}
+
+static struct msub *msub_of_stranger(int i)
+{
+	return i < NSTRANGERS ? &M.strangers[i] : &M.other_subs[i - NSTRANGERS];
 }
 
 static void do_insert(struct msub *m, unsigned long start, unsigned long last)
 {
-	CHECK(m->st == M_OUT, "test bug: insert of a sub that is %s",
-	      mstate_name[m->st]);
-	tr("insert sub %d [%#lx, %#lx]", m->idx, start, last);
+	CHECK(m->st == M_OUT, "insert of a linked sub");
 	m->start = start;
 	m->last = last;
 	m->sub.interval_tree.start = start;
 	m->sub.interval_tree.last = last;
 	m->sub.ops = &model_ops;
 	m->sub.mm = fake_mm;
-	m->have_token = false;
+	m->refuse = !directed && chance(12);
+	tr("insert sub %d [%lu,%lu]%s", m->idx, start, last,
+	   m->refuse ? " refusing" : "");
 	mni_itree_insert(&M.it, &m->sub);
-	M.st.inserts++;
-
-	if (M.epoch_open) {
-		m->st = M_PEND_INS;
-		m->wait = true;
-		M.st.pend_inserts++;
-	} else if (M.active) {
-		/* unknown ranges in flight: the insert opens an epoch */
-		m->st = M_TREE;
-		m->wait = true;
-		M.epoch_open = true;
-		M.st.epochs++;
-		M.st.epoch_inserts++;
-	} else {
-		m->st = M_TREE;
-		m->wait = false;
-	}
-	CHECK(READ_ONCE(m->sub.invalidate_seq) & 1,
-	      "insert left sub %d with an even invalidate_seq %#lx", m->idx,
-	      m->sub.invalidate_seq);
+	CHECK(m->sub.invalidate_seq == M.seq, "insert set seq %#lx, want %#lx",
+	      m->sub.invalidate_seq, M.seq);
+	m->st = M_IN;
+	m->stamp = M.seq;
+	m->seq = M.seq;
 }
 
-static void do_remove_stranger(struct msub *m, const char *what)
+static int do_remove(struct msub *m)
 {
-	unsigned long epoch = 0xdead;
+	int want, ret;
+
+	if (m->st != M_IN)
+		want = -ENOENT;
+	else
+		want = busy(m) ? 1 : 0;
+	ret = mni_itree_remove_begin(&M.it, &m->sub);
+	tr("remove_begin sub %d (%s) = %d, want %d", m->idx,
+	   mstate_name[m->st], ret, want);
+	CHECK(ret == want, "remove_begin of sub %d (%s) = %d, model %d",
+	      m->idx, mstate_name[m->st], ret, want);
+	if (ret == 0)
+		m->st = M_OUT;
+	if (ret == 1) {
+		m->st = M_DYING;
+		M.want.remove_waits++;
+		M.dying++;
+	}
+	if (ret < 0)
+		M.enoent++;
+	return ret;
+}
+
+static void do_remove_stranger(int i)
+{
+	struct msub *m = msub_of_stranger(i);
+	int ret = mni_itree_remove_begin(&M.it, &m->sub);
+
+	tr("remove_begin stranger %d = %d", i, ret);
+	CHECK(ret == -ENOENT, "remove_begin of a stranger = %d", ret);
+}
+
+/* A dying sub no walk stands on: remove_wait() unlinks it at once. */
+static void do_remove_wait(struct msub *m)
+{
+	CHECK(m->st == M_DYING && !busy(m), "remove_wait of a busy sub");
+	tr("remove_wait sub %d", m->idx);
+	shim_no_sleep = true;
+	mni_itree_remove_wait(&M.it, &m->sub);
+	shim_no_sleep = false;
+	m->st = M_OUT;
+}
+
+static int model_sample(const struct msub *m, unsigned long *seq)
+{
+	if (m->st != M_IN)
+		return -ENOENT;
+	if (M.dead) {
+		*seq = (m->seq | 1) + 1;
+		return 0;
+	}
+	if (any_overlap(m))
+		return -EAGAIN;
+	*seq = m->seq;
+	return 0;
+}
+
+static int do_read_sample(struct msub *m, bool stranger)
+{
+	unsigned long seq = 0xdead, want_seq = 0;
+	int want = stranger ? -ENOENT : model_sample(m, &want_seq);
+	int ret = mni_itree_read_sample(&M.it, &m->sub, &seq);
+
+	tr("read_sample %s %d = %d seq %#lx, want %d seq %#lx",
+	   stranger ? "stranger" : "sub", m->idx, ret, seq, want, want_seq);
+	CHECK(ret == want, "read_sample of sub %d = %d, model %d", m->idx,
+	      ret, want);
+	if (!ret) {
+		CHECK(seq == want_seq, "read_sample seq %#lx, model %#lx",
+		      seq, want_seq);
+		CHECK(mmu_interval_read_retry(&m->sub, seq) == M.dead,
+		      "read_retry right after read_sample");
+	}
+	if (ret == -EAGAIN)
+		M.eagain++;
+	return ret;
+}
+
+/* read_wait() with timeout 0: the non-blocking probe. */
+static void do_read_probe(struct msub *m, bool stranger)
+{
+	unsigned long seq = 0xdead, want_seq = 0;
+	bool killable = chance(2), fatal = chance(4);
+	int want = stranger ? -ENOENT : model_sample(m, &want_seq);
 	int ret;
 
-	ret = mni_itree_remove(&M.it, &m->sub, &epoch);
-	tr("remove %s [%#lx, %#lx] -> %d", what, m->sub.interval_tree.start,
-	   m->sub.interval_tree.last, ret);
-	CHECK(ret == -ENOENT, "remove of %s returned %d, expected -ENOENT",
-	      what, ret);
-	CHECK(epoch == 0xdead, "remove of %s wrote *epoch", what);
-	M.st.enoent++;
-}
-
-static void do_remove(struct msub *m)
-{
-	unsigned long epoch = 0;
-	int ret, want;
-
-	ret = mni_itree_remove(&M.it, &m->sub, &epoch);
-	tr("remove sub %d (%s) -> %d", m->idx, mstate_name[m->st], ret);
-	M.st.removes++;
-	switch (m->st) {
-	case M_OUT:
-	case M_PEND_REM:
-		want = -ENOENT;
-		M.st.enoent++;
-		break;
-	case M_PEND_INS:
-		want = 0;
-		m->st = M_OUT;
-		m->have_token = false;
-		M.st.cancels++;
-		break;
-	case M_TREE:
-	default:
-		if (M.epoch_open) {
-			want = 1;
-			m->st = M_PEND_REM;
-			m->rm_wait = true;
-			m->rm_epoch = epoch;
-			M.st.pend_removes++;
-		} else {
-			want = 0;
-			m->st = M_OUT;
-			m->have_token = false;
-		}
-		break;
-	}
-	CHECK(ret == want, "remove of sub %d returned %d, expected %d", m->idx,
+	if (want == -EAGAIN)
+		want = killable && fatal ? -EINTR : -ETIMEDOUT;
+	shim_no_sleep = true;
+	shim_fatal_signal = fatal;
+	ret = mni_itree_read_wait(&M.it, &m->sub, 0, killable, &seq);
+	shim_fatal_signal = false;
+	shim_no_sleep = false;
+	M.want.waits++;
+	tr("read_wait(0%s%s) sub %d = %d, want %d", killable ? ", killable" : "",
+	   fatal ? ", fatal signal" : "", m->idx, ret, want);
+	CHECK(ret == want, "read_wait(0) of sub %d = %d, model %d", m->idx,
 	      ret, want);
-	if (ret == 1) {
-		CHECK(!mni_itree_epoch_ended(&M.it, epoch),
-		      "remove returned 1 with epoch %#lx, which has ended", epoch);
-		if (!directed && !M.helper.active && chance(16))
-			helper_start(m, true, epoch);
-	}
+	if (!ret)
+		CHECK(seq == want_seq, "read_wait seq %#lx, model %#lx", seq,
+		      want_seq);
 }
 
-/* Pick refusals, run one invalidation, check its calls against the model. */
-static int do_invalidate(unsigned long start, unsigned long end, bool blockable,
-			 enum mmu_notifier_event event, bool release)
+/*
+ * What mni_inval_get() does with the spares, and with @kfail injected
+ * allocation failures; false if it finds no record.
+ */
+static bool model_get(bool blockable, unsigned int kfail)
 {
-	struct mmu_notifier_range range = {
-		.mm = fake_mm, .start = start, .end = end, .event = event,
+	if (!blockable) {
+		if (!M.spare)
+			return false;
+		M.spare--;
+		return true;
+	}
+	if (M.spare > MNI_SPARE_RESERVE)
+		M.spare--;
+	else if (kfail && M.spare)
+		M.spare--;	/* the allocation failed: the reserve */
+	/* else allocated, after retries when it failed */
+	return true;
+}
+
+static int free_slot(void)
+{
+	int s, n = 0, pick = -1;
+
+	for (s = 0; s < NRANGES; s++)
+		if (!M.rec[s].live && !rnd_below(++n))
+			pick = s;
+	return pick;
+}
+
+static int do_start(int slot, unsigned long start, unsigned long last,
+		    bool blockable, unsigned int kfail)
+{
+	struct mmu_notifier_range *range = &M.ranges[slot];
+	struct mrec *r = &M.rec[slot];
+	struct frame *f;
+	int want = 0, ret;
+	bool got;
+
+	CHECK(!r->live, "start on a range in flight");
+	*range = (struct mmu_notifier_range){
+		.mm = fake_mm, .start = start, .end = last + 1,
 		.flags = blockable ? MMU_NOTIFIER_RANGE_BLOCKABLE : 0,
+		.event = MMU_NOTIFY_UNMAP,
 	};
-	const struct mmu_notifier_range *want_range = &range;
-	bool expect[NSUBS];
-	unsigned int n_expect = 0, refused = 0, i;
-	unsigned long pr_before = shim_pr_err_count(), map_before;
-	struct msub *refuser = NULL;
-	int ret = 0;
-
-	for (i = 0; i < NSUBS; i++) {
-		struct msub *m = &M.subs[i];
-
-		m->refuse = !directed && chance(blockable ? 30 : 12);
-		m->calls_now = 0;
-		expect[i] = in_tree(m) && overlaps(m, start, end);
-		n_expect += expect[i];
+	M.want.invalidations++;
+	got = model_get(blockable, kfail);
+	tr("start range %d [%lu,%lu] %s%s kfail %u", slot, start, last,
+	   blockable ? "blockable" : "non-blockable",
+	   got ? "" : " (no record)", kfail);
+	if (!got) {
+		M.want.no_record++;
+		M.no_record++;
+		shim_no_sleep = true;
+		ret = mni_itree_invalidate_start(&M.it, range);
+		shim_no_sleep = false;
+		CHECK(ret == -EAGAIN, "start without a spare record = %d", ret);
+		return ret;
 	}
-	ncalls = 0;
-	map_before = shim_lock_map_acquired(&mni_invalidate_map);
-	if (release) {
-		tr("release (expect %u calls)", n_expect);
-		mni_itree_release(&M.it, fake_mm);
-		want_range = NULL;
+	M.seq += 2;
+	*r = (struct mrec){
+		.live = true, .walking = true, .blockable = blockable,
+		.start = start, .last = last, .seq = M.seq, .cursor = -1,
+	};
+	CHECK(M.depth < MAX_DEPTH, "walks nested too deep");
+	f = &M.frames[M.depth++];
+	*f = (struct frame){ .slot = slot };
+	shim_kmalloc_fail = kfail;
+	ret = mni_itree_invalidate_start(&M.it, range);
+	CHECK(!shim_kmalloc_fail, "injected allocation failures left over");
+	M.depth--;
+	r->walking = false;
+	r->cursor = -1;
+	if (f->refused) {
+		want = -EAGAIN;
+		r->live = false;
+		model_put(blockable);
+		M.want.refused++;
+		M.eagain++;
 	} else {
-		ret = mni_itree_invalidate_start(&M.it, &range);
-		tr("start [%#lx, %#lx) %s -> %d, %u calls of %u", start, end,
-		   blockable ? "blockable" : "non-blockable", ret, ncalls,
-		   n_expect);
-	}
+		struct msub *missed = model_next(f);
 
-	CHECK(shim_lock_map_acquired(&mni_invalidate_map) - map_before == 1,
-	      "invalidation took the lockdep map %lu times",
-	      shim_lock_map_acquired(&mni_invalidate_map) - map_before);
-
-	/* The calls this invalidation made. */
-	for (i = 0; i < ncalls; i++) {
-		struct call *c = &calllog[i];
-		struct msub *m = c->m;
-
-		CHECK(m >= M.subs && m < M.subs + NSUBS, "callback on a stranger");
-		CHECK(expect[m->idx], "sub %d [%#lx, %#lx] (%s) called for [%#lx, %#lx)",
-		      m->idx, m->start, m->last, mstate_name[m->st], start, end);
-		CHECK(!m->calls_now++, "sub %d called twice by one invalidation",
-		      m->idx);
-		if (want_range)
-			CHECK(c->range == want_range, "callback got another range");
-		else
-			CHECK(c->seen.start == 0 && c->seen.end == ULONG_MAX &&
-			      c->seen.event == MMU_NOTIFY_RELEASE &&
-			      c->seen.mm == fake_mm &&
-			      mmu_notifier_range_blockable(&c->seen),
-			      "release passed range [%#lx, %#lx) event %d flags %#x",
-			      c->seen.start, c->seen.end, c->seen.event,
-			      c->seen.flags);
-		CHECK(c->cur_seq & 1, "even cur_seq %#lx", c->cur_seq);
-		CHECK(c->cur_seq == calllog[0].cur_seq,
-		      "two cur_seq values (%#lx, %#lx) in one invalidation",
-		      calllog[0].cur_seq, c->cur_seq);
-		if (!c->ret) {
-			refused++;
-			refuser = m;
-		}
+		CHECK(!missed, "walk of range %d ended before sub %d", slot,
+		      missed ? missed->idx : -1);
 	}
-	if (ncalls) {
-		unsigned long seq = calllog[0].cur_seq;
+	tr("start range %d = %d, want %d", slot, ret, want);
+	CHECK(ret == want, "invalidate_start = %d, model %d", ret, want);
+	if (M.rm_helper && M.rm_helper != (struct helper *)1 && top_level()) {
+		struct helper *h = M.rm_helper;
 
-		CHECK(!M.have_last_seq || (long)(seq - M.last_seq) > 0,
-		      "cur_seq %#lx not newer than the previous one %#lx", seq,
-		      M.last_seq);
-		CHECK((long)(seq - M.it.epoch) >= 0,
-		      "cur_seq %#lx older than the epoch %#lx", seq, M.it.epoch);
-		M.have_last_seq = true;
-		M.last_seq = seq;
-	}
-	if (blockable || !refused) {
-		CHECK(ncalls == n_expect, "%u subs called, %u overlap", ncalls,
-		      n_expect);
-		CHECK(ret == 0, "invalidate_start returned %d", ret);
-		CHECK(shim_pr_err_count() - pr_before == refused,
-		      "%u refusals in blockable context, %lu logged", refused,
-		      shim_pr_err_count() - pr_before);
-		M.st.refusals_logged += refused;
-	} else {
-		CHECK(ret == -EAGAIN, "refused non-blockable start returned %d", ret);
-		CHECK(refused == 1 && calllog[ncalls - 1].m == refuser,
-		      "non-blockable start went on after a refusal");
-		CHECK(shim_pr_err_count() == pr_before,
-		      "non-blockable refusal was logged");
-		/* Tree order is by start: everything before the refuser ran. */
-		for (i = 0; i < NSUBS; i++) {
-			struct msub *m = &M.subs[i];
-
-			if (!expect[i])
-				continue;
-			if (m->start < refuser->start)
-				CHECK(m->calls_now,
-				      "sub %d (start %#lx) skipped before refuser %d (start %#lx)",
-				      i, m->start, refuser->idx, refuser->start);
-			if (m->start > refuser->start)
-				CHECK(!m->calls_now,
-				      "sub %d (start %#lx) called after refuser %d (start %#lx)",
-				      i, m->start, refuser->idx, refuser->start);
-		}
-		M.st.eagain++;
-	}
-
-	/* The model's side. */
-	M.active++;
-	if (M.active > M.st.max_active)
-		M.st.max_active = M.active;
-	M.st.starts++;
-	if (!n_expect)
-		M.st.empty_starts++;
-	if (n_expect && !M.epoch_open) {
-		M.epoch_open = true;
-		M.st.epochs++;
-	}
-	for (i = 0; i < ncalls; i++) {
-		calllog[i].m->wait = true;
-		calllog[i].m->calls++;
-	}
-	M.st.calls += ncalls;
-	if (release) {
-		M.st.releases++;
-		model_end();
+		helper_join(h, "remove_wait during its callback");
+		CHECK(h->ret == 1, "remove_begin during a callback = %d", h->ret);
+		h->m->st = M_OUT;
+		free(h);
+		M.rm_helper = NULL;
 	}
 	return ret;
 }
 
-static void do_start(void)
+static void do_end(int slot)
 {
-	unsigned long start, end;
-	enum mmu_notifier_event ev;
+	struct mrec *r = &M.rec[slot];
 
-	switch (rnd_below(20)) {
-	case 0:		/* empty */
-		start = rnd_below(600);
-		end = start - rnd_below(2);
-		break;
-	case 1:
-		start = 0;
-		end = ULONG_MAX;
-		break;
-	case 2:
-		start = ULONG_MAX - rnd_below(128);
-		end = ULONG_MAX;
-		break;
-	default:
-		start = rnd_below(600);
-		end = start + 1 + rnd_below(rnd_below(3) ? 32 : 300);
-		break;
+	CHECK(!r->walking, "end of a walking record");
+	tr("end range %d%s", slot, r->live ? "" : " (no record: ignored)");
+	if (r->live) {
+		r->live = false;
+		model_put(r->blockable);
+	} else {
+		M.ignored_ends++;
+		/* The core could pass anything: the pointer is the key. */
+		M.ranges[slot].flags = chance(2) ? MMU_NOTIFIER_RANGE_BLOCKABLE : 0;
 	}
-	ev = rnd_below(5);	/* anything but RELEASE */
-	do_invalidate(start, end, !chance(3), ev, false);
+	mni_itree_invalidate_end(&M.it, &M.ranges[slot]);
 }
 
-static void do_end(void)
+static void do_release(void)
 {
-	tr("end (active %lu)", M.active);
-	mni_itree_invalidate_end(&M.it);
-	model_end();
+	struct mrec *r = &M.rec[RELEASE_SLOT];
+	struct frame *f;
+
+	tr("release");
+	M.dead = true;
+	M.want.invalidations++;
+	model_get(true, 0);
+	M.seq += 2;
+	*r = (struct mrec){
+		.live = true, .walking = true, .blockable = true,
+		.start = 0, .last = ULONG_MAX - 1, .seq = M.seq, .cursor = -1,
+	};
+	f = &M.frames[M.depth++];
+	*f = (struct frame){ .slot = RELEASE_SLOT };
+	M.no_nest = true;
+	mni_itree_release(&M.it, fake_mm);
+	M.no_nest = false;
+	M.depth--;
+	CHECK(!model_next(f), "release pass missed a sub");
+	r->live = false;
+	r->walking = false;
+	model_put(true);
+	M.releases++;
 }
 
-static void do_quiesce(void)
-{
-	tr("quiesce (active %lu)", M.active);
-	mni_itree_quiesce(&M.it);
-	M.st.quiesces++;
-	M.active = 0;
-	if (M.epoch_open)
-		model_end_epoch();
-}
-
-static void do_read_begin(struct msub *m)
-{
-	bool want_wait = M.epoch_open && m->wait;
-	unsigned long before, seq, map_before;
-	bool would;
-
-	CHECK(m->st != M_OUT, "test bug: read_begin on a sub not inserted");
-	M.st.read_begins++;
-	m->have_token = true;
-	m->token_calls = m->calls;
-	if (want_wait && !directed && !M.helper.active && chance(24)) {
-		tr("read_begin sub %d (%s), for real", m->idx, mstate_name[m->st]);
-		m->token = READ_ONCE(m->sub.invalidate_seq);
-		helper_start(m, false, 0);
-		return;
-	}
-	before = shim_wait_would_block;
-	map_before = shim_lock_map_acquired(&mni_invalidate_map);
-	shim_wait_nonblock = true;
-	seq = mni_itree_read_begin(&M.it, &m->sub);
-	shim_wait_nonblock = false;
-	CHECK(shim_lock_map_acquired(&mni_invalidate_map) - map_before == 1,
-	      "read_begin did not take the lockdep map once before its wait");
-	would = shim_wait_would_block != before;
-	tr("read_begin sub %d (%s) -> %#lx%s", m->idx, mstate_name[m->st], seq,
-	   would ? ", would wait" : "");
-	CHECK(would == want_wait, "read_begin on sub %d (%s) %s, expected it %s",
-	      m->idx, mstate_name[m->st], would ? "would wait" : "would not wait",
-	      want_wait ? "to wait" : "not to wait");
-	CHECK(seq & 1, "read_begin returned an even sequence %#lx", seq);
-	M.st.would_wait += would;
-	m->token = seq;
-}
-
-static void do_read_retry(struct msub *m)
-{
-	bool want = m->calls != m->token_calls;
-	bool got = mmu_interval_read_retry(&m->sub, m->token);
-
-	tr("read_retry sub %d seq %#lx -> %d", m->idx, m->token, got);
-	CHECK(got == want, "read_retry on sub %d is %d, but %lu callbacks ran since read_begin",
-	      m->idx, got, m->calls - m->token_calls);
-	CHECK(mmu_interval_check_retry(&m->sub, m->token) == want,
-	      "check_retry disagrees with read_retry");
-	if (got)
-		M.st.retries_true++;
-	else
-		M.st.retries_false++;
-	if (chance(2))
-		m->have_token = false;
-}
-
-/* ---- rounds ---------------------------------------------------------- */
+/* ---- random choices ------------------------------------------------ */
 
 static struct msub *pick(bool (*ok)(const struct msub *))
 {
-	unsigned int i, first = rnd_below(NSUBS);
+	struct msub *found = NULL;
+	int i, n = 0;
 
-	for (i = 0; i < NSUBS; i++) {
-		struct msub *m = &M.subs[(first + i) % NSUBS];
-
-		if (ok(m))
-			return m;
-	}
-	return NULL;
+	for (i = 0; i < NSUBS; i++)
+		if (ok(&M.subs[i]) && !rnd_below(++n))
+			found = &M.subs[i];
+	return found;
 }
 
 static bool is_out(const struct msub *m) { return m->st == M_OUT; }
-static bool is_in(const struct msub *m) { return m->st != M_OUT; }
-static bool has_token(const struct msub *m) { return m->st != M_OUT && m->have_token; }
-static bool any_sub(const struct msub *m) { (void)m; return true; }
-
-/* The other engine: two subs in its tree, one queued insert, one queued remove. */
-static void setup_other(void)
+static bool is_any(const struct msub *m) { (void)m; return true; }
+static bool is_dying_idle(const struct msub *m)
 {
-	struct mmu_notifier_range r = {
-		.mm = fake_mm, .start = 0, .end = 600,
-		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
-	};
-	unsigned long epoch;
-	int i;
-
-	mni_itree_init(&M.other, &M.other_stats, 2);
-	for (i = 0; i < 4; i++) {
-		struct mmu_interval_notifier *s = &M.other_subs[i].sub;
-
-		s->interval_tree.start = 16 * i;
-		s->interval_tree.last = 16 * i + 100;
-		s->ops = &other_ops;
-		s->mm = fake_mm;
-		if (i < 3)
-			mni_itree_insert(&M.other, s);
-	}
-	mni_itree_invalidate_start(&M.other, &r);	/* open, never ended */
-	mni_itree_insert(&M.other, &M.other_subs[3].sub);
-	CHECK(mni_itree_remove(&M.other, &M.other_subs[2].sub, &epoch) == 1,
-	      "setup of the other engine");
+	return m->st == M_DYING && !busy(m);
 }
 
-static void init_round(unsigned long long round_seed, bool wrap)
+static bool is_waitable(const struct msub *m)
 {
-	int i;
-
-	memset(&M, 0, sizeof(M));
-	rng = round_seed;
-	mni_itree_init(&M.it, &M.stats, 1);
-	if (wrap) {
-		/* start near the top of the sequence space: it will wrap */
-		M.it.seq = ULONG_MAX - 1 - 2 * rnd_below(64);
-		M.it.epoch = M.it.seq - 1;
-	}
-	for (i = 0; i < NSUBS; i++)
-		M.subs[i].idx = i;
-	for (i = 0; i < NSTRANGERS; i++) {
-		M.strangers[i].idx = -1;
-		random_range(&M.strangers[i].sub.interval_tree.start,
-			     &M.strangers[i].sub.interval_tree.last);
-		if (i & 1)	/* as left by a completed remove */
-			RB_CLEAR_NODE(&M.strangers[i].sub.interval_tree.rb);
-	}
-	setup_other();
-	M.trace_base[0] = shim_trace_count("mni_callback");
-	M.trace_base[1] = shim_trace_count("mni_invalidate_start");
-	M.trace_base[2] = shim_trace_count("mni_insert");
+	return m->st == M_IN && !M.dead && any_overlap(m);
 }
 
-/* Close everything and take every subscription out. */
-static void drain_round(void)
+static int live_slot(bool walking_ok)
 {
-	int i;
+	int s, n = 0, pick = -1;
 
-	while (M.active) {
-		step_no++;
-		do_end();
+	for (s = 0; s < NRANGES; s++)
+		if (M.rec[s].live && (walking_ok || !M.rec[s].walking) &&
+		    !rnd_below(++n))
+			pick = s;
+	return pick;
+}
+
+static void random_start(void)
+{
+	int slot = free_slot();
+	unsigned long start, last;
+	bool blockable = chance(3) ? false : true;
+	unsigned int kfail = 0;
+
+	if (slot < 0)
+		return;
+	random_range(&start, &last);
+	/* Only failures mni_inval_get() consumes (see model_get()). */
+	if (blockable && top_level() && M.spare <= MNI_SPARE_RESERVE && chance(3))
+		kfail = M.spare ? 1 : 1 + rnd_below(3);
+	if (kfail)
+		M.kfails++;
+	do_start(slot, start, last, blockable, kfail);
+}
+
+static void random_end(void)
+{
+	int slot = chance(4) ? (int)rnd_below(NRANGES) : live_slot(false);
+
+	if (slot >= 0 && !M.rec[slot].walking)
+		do_end(slot);
+}
+
+static void random_read(bool probe)
+{
+	if (chance(16)) {
+		int i = rnd_below(NSTRANGERS + 2);
+
+		probe ? do_read_probe(msub_of_stranger(i), true) :
+			(void)do_read_sample(msub_of_stranger(i), true);
+		return;
+	}
+	probe ? do_read_probe(pick(is_any), false) :
+		(void)do_read_sample(pick(is_any), false);
+}
+
+static void random_insert(void)
+{
+	struct msub *m = pick(is_out);
+	unsigned long start, last;
+
+	if (!m)
+		return;
+	random_range(&start, &last);
+	do_insert(m, start, last);
+}
+
+static void random_remove(void)
+{
+	if (chance(16))
+		do_remove_stranger(rnd_below(NSTRANGERS + 2));
+	else
+		do_remove(pick(is_any));
+}
+
+/* From inside a callback: the walk is mid-flight. */
+static void nested_ops(void)
+{
+	int n = 1 + rnd_below(2);
+
+	while (n--) {
+		unsigned int r = rnd_below(100);
+		int slot;
+
+		M.nested++;
+		tr("nested op %u", r);
+		if (r < 20) {
+			random_insert();
+		} else if (r < 40) {
+			/* Often the sub being called: dying, not unlinked. */
+			struct frame *f = &M.frames[M.depth - 1];
+
+			do_remove(chance(2) && f->prev ? f->prev : pick(is_any));
+		} else if (r < 55) {
+			random_read(false);
+		} else if (r < 60) {
+			random_read(true);
+		} else if (r < 85) {
+			slot = free_slot();
+			if (slot >= 0) {
+				unsigned long start, last;
+
+				random_range(&start, &last);
+				do_start(slot, start, last, chance(2), 0);
+				if (M.rec[slot].live && chance(2))
+					do_end(slot);
+			}
+		} else {
+			random_end();
+		}
 		check_state();
 	}
-	CHECK(!M.helper.active, "helper left behind");
-	for (i = 0; i < NSUBS; i++) {
-		if (M.subs[i].st == M_OUT)
-			continue;
-		step_no++;
-		do_remove(&M.subs[i]);
-		check_state();
-	}
-	CHECK(RB_EMPTY_ROOT(&M.it.root.rb_root), "tree not empty after drain");
-	CHECK(hlist_empty(&M.it.deferred), "deferred list not empty after drain");
-	CHECK(!(M.it.seq & 1) && !M.it.active, "engine not idle after drain");
 }
 
-/* Spend @w of the roll @r: true if the roll falls in this bucket. */
-static bool take(unsigned int *r, unsigned int w)
+/* A helper sleeps in read_wait() until the last overlapping end. */
+static void scenario_read_wait(struct msub *m)
 {
-	if (*r < w)
-		return true;
-	*r -= w;
-	return false;
+	struct helper h = { .kind = H_READ_WAIT, .m = m,
+			    .timeout = MAX_SCHEDULE_TIMEOUT,
+			    .killable = chance(2) };
+	int order[NRANGES], n = 0, s, i;
+	unsigned long want_seq = m->seq, sleeps = shim_sleeps();
+
+	tr("read_wait sub %d in a helper", m->idx);
+	helper_start(&h);
+	helper_asleep(&h, sleeps, "read_wait");
+	for (s = 0; s < NRANGES; s++)
+		if (M.rec[s].live)
+			order[n++] = s;
+	/* Random order: non-overlapping ones, and later ones, may go first. */
+	for (i = n - 1; i > 0; i--) {
+		int j = rnd_below(i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long sleeps = shim_sleeps();
+		bool last;
+
+		do_end(order[i]);
+		last = !any_overlap(m);
+		if (last)
+			break;
+		/* Woken (if queued), it must look and sleep again. */
+		helper_asleep(&h, sleeps, "read_wait while an overlapping invalidation is in flight");
+	}
+	helper_join(&h, "read_wait after the last overlapping end");
+	M.want.waits++;
+	M.real_waits++;
+	CHECK(h.ret == 0 && h.seq == want_seq,
+	      "read_wait = %d seq %#lx, want 0 seq %#lx", h.ret, h.seq, want_seq);
+	/* The ends not needed stay in flight. */
+}
+
+/* A helper's read_wait() with a short timeout, or a fatal signal. */
+static void scenario_read_timeout(struct msub *m)
+{
+	struct helper h = { .kind = H_READ_WAIT, .m = m, .timeout = 2,
+			    .killable = true, .fatal = chance(2) };
+
+	tr("read_wait(2 jiffies%s) sub %d in a helper",
+	   h.fatal ? ", fatal signal" : "", m->idx);
+	helper_start(&h);
+	helper_join(&h, "read_wait with a timeout");
+	M.want.waits++;
+	CHECK(h.ret == (h.fatal ? -EINTR : -ETIMEDOUT),
+	      "read_wait(2 jiffies) = %d", h.ret);
 }
 
 static void random_step(void)
 {
-	unsigned int w_start = M.active < 12 ? 16 : 2;
-	unsigned int w_end = M.active ? 16 : 1;
-	unsigned int total = 14 + 10 + 4 + w_start + w_end + 14 + 10 + 1 + 1;
-	unsigned int r = rnd_below(total);
+	unsigned int r = rnd_below(1000);
 	struct msub *m;
 
-	if (take(&r, 14)) {
-		m = pick(is_out);
-		if (m) {
-			unsigned long s, l;
+	M.ops++;
+	if (r < 150) {
+		random_insert();
+	} else if (r < 270) {
+		random_remove();
+	} else if (r < 320) {
+		m = pick(is_dying_idle);
+		if (m)
+			do_remove_wait(m);
+	} else if (r < 460) {
+		random_read(false);
+	} else if (r < 510) {
+		random_read(true);
+	} else if (r < 720) {
+		random_start();
+	} else if (r < 990) {
+		random_end();
+	} else if (r < 992) {
+		/* Dead is for good: only late in a round. */
+		if (late)
+			do_release();
+	} else if (r < 996) {
+		m = pick(is_waitable);
+		if (m)
+			scenario_read_wait(m);
+	} else if (r < 997) {
+		m = pick(is_waitable);
+		if (m)
+			scenario_read_timeout(m);
+	} else {
+		/* A walk whose callback a helper's remove() waits for. */
+		random_start();
+	}
+}
 
-			random_range(&s, &l);
-			do_insert(m, s, l);
-			return;
-		}
+/* ---- rounds ---------------------------------------------------------- */
+
+static void fail_hook(void)
+{
+	dump_trace();
+}
+
+static void init_engine(void)
+{
+	int i;
+
+	memset(&M, 0, sizeof(M));
+	M.main = pthread_self();
+	M.pr_err_base = shim_pr_err_count();
+	CHECK(!mni_itree_init(&M.it, &M.stats, 1), "mni_itree_init failed");
+	M.seq = 1;
+	M.spare = MNI_SPARE_MIN;
+	for (i = 0; i < NSUBS; i++)
+		M.subs[i].idx = i;
+	for (i = 0; i <= NRANGES; i++)
+		M.rec[i].cursor = -1;
+	for (i = 0; i < NSTRANGERS; i++) {
+		/* Never inserted: what a driver might pass by mistake. */
+		M.strangers[i].idx = 100 + i;
+		M.strangers[i].sub.interval_tree.start = rnd_below(SPACE);
+		M.strangers[i].sub.interval_tree.last =
+			M.strangers[i].sub.interval_tree.start + 7;
+		M.strangers[i].sub.ops = &model_ops;
+		M.stranger_copy[i] = M.strangers[i];
 	}
-	if (take(&r, 10)) {
-		m = pick(is_in);
-		if (m) {
-			do_remove(m);
-			return;
-		}
+	CHECK(!mni_itree_init(&M.other, &M.other_stats, 2), "init other");
+	for (i = 0; i < 2; i++) {
+		M.other_subs[i].idx = 200 + i;
+		M.other_subs[i].sub.interval_tree.start = 16 * i;
+		M.other_subs[i].sub.interval_tree.last = 16 * i + 100;
+		M.other_subs[i].sub.ops = &other_ops;
+		mni_itree_insert(&M.other, &M.other_subs[i].sub);
 	}
-	if (take(&r, 4)) {
-		switch (rnd_below(4)) {
-		case 0:
-			do_remove_stranger(&M.strangers[rnd_below(NSTRANGERS)],
-					   "a stranger");
-			return;
-		case 1:
-			do_remove_stranger(&M.other_subs[rnd_below(4)],
-					   "another engine's sub");
-			return;
-		default:
-			do_remove(pick(any_sub));
-			return;
-		}
+	utap_fail_hook = fail_hook;
+}
+
+static void drain(void)
+{
+	int s, i;
+
+	for (s = 0; s < NRANGES; s++)
+		if (M.rec[s].live)
+			do_end(s);
+	check_state();
+	for (i = 0; i < NSUBS; i++) {
+		if (M.subs[i].st == M_DYING)
+			do_remove_wait(&M.subs[i]);
+		else if (M.subs[i].st == M_IN)
+			CHECK(do_remove(&M.subs[i]) == 0, "drain: remove");
 	}
-	if (take(&r, w_start)) {
-		do_start();
-		return;
-	}
-	if (take(&r, w_end)) {
-		do_end();
-		return;
-	}
-	if (take(&r, 14)) {
-		m = pick(is_in);
-		if (m) {
-			do_read_begin(m);
-			return;
-		}
-	}
-	if (take(&r, 10)) {
-		m = pick(has_token);
-		if (m) {
-			do_read_retry(m);
-			return;
-		}
-	}
-	if (take(&r, 1)) {
-		do_invalidate(0, ULONG_MAX, true, MMU_NOTIFY_RELEASE, true);
-		return;
-	}
-	if (chance(2)) {
-		do_quiesce();
-		return;
-	}
-	do_end();
+	check_state();
+	CHECK(RB_EMPTY_ROOT(&M.it.root.rb_root) && !M.it.nr_inflight,
+	      "engine not empty after the drain");
+	mni_itree_destroy(&M.it);
+	for (i = 0; i < 2; i++)
+		CHECK(mni_itree_remove_begin(&M.other, &M.other_subs[i].sub) == 0,
+		      "other engine: remove");
+	mni_itree_destroy(&M.other);
 }
 
 static unsigned long env_ul(const char *name, unsigned long def)
@@ -1053,65 +1150,64 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-static unsigned long n_rounds, n_ops;
+static unsigned long long base_seed;
 
-static void print_stats(void)
+static void test_random(void)
 {
-	struct stats *s = &M.st;
+	unsigned long rounds = env_ul("MNI_ROUNDS", 10);
+	unsigned long ops = env_ul("MNI_MODEL_OPS", 20000);
+	unsigned long tot_ops = 0, tot_calls = 0, tot_nested = 0;
+	unsigned long tot_eagain = 0, tot_norec = 0, tot_dying = 0;
+	unsigned long tot_waits = 0, tot_ignored = 0, tot_kfails = 0;
+	unsigned long tot_rm_sleeps = 0;
+	unsigned long r, i;
 
-	utap_diag("%lu ops: %lu inserts (%lu queued, %lu opened an epoch)",
-		  s->ops, s->inserts, s->pend_inserts, s->epoch_inserts);
-	utap_diag("  %lu removes (%lu queued, %lu cancelled inserts, %lu -ENOENT)",
-		  s->removes, s->pend_removes, s->cancels, s->enoent);
-	utap_diag("  %lu starts (%lu overlapping nothing, max %lu in flight), %lu epochs",
-		  s->starts, s->empty_starts, s->max_active, s->epochs);
-	utap_diag("  %lu callbacks, %lu -EAGAIN, %lu refusals logged",
-		  s->calls, s->eagain, s->refusals_logged);
-	utap_diag("  %lu ends ignored, %lu releases, %lu quiesces",
-		  s->ends_ignored, s->releases, s->quiesces);
-	utap_diag("  %lu read_begins (%lu would wait, %lu real waits in a helper)",
-		  s->read_begins, s->would_wait, s->real_waits);
-	utap_diag("  read_retry %lu true, %lu false", s->retries_true,
-		  s->retries_false);
-}
-
-static void run_round(unsigned long r)
-{
-	unsigned long long round_seed = seed + r;
-	unsigned long i;
-
-	/* Decided by the seed alone, so MNI_SEED=<round seed> replays it. */
-	bool wrap = round_seed % 3 == 2;
-
-	round_no = r;
-	init_round(round_seed, wrap);
-	seed = round_seed;	/* what dump_trace() prints */
-	utap_diag("round %lu: seed %llu%s", r, (unsigned long long)round_seed,
-		  wrap ? ", sequence starts near ULONG_MAX" : "");
-	check_state();
-	for (i = 0; i < n_ops; i++) {
-		step_no = i + 1;
-		random_step();
-		M.st.ops++;
-		check_state();
+	directed = false;
+	for (r = 0; r < rounds; r++) {
+		round_no = r;
+		seed = base_seed + r;
+		rng = seed;
+		init_engine();
+		step_no = 0;
+		trace_n = 0;
+		for (i = 0; i < ops; i++) {
+			step_no++;
+			late = i >= ops - ops / 10;
+			/* Some walks get a helper removing their callback's sub. */
+			if (chance(400) && !M.rm_helper)
+				M.rm_helper = (struct helper *)1;
+			random_step();
+			if (M.rm_helper == (struct helper *)1)
+				M.rm_helper = NULL;
+			check_state();
+		}
+		tot_ops += M.ops;
+		tot_calls += M.calls;
+		tot_nested += M.nested;
+		tot_eagain += M.eagain;
+		tot_norec += M.no_record;
+		tot_dying += M.dying;
+		tot_waits += M.real_waits;
+		tot_ignored += M.ignored_ends;
+		tot_kfails += M.kfails;
+		tot_rm_sleeps += M.remove_sleeps;
+		drain();
 	}
-	drain_round();
-	print_stats();
+	utap_diag("%lu rounds: %lu ops, %lu callbacks, %lu nested ops, %lu -EAGAIN reads/starts, %lu no-record starts",
+		  rounds, tot_ops, tot_calls, tot_nested, tot_eagain, tot_norec);
+	utap_diag("%lu dying removes (%lu slept in a helper), %lu real read_wait sleeps, %lu ignored ends, %lu allocation-failure starts",
+		  tot_dying, tot_rm_sleeps, tot_waits, tot_ignored, tot_kfails);
+	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored,
+	      "the random run missed a whole class of states");
 }
 
-/* One test per round; the harness forks, so state starts fresh. */
-static void test_round(void)
-{
-	run_round(utap_arg);
-}
-
-/* ---- directed scenarios: short scripts through the same checks ------ */
+/* ---- directed scenarios -------------------------------------------- */
 
 static void directed_init(void)
 {
+	rng = 42;
+	init_engine();
 	directed = true;
-	init_round(seed, false);
-	step_no = 0;
 }
 
 static struct msub *S(int i)
@@ -1121,323 +1217,339 @@ static struct msub *S(int i)
 
 #define STEP(op) do { step_no++; op; check_state(); } while (0)
 
-static int inval(unsigned long start, unsigned long end, bool blockable)
-{
-	int ret;
-
-	step_no++;
-	ret = do_invalidate(start, end, blockable, MMU_NOTIFY_UNMAP, false);
-	check_state();
-	return ret;
-}
-
-/* Force every sub's refusal flag after do_invalidate() picked its own. */
-static bool forced_refuse[NSUBS];
-
-static bool forced_invalidate(struct mmu_interval_notifier *sub,
-			      const struct mmu_notifier_range *range,
-			      unsigned long cur_seq)
-{
-	struct msub *m = container_of(sub, struct msub, sub);
-
-	m->refuse = forced_refuse[m->idx];
-	return model_invalidate(sub, range, cur_seq);
-}
-
-static const struct mmu_interval_notifier_ops forced_ops = {
-	.invalidate = forced_invalidate,
-};
-
-static void no_wait(struct msub *m)
-{
-	STEP(do_read_begin(m));
-	CHECK(!M.epoch_open || !m->wait, "expected no wait");
-}
-
-static void test_idle_insert_remove(void)
+static void test_insert_during_inval(void)
 {
 	directed_init();
-	STEP(do_insert(S(0), 0x1000, 0x1fff));
-	no_wait(S(0));
-	STEP(do_read_retry(S(0)));
-	STEP(do_remove(S(0)));
-	STEP(do_remove(S(0)));		/* double remove: -ENOENT */
-	CHECK(M.st.enoent == 1, "double remove not refused");
+	STEP(do_insert(S(0), 0, 99));
+	STEP(do_start(0, 0, 199, true, 0));
+	/* Inserted while range 0 is in flight: it must not be called ... */
+	STEP(do_insert(S(1), 50, 60));
+	CHECK(do_read_sample(S(1), false) == -EAGAIN,
+	      "read_begin of a sub inserted during an overlapping invalidation does not wait");
+	/* ... and a later invalidation must call it. */
+	STEP(do_start(1, 55, 55, true, 0));
+	STEP(do_end(1));
+	CHECK(do_read_sample(S(1), false) == -EAGAIN, "waits for range 0 still");
+	STEP(do_end(0));
+	CHECK(do_read_sample(S(1), false) == 0, "no overlap: 0");
+	drain();
 }
 
-static void test_remove_never_inserted(void)
+static void test_two_invals_later_ends_first(void)
 {
-	struct msub twin = { .idx = -1 };
+	unsigned long seq;
 
 	directed_init();
 	STEP(do_insert(S(0), 100, 199));
-	twin.sub.interval_tree.start = 100;	/* same range, other object */
-	twin.sub.interval_tree.last = 199;
-	STEP(do_remove_stranger(&twin, "a twin never inserted"));
-	RB_CLEAR_NODE(&twin.sub.interval_tree.rb);
-	STEP(do_remove_stranger(&twin, "a cleared twin"));
-	STEP(do_remove_stranger(&M.other_subs[0], "another engine's sub"));
-	STEP(do_remove_stranger(&M.other_subs[2], "another engine's queued remove"));
-	STEP(do_remove_stranger(&M.other_subs[3], "another engine's queued insert"));
-	memset(&twin, 0xa5, sizeof(twin));	/* never initialised at all */
-	twin.sub.interval_tree.start = 100;
-	twin.sub.interval_tree.last = 199;
-	STEP(do_remove_stranger(&twin, "an uninitialised twin"));
-	STEP(do_remove(S(1)));		/* never inserted, zeroed */
-	CHECK(S(0)->st == M_TREE, "sub 0 disturbed");
+	CHECK(do_read_sample(S(0), false) == 0, "idle sample");
+	seq = S(0)->seq;
+	STEP(do_start(0, 0, 150, true, 0));
+	STEP(do_start(1, 120, 300, true, 0));
+	CHECK(S(0)->seq != seq && (S(0)->seq & 1), "two odd seqs");
+	STEP(do_end(1));
+	CHECK(do_read_sample(S(0), false) == -EAGAIN,
+	      "read_begin returned with the earlier invalidation in flight");
+	CHECK(mmu_interval_read_retry(&S(0)->sub, seq), "no collision seen");
+	STEP(do_end(0));
+	CHECK(do_read_sample(S(0), false) == 0, "both ended");
+	/* And the other way round. */
+	STEP(do_start(2, 0, 150, true, 0));
+	STEP(do_start(3, 120, 300, true, 0));
+	STEP(do_end(2));
+	CHECK(do_read_sample(S(0), false) == -EAGAIN,
+	      "read_begin returned with the later invalidation in flight");
+	STEP(do_end(3));
+	drain();
 }
 
-static void test_end_without_start(void)
+static void test_other_ranges_do_not_block(void)
 {
 	directed_init();
-	STEP(do_end());
-	STEP(do_end());
-	CHECK(M.st.ends_ignored == 2 && M.it.active == 0, "ends not ignored");
 	STEP(do_insert(S(0), 0, 99));
-	no_wait(S(0));
-	inval(50, 60, true);
-	STEP(do_end());
-	STEP(do_end());
-	CHECK(!(M.it.seq & 1) && !M.it.active, "engine not idle");
+	STEP(do_insert(S(1), 500, 599));
+	STEP(do_start(0, 0, 50, true, 0));
+	STEP(do_start(1, 600, 700, false, 0));
+	STEP(do_start(2, 200, 300, true, 0));
+	CHECK(do_read_sample(S(1), false) == 0,
+	      "read_begin waits for an invalidation of another range");
+	CHECK(do_read_sample(S(0), false) == -EAGAIN, "S0 overlapped");
+	/* remove is not held up by other subs' invalidations either */
+	STEP(CHECK(do_remove(S(0)) == 0, "remove waited for an invalidation"));
+	STEP(do_end(0));
+	STEP(do_end(2));
+	STEP(do_end(1));
+	drain();
 }
 
-static void test_nonblockable_refusal(void)
+static void test_ends_without_record(void)
 {
-	int ret, i;
+	directed_init();
+	STEP(do_insert(S(0), 0, 99));
+	STEP(do_start(0, 0, 99, true, 0));
+	/* ends of ranges never started, twice, and of another pointer */
+	STEP(do_end(1));
+	STEP(do_end(2));
+	CHECK(do_read_sample(S(0), false) == -EAGAIN,
+	      "an end without a record ended another invalidation");
+	STEP(do_end(0));
+	STEP(do_end(0));
+	/* a refused start: the record is gone, its end is ignored */
+	S(0)->refuse = true;
+	STEP(do_start(3, 0, 10, false, 0));
+	STEP(do_start(4, 0, 10, true, 0));
+	STEP(do_end(3));
+	CHECK(do_read_sample(S(0), false) == -EAGAIN, "range 4 still in flight");
+	STEP(do_end(4));
+	drain();
+}
+
+static void test_refusal(void)
+{
+	directed_init();
+	STEP(do_insert(S(0), 0, 9));
+	STEP(do_insert(S(1), 10, 19));
+	STEP(do_insert(S(2), 20, 29));
+	S(1)->refuse = true;
+	STEP(CHECK(do_start(0, 0, 29, false, 0) == -EAGAIN, "refused"));
+	CHECK(S(2)->seq == S(2)->stamp, "walk went on past a refusal");
+	CHECK(do_read_sample(S(0), false) == 0,
+	      "the refused invalidation's record stayed in flight");
+	STEP(do_end(0));
+	/* Blockable: logged and ignored, the walk goes on. */
+	STEP(CHECK(do_start(1, 0, 29, true, 0) == 0, "blockable refusal"));
+	CHECK(S(2)->seq == M.seq, "blockable walk stopped at a refusal");
+	STEP(do_end(1));
+	drain();
+}
+
+static void test_no_spare(void)
+{
+	unsigned long calls;
 
 	directed_init();
-	for (i = 0; i < 3; i++) {
+	STEP(do_insert(S(0), 0, 99));
+	STEP(do_start(0, 0, 9, false, 0));
+	STEP(do_start(1, 20, 29, false, 0));
+	CHECK(!M.spare, "spares left");
+	calls = M.stats.callbacks;
+	STEP(CHECK(do_start(2, 0, 99, false, 0) == -EAGAIN, "no record: -EAGAIN"));
+	CHECK(M.stats.callbacks == calls && M.stats.no_record == 1,
+	      "no-record start called a callback or was not counted");
+	STEP(do_end(2));
+	/* Blockable: allocates, and after failures retries (and sleeps). */
+	STEP(do_start(3, 0, 99, true, 3));
+	CHECK(shim_kmalloc_failed() >= 3, "no allocation failed");
+	STEP(do_end(0));
+	STEP(do_start(4, 30, 39, true, 1));	/* takes the reserve */
+	STEP(do_end(1));
+	STEP(do_end(3));
+	STEP(do_end(4));
+	drain();
+}
+
+static void test_init_nomem(void)
+{
+	struct mni_itree it;
+	struct mni_stats st = { 0 };
+	unsigned int fail;
+
+	/* Failing the first, then a later one: what was allocated is freed (LSan). */
+	for (fail = 0; fail < MNI_SPARE_MIN; fail++) {
+		shim_kmalloc_skip = fail;
+		shim_kmalloc_fail = 1;
+		CHECK(mni_itree_init(&it, &st, 9) == -ENOMEM,
+		      "init with allocation %u failing did not fail", fail);
+		CHECK(!shim_kmalloc_fail, "init did not allocate");
+		shim_kmalloc_skip = 0;
+		shim_kmalloc_fail = 0;
+	}
+	CHECK(!mni_itree_init(&it, &st, 9), "init");
+	mni_itree_destroy(&it);
+}
+
+static void test_release(void)
+{
+	unsigned long seq, calls;
+
+	directed_init();
+	STEP(do_insert(S(0), 0, 99));
+	STEP(do_insert(S(1), 200, 299));
+	CHECK(do_read_sample(S(0), false) == 0, "sample");
+	seq = S(0)->seq;
+	STEP(do_start(0, 0, 50, true, 0));
+	/* Release while range 0 is in flight; its end may never come. */
+	calls = M.want.callbacks;
+	STEP(do_release());
+	CHECK(M.want.callbacks == calls + 2, "release did not call every sub");
+	CHECK(mmu_interval_read_retry(&S(0)->sub, seq), "release: no collision");
+	/* Dead: a collision at once, even with an overlapping record. */
+	CHECK(do_read_sample(S(0), false) == 0, "read_sample after release");
+	CHECK(do_read_sample(S(1), false) == 0, "read_sample after release");
+	STEP(do_read_probe(S(0), false));
+	STEP(do_insert(S(2), 0, 10));
+	CHECK(do_read_sample(S(2), false) == 0, "insert after release");
+	drain();
+}
+
+/*
+ * remove() of the sub whose callback runs: 1, and the helper's
+ * remove_wait() sleeps until that callback returns, not for the other
+ * invalidation of the sub still in flight.
+ */
+static void test_remove_waits_for_callback(void)
+{
+	directed_init();
+	STEP(do_insert(S(0), 0, 99));
+	STEP(do_insert(S(1), 50, 150));
+	STEP(do_start(0, 0, 99, true, 0));
+	M.rm_helper = (struct helper *)1;
+	STEP(do_start(1, 0, 99, true, 0));
+	CHECK(S(0)->st == M_OUT && !M.rm_helper, "no helper ran");
+	CHECK(M.rec[0].live, "range 0 still in flight");
+	STEP(do_end(0));
+	drain();
+}
+
+/* Called from the callback when M.rm_helper is (struct helper *)1. */
+static void remove_in_helper(struct msub *m)
+{
+	struct helper *h = calloc(1, sizeof(*h));
+	unsigned long sleeps = shim_sleeps();
+	double t = now() + 5;
+
+	CHECK(h, "calloc");
+	h->kind = H_REMOVE;
+	h->m = m;
+	tr("remove sub %d in a helper during its callback", m->idx);
+	helper_start(h);
+	while (!__atomic_load_n(&h->ret2, __ATOMIC_ACQUIRE)) {
+		CHECK(now() < t, "remove_begin did not return");
+		usleep(50);
+	}
+	CHECK(h->ret == 1, "remove_begin during the callback = %d", h->ret);
+	if (h->ret == 1)
+		helper_asleep(h, sleeps, "remove_wait while its callback runs");
+	m->st = M_DYING;
+	M.want.remove_waits++;
+	M.remove_sleeps++;
+	M.rm_helper = h;
+}
+
+static void test_read_wait_sleeps(void)
+{
+	directed_init();
+	STEP(do_insert(S(0), 100, 199));
+	STEP(do_start(0, 0, 120, true, 0));
+	STEP(do_start(1, 150, 300, false, 0));
+	STEP(do_start(2, 500, 600, true, 0));
+	STEP(scenario_read_wait(S(0)));
+	STEP(do_start(3, 100, 100, true, 0));
+	STEP(scenario_read_timeout(S(0)));
+	STEP(do_end(3));
+	drain();
+}
+
+/*
+ * A helper thread walks range 0 and stops in the callback of sub 1: while
+ * it stands there, the main thread sees the walk mid-flight.
+ */
+static void test_concurrent_walk(void)
+{
+	struct helper h = { .kind = H_WALK };
+	double t = now() + 5;
+	unsigned long seq;
+	int i;
+
+	directed_init();
+	for (i = 0; i < 5; i++)
 		STEP(do_insert(S(i), 10 * i, 10 * i + 9));
-		S(i)->sub.ops = &forced_ops;
+	memset(&W, 0, sizeof(W));
+	W.stop_at = S(1);
+	M.ranges[0] = (struct mmu_notifier_range){
+		.mm = fake_mm, .start = 0, .end = 50,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+	};
+	helper_start(&h);
+	while (!__atomic_load_n(&W.arrived, __ATOMIC_ACQUIRE)) {
+		CHECK(now() < t, "helper walk did not reach sub 1");
+		usleep(50);
 	}
-	forced_refuse[1] = true;
-	ret = inval(0, 30, false);
-	CHECK(ret == -EAGAIN, "start returned %d", ret);
-	CHECK(S(0)->calls == 1 && S(1)->calls == 1 && S(2)->calls == 0,
-	      "calls %lu %lu %lu", S(0)->calls, S(1)->calls, S(2)->calls);
-	CHECK(M.it.active == 1 && (M.it.seq & 1), "count not held after -EAGAIN");
-	STEP(do_read_begin(S(0)));
-	CHECK(S(0)->wait, "called sub would not wait");
-	no_wait(S(2));
-	STEP(do_end());
-	no_wait(S(0));
-	STEP(do_read_retry(S(0)));
-}
-
-static void test_blockable_refusal(void)
-{
-	unsigned long before = shim_pr_err_count();
-	int ret, i;
-
-	directed_init();
-	for (i = 0; i < 3; i++) {
-		STEP(do_insert(S(i), 10 * i, 10 * i + 9));
-		S(i)->sub.ops = &forced_ops;
-	}
-	forced_refuse[0] = true;
-	forced_refuse[1] = true;
-	ret = inval(0, 30, true);
-	CHECK(ret == 0, "start returned %d", ret);
-	CHECK(S(2)->calls == 1, "refusal stopped a blockable invalidation");
-	CHECK(shim_pr_err_count() - before == 2, "refusals not logged");
-	STEP(do_end());
-}
-
-static void test_deferred(void)
-{
-	directed_init();
-	STEP(do_insert(S(0), 0, 99));		/* A */
-	STEP(do_insert(S(1), 200, 299));	/* B */
-	inval(0, 10, true);			/* epoch opens on A */
-	STEP(do_insert(S(2), 0, 99));		/* queued */
-	CHECK(S(2)->st == M_PEND_INS, "insert not queued");
-	inval(50, 60, true);			/* must not call the queued insert */
-	CHECK(S(2)->calls == 0 && S(0)->calls == 2, "calls %lu %lu",
-	      S(2)->calls, S(0)->calls);
-	STEP(do_remove(S(1)));			/* queued: 1 */
-	CHECK(S(1)->st == M_PEND_REM, "remove not queued");
-	inval(250, 251, true);			/* still called */
-	CHECK(S(1)->calls == 1, "queued remove not called");
-	STEP(do_remove(S(1)));			/* double: -ENOENT */
-	STEP(do_insert(S(3), 500, 599));
-	STEP(do_remove(S(3)));			/* cancels a queued insert */
-	STEP(do_end());
-	STEP(do_end());
-	CHECK(M.epoch_open, "epoch closed early");
-	STEP(do_end());
-	CHECK(!M.epoch_open && S(2)->st == M_TREE && S(1)->st == M_OUT &&
-	      S(3)->st == M_OUT, "deferred list not applied");
-	inval(0, 1000, true);
-	CHECK(S(2)->calls == 1 && S(1)->calls == 1, "tree after the epoch");
-	STEP(do_end());
-}
-
-static void test_nested_seq(void)
-{
-	directed_init();
-	STEP(do_insert(S(0), 0, 99));
-	no_wait(S(0));
-	inval(0, 10, true);
-	inval(20, 30, true);
-	inval(40, 50, false);
-	CHECK(S(0)->calls == 3, "nested calls %lu", S(0)->calls);
-	STEP(do_read_retry(S(0)));
-	STEP(do_end());
-	STEP(do_end());
-	STEP(do_end());
-}
-
-static void test_blocking_read_begin(void)
-{
-	directed_init();
-	STEP(do_insert(S(0), 0, 99));
-	STEP(do_insert(S(1), 100, 199));
-	inval(0, 10, true);
-	inval(150, 160, true);
-	/* for real, in helpers: both must sleep until the last end */
-	step_no++;
-	S(0)->have_token = true;
-	S(0)->token_calls = S(0)->calls;
-	S(0)->token = READ_ONCE(S(0)->sub.invalidate_seq);
-	helper_start(S(0), false, 0);
-	STEP(do_end());
-	CHECK(M.helper.active, "helper finished while an invalidation is in flight");
-	STEP(do_end());
-	CHECK(!M.helper.active, "helper not finished");
-	STEP(do_read_retry(S(0)));
-	inval(0, 200, true);
-	step_no++;
-	{
-		unsigned long epoch = 0;
-
-		CHECK(mni_itree_remove(&M.it, &S(1)->sub, &epoch) == 1,
-		      "remove during an epoch");
-		S(1)->st = M_PEND_REM;
-		S(1)->rm_wait = true;
-		S(1)->rm_epoch = epoch;
-		M.st.pend_removes++;
-		helper_start(S(1), true, epoch);
-	}
-	inval(0, 10, true);
-	STEP(do_end());
-	CHECK(M.helper.active, "remove's wait ended early");
-	STEP(do_end());
-	CHECK(!M.helper.active && S(1)->st == M_OUT, "remove's wait not ended");
-}
-
-static void test_insert_during_unrelated(void)
-{
-	directed_init();
-	inval(0x100000, 0x200000, true);	/* overlaps nothing */
-	CHECK(!M.epoch_open, "empty invalidation opened an epoch");
-	STEP(do_insert(S(0), 0, 99));
-	CHECK(M.epoch_open && S(0)->st == M_TREE, "insert did not open an epoch");
-	STEP(do_read_begin(S(0)));
-	CHECK(S(0)->wait, "read_begin would not wait on a racing insert");
-	STEP(do_insert(S(1), 0, 99));		/* now queued */
-	inval(0, 10, true);
-	CHECK(S(0)->calls == 1 && S(1)->calls == 0, "calls");
-	STEP(do_end());
-	STEP(do_end());
-	no_wait(S(0));
-	no_wait(S(1));
-}
-
-static void test_quiesce_release(void)
-{
-	directed_init();
-	STEP(do_insert(S(0), 0, 99));
-	STEP(do_insert(S(1), ULONG_MAX - 10, ULONG_MAX - 1));
-	STEP(do_insert(S(2), 5, ULONG_MAX));
-	inval(0, 10, true);
-	inval(0, 10, false);
-	STEP(do_insert(S(3), 300, 400));
-	STEP(do_quiesce());
-	CHECK(!M.it.active && !(M.it.seq & 1) && S(3)->st == M_TREE,
-	      "quiesce left the epoch open");
-	STEP(do_end());
-	STEP(do_end());
-	CHECK(M.st.ends_ignored == 2, "ends after quiesce not ignored");
-	step_no++;
-	do_invalidate(0, ULONG_MAX, true, MMU_NOTIFY_RELEASE, true);
+	M.seq += 2;
+	seq = M.seq;
+	M.rec[0] = (struct mrec){ .live = true, .walking = true,
+				  .blockable = true, .start = 0, .last = 49,
+				  .seq = seq, .cursor = 1 };
+	M.want.invalidations++;
+	M.spare--;
+	S(0)->seq = seq;
+	S(1)->seq = seq;
+	M.quiet = true;
 	check_state();
-	CHECK(S(0)->calls == 3 && S(1)->calls == 1 && S(2)->calls == 3 &&
-	      S(3)->calls == 1, "release did not call everything");
+	CHECK(do_read_sample(S(3), false) == -EAGAIN, "mid-walk: not waiting");
+	/* The walk stands on sub 1: dying; sub 3 is ahead: gone at once. */
+	CHECK(do_remove(S(1)) == 1, "remove of the sub being called");
+	CHECK(do_remove(S(3)) == 0, "remove of a sub the walk has not reached");
+	/* Inserted behind the walk's back, ahead of it: not called. */
+	do_insert(S(5), 35, 36);
+	check_state();
+	__atomic_store_n(&W.go, 1, __ATOMIC_RELEASE);
+	helper_join(&h, "helper walk");
+	M.want.callbacks += W.nlog;
+	M.rec[0].walking = false;
+	M.rec[0].cursor = -1;
+	S(2)->seq = seq;
+	S(4)->seq = seq;
+	M.quiet = false;
+	CHECK(h.ret == 0, "helper walk = %d", h.ret);
+	CHECK(W.nlog == 4 && W.log[0] == S(0) && W.log[1] == S(1) &&
+	      W.log[2] == S(2) && W.log[3] == S(4),
+	      "helper walk called %d subs, not 0 1 2 4", W.nlog);
+	for (i = 0; i < W.nlog; i++)
+		CHECK(W.log_seq[i] == seq, "helper walk cur_seq");
+	STEP(do_remove_wait(S(1)));
+	STEP(do_end(0));
+	drain();
 }
 
-static void test_seq_wrap(void)
+static void test_strangers(void)
 {
 	int i;
 
 	directed_init();
-	M.it.seq = ULONG_MAX - 3;
-	M.it.epoch = M.it.seq - 1;
 	STEP(do_insert(S(0), 0, 99));
-	for (i = 0; i < 6; i++) {
-		inval(0, 10, true);
-		inval(0, 10, true);
-		STEP(do_read_begin(S(0)));
-		STEP(do_end());
-		STEP(do_read_retry(S(0)));
-		STEP(do_end());
-		no_wait(S(0));
+	for (i = 0; i < NSTRANGERS + 2; i++) {
+		STEP(do_remove_stranger(i));
+		STEP(do_read_sample(msub_of_stranger(i), true));
+		STEP(do_read_probe(msub_of_stranger(i), true));
 	}
-	CHECK(M.it.seq < 100, "sequence did not wrap (%#lx)", M.it.seq);
+	/* A sub removed already is a stranger too; dying ones refuse reads. */
+	STEP(do_remove(S(0)));
+	STEP(do_remove(S(0)));
+	STEP(do_read_sample(S(0), false));
+	drain();
 }
+
+static const struct utest tests[] = {
+	{ "model: random operations against the reference model", test_random, 600, 0 },
+	{ "model: an insert during an overlapping invalidation is not called, its read_begin waits", test_insert_during_inval, 0, 0 },
+	{ "model: two invalidations of one sub, either ending first: read_begin waits for both", test_two_invals_later_ends_first, 0, 0 },
+	{ "model: read_begin and remove are not held up by other ranges", test_other_ranges_do_not_block, 0, 0 },
+	{ "model: ends without a record are ignored", test_ends_without_record, 0, 0 },
+	{ "model: non-blockable refusal stops the walk and drops the record", test_refusal, 0, 0 },
+	{ "model: no spare record, allocation failures and the reserve", test_no_spare, 0, 0 },
+	{ "model: init fails cleanly without memory", test_init_nomem, 0, 0 },
+	{ "model: release makes every read collide at once", test_release, 0, 0 },
+	{ "model: remove waits only for the callback running on its sub", test_remove_waits_for_callback, 0, 0 },
+	{ "model: read_wait sleeps until the last overlapping end; timeout; fatal signal", test_read_wait_sleeps, 0, 0 },
+	{ "model: a concurrent walk seen mid-flight", test_concurrent_walk, 0, 0 },
+	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
+};
 
 int main(void)
 {
-	static const struct utest directed[] = {
-		{ .name = "idle insert, read, remove, double remove",
-		  .fn = test_idle_insert_remove },
-		{ .name = "remove of never-inserted and foreign subs is -ENOENT",
-		  .fn = test_remove_never_inserted },
-		{ .name = "ends without starts are ignored",
-		  .fn = test_end_without_start },
-		{ .name = "non-blockable refusal: -EAGAIN, later subs skipped, count held",
-		  .fn = test_nonblockable_refusal },
-		{ .name = "blockable refusal: ignored and logged",
-		  .fn = test_blockable_refusal },
-		{ .name = "deferred inserts and removes apply at the epoch's end",
-		  .fn = test_deferred },
-		{ .name = "nested invalidations: distinct odd cur_seq",
-		  .fn = test_nested_seq },
-		{ .name = "read_begin and remove's wait sleep until the epoch ends",
-		  .fn = test_blocking_read_begin },
-		{ .name = "insert during an unrelated invalidation opens an epoch",
-		  .fn = test_insert_during_unrelated },
-		{ .name = "quiesce closes the epoch; release calls every sub",
-		  .fn = test_quiesce_release },
-		{ .name = "sequence wraps around ULONG_MAX",
-		  .fn = test_seq_wrap },
-	};
-	const int nd = ARRAY_SIZE(directed);
-	struct utest *tests;
-	char (*names)[64];
-	unsigned long r;
-	int ret;
-
-	seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
-	n_rounds = env_ul("MNI_ROUNDS", 10);
-	n_ops = env_ul("MNI_MODEL_OPS", 20000);
-	utap_fail_hook = dump_trace;
-
-	tests = calloc(nd + n_rounds, sizeof(*tests));
-	names = calloc(n_rounds, sizeof(*names));
-	if (!tests || !names)
-		return 1;
-	memcpy(tests, directed, sizeof(directed));
-	for (r = 0; r < n_rounds; r++) {
-		snprintf(names[r], sizeof(names[r]),
-			 "model round %lu: %lu random operations", r, n_ops);
-		tests[nd + r] = (struct utest){
-			.name = names[r], .fn = test_round, .timeout = 120, .arg = r,
-		};
-	}
-	printf("# model: seed %llu (MNI_SEED=%llu to replay), %lu rounds x %lu operations\n",
-	       (unsigned long long)seed, (unsigned long long)seed, n_rounds, n_ops);
-	ret = utap_main(tests, nd + n_rounds);
-	free(tests);
-	free(names);
-	return ret;
+	base_seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
+	printf("# model: seed %llu (replay: MNI_SEED=%llu), %lu rounds of %lu ops\n",
+	       base_seed, base_seed, env_ul("MNI_ROUNDS", 10),
+	       env_ul("MNI_MODEL_OPS", 20000));
+	return utap_main(tests, ARRAY_SIZE(tests));
 }

@@ -6,30 +6,41 @@
  * A "CPU page table" of NPAGES pages holds one version number per page.
  * Invalidator threads run invalidate_start() over a random page range,
  * bump the version of every page in it (only there: between a successful
- * start and the end), then run invalidate_end() and publish, per page, the
- * version their invalidation left (done_ver).
+ * start and the end), then run invalidate_end() with the same range
+ * pointer and publish, per page, the version their invalidation left
+ * (done_ver).
  *
  * Owner threads each own a few "devices". A device mirrors the versions of
  * the pages its subscription covers, like a driver mirroring PTEs: the
- * fault path is read_begin(), read the versions, take the device lock,
- * read_retry(), program the mirror. The invalidate callback takes the
- * device lock, calls set_seq() and drops the mirror (non-blockable:
- * trylock, refuse when busy). Owners also insert and remove their
- * subscriptions, freeing each one once remove() has returned (waiting for
- * the epoch, as mni_interval_notifier_remove() does, when told to).
+ * fault path is read_begin() (read_sample(), then read_wait() while it
+ * says -EAGAIN), read the versions, take the device lock, read_retry(),
+ * program the mirror. The invalidate callback takes the device lock,
+ * calls set_seq() and drops the mirror (non-blockable: trylock, refuse
+ * when busy). Owners also insert and remove their subscriptions, freeing
+ * each one once remove() is done (remove_wait() when remove_begin() says
+ * a callback runs on it, as mni_interval_notifier_remove() does).
  *
- * Checked:
- *   1. a fault that passes read_retry() never holds a version older than
- *      one whose invalidation had completed before the check;
- *   2. while an invalidation of a range is between a successful start and
- *      its end, no device covering that range holds a valid mirror (unless
- *      its owner has already called remove(): from then on no callback is
- *      owed to it);
- *   3. no callback runs on a subscription after its remove() returned
- *      (a flag, and ASan on the freed object);
- *   4. every thread made progress and the engine ends idle and empty.
+ * Three runs, each in a child:
+ *   main:    the above. Checked:
+ *     1. a fault that passes read_retry() never holds a version older than
+ *        one whose invalidation had completed before the check;
+ *     2. while an invalidation of a range is between a successful start
+ *        and its end, no device covering that range holds a valid mirror
+ *        (unless its owner has already called remove());
+ *     3. no callback runs on a subscription after its remove() returned
+ *        (a flag, and ASan on the freed object);
+ *     4. callbacks run with no engine lock held, inside the lockdep map;
+ *     5. every thread made progress and the engine ends idle and empty.
+ *   storm:   invalidators over the low half of the pages, whose callbacks
+ *        sleep, with one owner faulting and removing there, while the
+ *        other owners work on the high half, which nothing invalidates:
+ *        their read_begin() never waits (-EAGAIN), their reads never
+ *        retry, their removes never wait, with zero stale reads.
+ *   release: the main run, with one release pass in the middle: every
+ *        read_begin() that starts after it returned collides.
  *
- * Environment: MNI_STRESS_SECONDS (default 4), MNI_SEED.
+ * Environment: MNI_STRESS_SECONDS (default 4, split over the runs),
+ * MNI_SEED.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -40,13 +51,15 @@
 #include "utap.h"
 
 #define NPAGES		96
-#define PAGE_SHIFT	12
+#define STORM_SPLIT	48	/* storm: invalidations stay below this page */
 #define PAGE_SIZE	4096UL
 #define N_INVALIDATORS	2
 #define N_OWNERS	3
 #define DEVS_PER_OWNER	6
 #define NDEVS		(N_OWNERS * DEVS_PER_OWNER)
 #define QUARANTINE	8
+
+enum run_mode { RUN_MAIN, RUN_STORM, RUN_RELEASE };
 
 struct dev;
 
@@ -62,16 +75,20 @@ struct dev {
 	unsigned long first, last;	/* pages covered */
 	bool removing;		/* remove() called: no longer promised calls */
 	bool valid;
+	bool storm;		/* storm run: in the invalidated half */
 	unsigned long ver[NPAGES];
 };
 
 /* Shared with the parent, which reports after the child is gone. */
 struct results {
 	unsigned long stale_reads, valid_during_inval, callback_after_remove;
-	unsigned long bad_remove, bad_value, bad_lock;
-	unsigned long invalidations, eagain, releases, callbacks, bumps;
+	unsigned long bad_remove, bad_value, bad_lock, bad_release;
+	unsigned long storm_waited, storm_retried, storm_remove_waited;
+	unsigned long invalidations, eagain, callbacks, bumps;
 	unsigned long faults_ok, faults_retried, faults_given_up;
-	unsigned long inserts, removes, removes_waited, wait_sleeps;
+	unsigned long read_waits, read_timeouts, after_release;
+	unsigned long inserts, removes, removes_waited, sleeps;
+	unsigned long quiet_faults, quiet_max_ns;
 	unsigned long progress[N_INVALIDATORS + N_OWNERS];
 	int engine_idle;
 	char first_error[256];
@@ -84,12 +101,24 @@ static unsigned long cpu_ver[NPAGES];
 static unsigned long done_ver[NPAGES];
 static struct dev devs[NDEVS];
 static int stop;
+static int released;		/* atomic: the release pass has returned */
+static enum run_mode mode;
 static unsigned long long seed;
 static struct mm_struct *const fake_mm = (struct mm_struct *)0x20000;
 
 static void add(unsigned long *counter, unsigned long n)
 {
 	__atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+static void add_max(unsigned long *counter, unsigned long n)
+{
+	unsigned long old = __atomic_load_n(counter, __ATOMIC_RELAXED);
+
+	while (old < n && !__atomic_compare_exchange_n(counter, &old, n, false,
+						       __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
 }
 
 static __printf(2, 3) void error(unsigned long *counter, const char *fmt, ...)
@@ -161,6 +190,9 @@ static bool dev_invalidate(struct mmu_interval_notifier *sub,
 	d->valid = false;
 	pthread_mutex_unlock(&d->lock);
 	add(&R->callbacks, 1);
+	/* The storm: slow callbacks, which nothing else may wait for. */
+	if (mode == RUN_STORM && mmu_notifier_range_blockable(range))
+		usleep(200 + (cur_seq >> 1) % 800);
 	return true;
 }
 
@@ -168,14 +200,50 @@ static const struct mmu_interval_notifier_ops dev_ops = {
 	.invalidate = dev_invalidate,
 };
 
+/* read_begin(): sample, and sleep while an overlapping invalidation runs. */
+static unsigned long dev_read_begin(struct ssub *s, unsigned long long *rs,
+				    bool quiet)
+{
+	unsigned long seq;
+	int ret;
+
+	ret = mni_itree_read_sample(&it, &s->sub, &seq);
+	if (quiet && ret)
+		error(&R->storm_waited,
+		      "read_sample = %d on a sub no invalidation overlaps", ret);
+	while (ret == -EAGAIN) {
+		bool timed = !rnd_below(rs, 4);
+
+		ret = mni_itree_read_wait(&it, &s->sub,
+					  timed ? 1 : MAX_SCHEDULE_TIMEOUT,
+					  !rnd_below(rs, 2), &seq);
+		add(&R->read_waits, 1);
+		if (ret == -ETIMEDOUT && timed) {
+			add(&R->read_timeouts, 1);
+			ret = -EAGAIN;
+		}
+	}
+	if (ret)
+		error(&R->bad_value, "read_begin of an inserted sub = %d", ret);
+	return seq;
+}
+
 /* The fault path of a driver: mirror the pages of @d. */
 static void dev_fault(struct dev *d, struct ssub *s, unsigned long long *rs)
 {
 	unsigned long snap[NPAGES], p, seq;
+	bool quiet = mode == RUN_STORM && !d->storm;
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		seq = mni_itree_read_begin(&it, &s->sub);
+		bool after = __atomic_load_n(&released, __ATOMIC_ACQUIRE);
+		u64 t0 = ktime_get_ns();
+
+		seq = dev_read_begin(s, rs, quiet);
+		if (quiet) {
+			add(&R->quiet_faults, 1);
+			add_max(&R->quiet_max_ns, ktime_get_ns() - t0);
+		}
 		for (p = d->first; p <= d->last; p++) {
 			snap[p] = __atomic_load_n(&cpu_ver[p], __ATOMIC_ACQUIRE);
 			if (!rnd_below(rs, 8))
@@ -185,8 +253,19 @@ static void dev_fault(struct dev *d, struct ssub *s, unsigned long long *rs)
 		if (mmu_interval_read_retry(&s->sub, seq)) {
 			pthread_mutex_unlock(&d->lock);
 			add(&R->faults_retried, 1);
+			if (quiet)
+				error(&R->storm_retried,
+				      "read_retry on a sub no invalidation overlaps");
+			if (after) {
+				/* Dead: every read collides; the driver gives up. */
+				add(&R->after_release, 1);
+				break;
+			}
 			continue;
 		}
+		if (after)
+			error(&R->bad_release,
+			      "a read_begin after release passed read_retry");
 		for (p = d->first; p <= d->last; p++) {
 			unsigned long done =
 				__atomic_load_n(&done_ver[p], __ATOMIC_ACQUIRE);
@@ -207,13 +286,19 @@ static void dev_fault(struct dev *d, struct ssub *s, unsigned long long *rs)
 
 static void dev_insert(struct dev *d, unsigned long long *rs)
 {
-	unsigned long first = rnd_below(rs, NPAGES);
-	unsigned long n = 1 + rnd_below(rs, rnd_below(rs, 4) ? 4 : 16);
-	unsigned long last = first + n - 1 < NPAGES ? first + n - 1 : NPAGES - 1;
+	unsigned long lo = 0, hi = NPAGES;
+	unsigned long first, n, last;
 	struct ssub *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		abort();
+	if (mode == RUN_STORM) {
+		lo = d->storm ? 0 : STORM_SPLIT;
+		hi = d->storm ? STORM_SPLIT : NPAGES;
+	}
+	first = lo + rnd_below(rs, hi - lo);
+	n = 1 + rnd_below(rs, rnd_below(rs, 4) ? 4 : 16);
+	last = first + n - 1 < hi ? first + n - 1 : hi - 1;
 	s->dev = d;
 	/* Byte ranges that start and end inside the first and last page. */
 	s->sub.interval_tree.start = first * PAGE_SIZE + rnd_below(rs, PAGE_SIZE);
@@ -239,22 +324,24 @@ static void dev_insert(struct dev *d, unsigned long long *rs)
 static struct ssub *dev_remove(struct dev *d)
 {
 	struct ssub *s = d->cur;
-	unsigned long epoch = 0;
 	int ret;
 
 	/*
-	 * Once remove() is called, and certainly once its epoch ended, no
-	 * invalidation owes this device a callback: its mirror is the
-	 * driver's business until the teardown below.
+	 * Once remove() is called no invalidation owes this device a
+	 * callback: its mirror is the driver's business until the teardown
+	 * below.
 	 */
 	pthread_mutex_lock(&d->lock);
 	d->removing = true;
 	pthread_mutex_unlock(&d->lock);
-	ret = mni_itree_remove(&it, &s->sub, &epoch);
+	ret = mni_itree_remove_begin(&it, &s->sub);
 	if (ret < 0 || ret > 1)
 		error(&R->bad_remove, "remove of an inserted sub returned %d", ret);
+	if (ret == 1 && mode == RUN_STORM && !d->storm)
+		error(&R->storm_remove_waited,
+		      "remove of a sub no invalidation overlaps had to wait");
 	if (ret == 1) {
-		wait_event(it.wq, mni_itree_epoch_ended(&it, epoch));
+		mni_itree_remove_wait(&it, &s->sub);
 		add(&R->removes_waited, 1);
 	}
 	__atomic_store_n(&s->live, 0, __ATOMIC_RELEASE);
@@ -336,18 +423,28 @@ static void check_devices(unsigned long first, unsigned long last)
 struct invalidator {
 	int id;
 	unsigned long long rs;
+	double release_at;	/* RUN_RELEASE, invalidator 0: when */
 };
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void *invalidator_fn(void *arg)
 {
 	struct invalidator *inv = arg;
 	unsigned long vers[NPAGES];
+	unsigned long span = mode == RUN_STORM ? STORM_SPLIT : NPAGES;
 
 	while (!stopping()) {
-		unsigned long first = rnd_below(&inv->rs, NPAGES);
+		unsigned long first = rnd_below(&inv->rs, span);
 		unsigned long n = 1 + rnd_below(&inv->rs,
-						rnd_below(&inv->rs, 8) ? 8 : NPAGES);
-		unsigned long last = first + n - 1 < NPAGES ? first + n - 1 : NPAGES - 1;
+						rnd_below(&inv->rs, 8) ? 8 : span);
+		unsigned long last = first + n - 1 < span ? first + n - 1 : span - 1;
 		bool blockable = rnd_below(&inv->rs, 6) != 0;
 		struct mmu_notifier_range range = {
 			.mm = fake_mm,
@@ -359,9 +456,10 @@ static void *invalidator_fn(void *arg)
 		unsigned long p;
 		int ret;
 
-		if (!rnd_below(&inv->rs, 200)) {
+		if (inv->release_at && now() >= inv->release_at) {
+			inv->release_at = 0;
 			mni_itree_release(&it, fake_mm);
-			add(&R->releases, 1);
+			__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
 			continue;
 		}
 		ret = mni_itree_invalidate_start(&it, &range);
@@ -383,7 +481,7 @@ static void *invalidator_fn(void *arg)
 			check_devices(first, last);
 		}
 		jitter(&inv->rs);
-		mni_itree_invalidate_end(&it);
+		mni_itree_invalidate_end(&it, &range);
 		if (!ret) {
 			for (p = first; p <= last; p++) {
 				unsigned long old = __atomic_load_n(&done_ver[p],
@@ -403,7 +501,7 @@ static void *invalidator_fn(void *arg)
 	return NULL;
 }
 
-/* ---- the run, in a child; the parent reports ------------------------ */
+/* ---- the runs, each in a child; the parent reports ------------------- */
 
 static unsigned long env_ul(const char *name, unsigned long def)
 {
@@ -412,81 +510,53 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-static void run_stress(unsigned long seconds)
+static void count_subs(void *arg, const struct mmu_interval_notifier *sub,
+		       enum mni_sub_state state)
+{
+	(void)sub;
+	(void)state;
+	(*(unsigned long *)arg)++;
+}
+
+static void run_stress(double seconds)
 {
 	pthread_t threads[N_INVALIDATORS + N_OWNERS];
 	struct invalidator invs[N_INVALIDATORS];
 	struct owner owners[N_OWNERS];
+	struct mni_itree_info info;
+	unsigned long nsubs = 0;
 	int i, n = 0;
 
-	mni_itree_init(&it, &stats, 1);
-	for (i = 0; i < NDEVS; i++)
+	if (mni_itree_init(&it, &stats, 1))
+		abort();
+	for (i = 0; i < NDEVS; i++) {
 		pthread_mutex_init(&devs[i].lock, NULL);
+		/* The storm's own owner: faults and removes under the storm. */
+		devs[i].storm = i < DEVS_PER_OWNER;
+	}
 	for (i = 0; i < N_INVALIDATORS; i++) {
 		invs[i] = (struct invalidator){ .id = i, .rs = seed * 31 + i };
+		if (mode == RUN_RELEASE && !i)
+			invs[i].release_at = now() + seconds / 2;
 		pthread_create(&threads[n++], NULL, invalidator_fn, &invs[i]);
 	}
 	for (i = 0; i < N_OWNERS; i++) {
 		owners[i] = (struct owner){ .id = i, .rs = seed * 37 + 100 + i };
 		pthread_create(&threads[n++], NULL, owner_fn, &owners[i]);
 	}
-	sleep(seconds);
+	usleep(seconds * 1e6);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
 
-	spin_lock(&it.lock);
-	R->engine_idle = !(it.seq & 1) && !it.active &&
-			 RB_EMPTY_ROOT(&it.root.rb_root) && hlist_empty(&it.deferred);
-	spin_unlock(&it.lock);
-	R->wait_sleeps = shim_wait_sleeps();
+	mni_itree_inspect(&it, &info, count_subs, &nsubs);
+	R->engine_idle = !info.in_flight && !nsubs &&
+			 info.dead == (mode == RUN_RELEASE) && (info.seq & 1);
+	R->sleeps = shim_sleeps();
+	mni_itree_destroy(&it);
 }
 
-int main(void)
-{
-	unsigned long seconds = env_ul("MNI_STRESS_SECONDS", 4);
-	int passed = 0, failed = 0, status, i;
-	bool ran, progress = true;
-	pid_t pid;
-
-	seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
-	R = mmap(NULL, sizeof(*R), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (R == MAP_FAILED)
-		return 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("# stress: seed %llu, %lu s, %d invalidators, %d owners x %d devices, %d pages\n",
-	       (unsigned long long)seed, seconds, N_INVALIDATORS, N_OWNERS,
-	       DEVS_PER_OWNER, NPAGES);
-	printf("1..5\n");
-
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (!pid) {
-		alarm(seconds + 60);
-		run_stress(seconds);
-		exit(0);	/* LeakSanitizer checks the run */
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		;
-	ran = WIFEXITED(status) && !WEXITSTATUS(status);
-	if (!ran)
-		utap_diag("the stress run died: %s %d", WIFSIGNALED(status) ?
-			  "signal" : "exit status", WIFSIGNALED(status) ?
-			  WTERMSIG(status) : WEXITSTATUS(status));
-	if (R->first_error[0])
-		utap_diag("first error: %s", R->first_error);
-	utap_diag("%lu invalidations (%lu -EAGAIN, %lu releases), %lu callbacks, %lu page bumps",
-		  R->invalidations, R->eagain, R->releases, R->callbacks, R->bumps);
-	utap_diag("%lu faults (%lu retried, %lu gave up), %lu sleeps in the wait queue",
-		  R->faults_ok, R->faults_retried, R->faults_given_up,
-		  R->wait_sleeps);
-	utap_diag("%lu inserts, %lu removes (%lu waited for an epoch)",
-		  R->inserts, R->removes, R->removes_waited);
-	for (i = 0; i < N_INVALIDATORS + N_OWNERS; i++)
-		if (!R->progress[i])
-			progress = false;
+static int passed, failed;
 
 #define REPORT(ok, name)						\
 	do {								\
@@ -495,16 +565,87 @@ int main(void)
 		       passed + failed + 1, name);			\
 		__ok ? passed++ : failed++;				\
 	} while (0)
-	REPORT(ran && !R->stale_reads && !R->bad_value && R->faults_ok,
+
+static bool run_child(enum run_mode m, double seconds, const char *name)
+{
+	int status, i;
+	bool ran, progress = true;
+	pid_t pid;
+
+	memset(R, 0, sizeof(*R));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		exit(1);
+	if (!pid) {
+		mode = m;
+		alarm(seconds + 60);
+		run_stress(seconds);
+		exit(0);	/* LeakSanitizer checks the run */
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	ran = WIFEXITED(status) && !WEXITSTATUS(status);
+	if (!ran)
+		utap_diag("%s: the run died: %s %d", name, WIFSIGNALED(status) ?
+			  "signal" : "exit status", WIFSIGNALED(status) ?
+			  WTERMSIG(status) : WEXITSTATUS(status));
+	if (R->first_error[0])
+		utap_diag("%s: first error: %s", name, R->first_error);
+	utap_diag("%s: %lu invalidations (%lu -EAGAIN), %lu callbacks, %lu page bumps",
+		  name, R->invalidations, R->eagain, R->callbacks, R->bumps);
+	utap_diag("%s: %lu faults (%lu retried, %lu gave up, %lu collided after release), %lu read_waits (%lu timed out), %lu sleeps",
+		  name, R->faults_ok, R->faults_retried, R->faults_given_up,
+		  R->after_release, R->read_waits, R->read_timeouts, R->sleeps);
+	utap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
+		  name, R->inserts, R->removes, R->removes_waited);
+	if (m == RUN_STORM)
+		utap_diag("%s: %lu read_begins outside the storm, longest %lu us",
+			  name, R->quiet_faults, R->quiet_max_ns / 1000);
+	for (i = 0; i < N_INVALIDATORS + N_OWNERS; i++)
+		if (!R->progress[i])
+			progress = false;
+	return ran && progress && R->engine_idle && !R->bad_value &&
+	       !R->bad_lock && !R->bad_remove && !R->callback_after_remove;
+}
+
+int main(void)
+{
+	double seconds = env_ul("MNI_STRESS_SECONDS", 4);
+	bool ok;
+
+	seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
+	R = mmap(NULL, sizeof(*R), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (R == MAP_FAILED)
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# stress: seed %llu (replay: MNI_SEED=%llu), %.1f s, %d invalidators, %d owners x %d devices, %d pages\n",
+	       seed, seed, seconds, N_INVALIDATORS, N_OWNERS,
+	       DEVS_PER_OWNER, NPAGES);
+	printf("1..8\n");
+
+	ok = run_child(RUN_MAIN, seconds / 2, "main");
+	REPORT(ok && !R->stale_reads && R->faults_ok,
 	       "stress: no read passed read_retry with a version older than a completed invalidation's");
-	REPORT(ran && !R->valid_during_inval,
+	REPORT(ok && !R->valid_during_inval,
 	       "stress: no device mirror valid while its range is being invalidated");
-	REPORT(ran && !R->callback_after_remove && !R->bad_remove,
-	       "stress: no callback after remove() returned");
-	REPORT(ran && !R->bad_lock,
-	       "stress: callbacks run unlocked, inside the lockdep map");
-	REPORT(ran && progress && R->engine_idle,
-	       "stress: every thread made progress, engine idle and empty at the end");
+	REPORT(ok, "stress: no callback after remove(), callbacks unlocked inside the map, every thread made progress, engine idle and empty at the end");
+	REPORT(ok && R->read_waits && R->removes_waited,
+	       "stress: read_wait and remove_wait both slept and returned");
+
+	ok = run_child(RUN_STORM, seconds / 4, "storm");
+	REPORT(ok && !R->storm_waited && !R->storm_retried &&
+	       !R->storm_remove_waited && R->quiet_faults,
+	       "storm: read_begin, read_retry and remove outside the storm never wait or collide");
+	REPORT(ok && !R->stale_reads && !R->valid_during_inval && R->faults_ok,
+	       "storm: no stale read, no valid mirror during an invalidation");
+
+	ok = run_child(RUN_RELEASE, seconds / 4, "release");
+	REPORT(ok && !R->bad_release && R->after_release,
+	       "release: every read_begin after the release pass collides");
+	REPORT(ok && !R->stale_reads && !R->valid_during_inval,
+	       "release: no stale read, no valid mirror during an invalidation");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/spinlock.h>
 #include <linux/tracepoint.h>
-#include <linux/wait.h>
+#include <linux/slab.h>
+#include <linux/swait.h>
 
 #include "mni_itree.h"
 
@@ -18,7 +20,7 @@
 
 /* What the calling thread holds: spinlocks, and lockdep maps. */
 struct shim_held {
-	const struct spinlock *locks[SHIM_MAX_HELD];
+	const raw_spinlock_t *locks[SHIM_MAX_HELD];
 	int depth;
 	const struct lockdep_map *maps[SHIM_MAX_HELD];
 	int map_depth;
@@ -26,11 +28,7 @@ struct shim_held {
 
 static __thread struct shim_held held;
 
-__thread bool shim_wait_nonblock;
-__thread unsigned long shim_wait_would_block;
-
 static unsigned long pr_err_calls;
-static unsigned long wait_sleeps;
 
 void shim_bug(const char *file, int line, const char *what)
 {
@@ -48,22 +46,22 @@ static void shim_check(int err, const char *what)
 	}
 }
 
-void shim_spin_init(spinlock_t *lock)
+void shim_spin_init(raw_spinlock_t *lock)
 {
 	shim_check(pthread_mutex_init(&lock->m, NULL), "pthread_mutex_init");
 }
 
-void shim_spin_lock(spinlock_t *lock)
+void shim_spin_lock(raw_spinlock_t *lock)
 {
 	if (shim_spin_held(lock))
-		shim_bug(__FILE__, __LINE__, "spin_lock() recursion");
+		shim_bug(__FILE__, __LINE__, "raw_spin_lock() recursion");
 	if (held.depth == SHIM_MAX_HELD)
 		shim_bug(__FILE__, __LINE__, "too many spinlocks held");
 	shim_check(pthread_mutex_lock(&lock->m), "pthread_mutex_lock");
 	held.locks[held.depth++] = lock;
 }
 
-void shim_spin_unlock(spinlock_t *lock)
+void shim_spin_unlock(raw_spinlock_t *lock)
 {
 	int i;
 
@@ -71,14 +69,14 @@ void shim_spin_unlock(spinlock_t *lock)
 		if (held.locks[i] == lock)
 			break;
 	if (i < 0)
-		shim_bug(__FILE__, __LINE__, "spin_unlock() of a lock not held");
+		shim_bug(__FILE__, __LINE__, "raw_spin_unlock() of a lock not held");
 	memmove(&held.locks[i], &held.locks[i + 1],
 		(held.depth - i - 1) * sizeof(held.locks[0]));
 	held.depth--;
 	shim_check(pthread_mutex_unlock(&lock->m), "pthread_mutex_unlock");
 }
 
-bool shim_spin_held(const spinlock_t *lock)
+bool shim_spin_held(const raw_spinlock_t *lock)
 {
 	int i;
 
@@ -147,75 +145,203 @@ unsigned long shim_pr_err_count(void)
 	return __atomic_load_n(&pr_err_calls, __ATOMIC_RELAXED);
 }
 
-void init_waitqueue_head(struct wait_queue_head *wq)
+__thread bool shim_fatal_signal;
+__thread bool shim_no_sleep;
+__thread unsigned int shim_kmalloc_fail, shim_kmalloc_skip;
+
+/* The wait the thread prepared for, so schedule_timeout() can sleep on it. */
+static __thread struct swait_queue *cur_wait;
+
+static unsigned long sleeps, wakes, kmalloc_calls, kmalloc_failed;
+
+void init_swait_queue_head(struct swait_queue_head *q)
 {
-	shim_check(pthread_mutex_init(&wq->m, NULL), "pthread_mutex_init");
-	shim_check(pthread_cond_init(&wq->c, NULL), "pthread_cond_init");
-	wq->gen = 0;
-	wq->sleeping = 0;
+	shim_check(pthread_mutex_init(&q->m, NULL), "pthread_mutex_init");
+	shim_check(pthread_cond_init(&q->c, NULL), "pthread_cond_init");
+	q->gen = 0;
+	q->queued = 0;
+	q->sleeping = 0;
 }
 
-void wake_up_all(struct wait_queue_head *wq)
+bool swait_active(struct swait_queue_head *q)
 {
-	shim_check(pthread_mutex_lock(&wq->m), "pthread_mutex_lock");
-	wq->gen++;
-	shim_check(pthread_cond_broadcast(&wq->c), "pthread_cond_broadcast");
-	shim_check(pthread_mutex_unlock(&wq->m), "pthread_mutex_unlock");
+	bool active;
+
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	active = q->queued;
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+	return active;
 }
 
-bool shim_wait_prepare(struct shim_waiter *w)
+void swake_up_all(struct swait_queue_head *q)
 {
-	if (!w->started) {
-		might_sleep();
-		if (held.map_depth)
-			shim_bug(__FILE__, __LINE__,
-				 "wait_event() inside a lockdep map");
-		w->started = true;
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	q->gen++;
+	shim_check(pthread_cond_broadcast(&q->c), "pthread_cond_broadcast");
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+	__atomic_add_fetch(&wakes, 1, __ATOMIC_RELAXED);
+}
+
+long prepare_to_swait_event(struct swait_queue_head *q,
+			    struct swait_queue *wait, int state)
+{
+	if (held.depth)
+		shim_bug(__FILE__, __LINE__, "prepare_to_swait_event() under a spinlock");
+	if (cur_wait && cur_wait != wait)
+		shim_bug(__FILE__, __LINE__, "two waits prepared at once");
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	if (state == TASK_KILLABLE && shim_fatal_signal) {
+		/* As the kernel does: dequeue, and let the caller bail out. */
+		if (wait->queued) {
+			q->queued--;
+			wait->queued = false;
+		}
+		shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+		cur_wait = NULL;
+		return -512;	/* -ERESTARTSYS */
 	}
-	if (w->done)
-		return false;
-	shim_check(pthread_mutex_lock(&w->head->m), "pthread_mutex_lock");
-	w->gen = w->head->gen;
-	shim_check(pthread_mutex_unlock(&w->head->m), "pthread_mutex_unlock");
-	return true;
+	if (!wait->queued) {
+		q->queued++;
+		wait->queued = true;
+	}
+	wait->head = q;
+	wait->gen = q->gen;
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+	cur_wait = wait;
+	return 0;
 }
 
-void shim_wait_sleep(struct shim_waiter *w)
+void finish_swait(struct swait_queue_head *q, struct swait_queue *wait)
 {
-	struct wait_queue_head *wq = w->head;
-
-	if (shim_wait_nonblock) {
-		shim_wait_would_block++;
-		w->done = true;
-		return;
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	if (wait->queued) {
+		q->queued--;
+		wait->queued = false;
 	}
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+	cur_wait = NULL;
+}
+
+static void shim_sleep_checks(void)
+{
 	if (held.depth)
 		shim_bug(__FILE__, __LINE__, "sleep under a spinlock");
-	shim_check(pthread_mutex_lock(&wq->m), "pthread_mutex_lock");
-	if (wq->gen == w->gen) {
-		__atomic_add_fetch(&wait_sleeps, 1, __ATOMIC_RELAXED);
-		wq->sleeping++;
-		while (wq->gen == w->gen)
-			shim_check(pthread_cond_wait(&wq->c, &wq->m),
-				   "pthread_cond_wait");
-		wq->sleeping--;
-	}
-	shim_check(pthread_mutex_unlock(&wq->m), "pthread_mutex_unlock");
+	if (held.map_depth)
+		shim_bug(__FILE__, __LINE__, "sleep inside a lockdep map");
+	if (shim_no_sleep)
+		shim_bug(__FILE__, __LINE__, "sleep where the test forbids one");
 }
 
-unsigned int shim_wait_sleeping(struct wait_queue_head *wq)
+long schedule_timeout(long timeout)
+{
+	struct swait_queue *w = cur_wait;
+	struct swait_queue_head *q;
+	struct timespec ts;
+	u64 deadline = 0;
+	int err = 0;
+
+	if (timeout <= 0)
+		return 0;
+	shim_sleep_checks();
+	__atomic_add_fetch(&sleeps, 1, __ATOMIC_RELAXED);
+	if (timeout != MAX_SCHEDULE_TIMEOUT)
+		deadline = ktime_get_ns() + (u64)timeout * 1000000ULL;
+	if (!w) {
+		/* Nothing to wake us: a plain sleep of the whole timeout. */
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = (timeout % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	q = w->head;
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	q->sleeping++;
+	while (q->gen == w->gen && err != ETIMEDOUT) {
+		if (!deadline) {
+			shim_check(pthread_cond_wait(&q->c, &q->m),
+				   "pthread_cond_wait");
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		{
+			u64 left = deadline > ktime_get_ns() ?
+				   deadline - ktime_get_ns() : 0;
+			u64 abs = (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec + left;
+
+			ts.tv_sec = abs / 1000000000ULL;
+			ts.tv_nsec = abs % 1000000000ULL;
+		}
+		err = pthread_cond_timedwait(&q->c, &q->m, &ts);
+		if (err && err != ETIMEDOUT)
+			shim_check(err, "pthread_cond_timedwait");
+	}
+	q->sleeping--;
+	/* The next sleep waits for the next wake-up. */
+	w->gen = q->gen;
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
+	if (!deadline)
+		return MAX_SCHEDULE_TIMEOUT;
+	{
+		u64 now = ktime_get_ns();
+
+		return now >= deadline ? 0 :
+		       (long)((deadline - now + 999999) / 1000000);
+	}
+}
+
+long schedule_timeout_uninterruptible(long timeout)
+{
+	return schedule_timeout(timeout);
+}
+
+unsigned long shim_sleeps(void)
+{
+	return __atomic_load_n(&sleeps, __ATOMIC_RELAXED);
+}
+
+unsigned int shim_swait_sleeping(struct swait_queue_head *q)
 {
 	unsigned int n;
 
-	shim_check(pthread_mutex_lock(&wq->m), "pthread_mutex_lock");
-	n = wq->sleeping;
-	shim_check(pthread_mutex_unlock(&wq->m), "pthread_mutex_unlock");
+	shim_check(pthread_mutex_lock(&q->m), "pthread_mutex_lock");
+	n = q->sleeping;
+	shim_check(pthread_mutex_unlock(&q->m), "pthread_mutex_unlock");
 	return n;
 }
 
-unsigned long shim_wait_sleeps(void)
+unsigned long shim_swait_wakes(void)
 {
-	return __atomic_load_n(&wait_sleeps, __ATOMIC_RELAXED);
+	return __atomic_load_n(&wakes, __ATOMIC_RELAXED);
+}
+
+void *shim_kmalloc(size_t size, gfp_t flags)
+{
+	__atomic_add_fetch(&kmalloc_calls, 1, __ATOMIC_RELAXED);
+	if (flags & __GFP_DIRECT_RECLAIM)
+		might_sleep();
+	if (shim_kmalloc_fail && shim_kmalloc_skip)
+		shim_kmalloc_skip--;
+	else if (shim_kmalloc_fail) {
+		shim_kmalloc_fail--;
+		__atomic_add_fetch(&kmalloc_failed, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return malloc(size);
+}
+
+void shim_kfree(const void *p)
+{
+	free((void *)p);
+}
+
+unsigned long shim_kmalloc_failed(void)
+{
+	return __atomic_load_n(&kmalloc_failed, __ATOMIC_RELAXED);
+}
+
+unsigned long shim_kmalloc_calls(void)
+{
+	return __atomic_load_n(&kmalloc_calls, __ATOMIC_RELAXED);
 }
 
 static pthread_mutex_t preempt_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -7,6 +7,8 @@
 #ifndef _SHIM_LINUX_LLIST_H
 #define _SHIM_LINUX_LLIST_H
 
+#include <linux/stddef.h>
+
 struct llist_node {
 	struct llist_node *next;
 };
@@ -16,5 +18,10 @@ struct llist_head {
 };
 
 #define LLIST_HEAD(name) struct llist_head name = { .first = NULL }
+
+static inline bool llist_empty(const struct llist_head *head)
+{
+	return !__atomic_load_n(&head->first, __ATOMIC_RELAXED);
+}
 
 #endif /* _SHIM_LINUX_LLIST_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sched.h - userspace stand-in: might_sleep() checks no shim lock is held;
- * the clock comes along, as it does through the kernel's header
+ * schedule_timeout() sleeps on the simple wait queue the thread prepared
+ * for (see swait.h), or just sleeps; a jiffy is a millisecond here.
  */
 #ifndef _SHIM_LINUX_SCHED_H
 #define _SHIM_LINUX_SCHED_H
@@ -9,11 +10,32 @@
 #include <linux/ktime.h>
 #include <linux/spinlock.h>
 
+#define TASK_RUNNING		0x0000
+#define TASK_UNINTERRUPTIBLE	0x0002
+#define TASK_WAKEKILL		0x0100
+#define TASK_KILLABLE		(TASK_WAKEKILL | TASK_UNINTERRUPTIBLE)
+
+#define MAX_SCHEDULE_TIMEOUT	LONG_MAX
+
 #define might_sleep()							\
 	do {								\
 		if (shim_spin_depth())					\
 			shim_bug(__FILE__, __LINE__,			\
 				 "might_sleep() under a spinlock");	\
 	} while (0)
+
+/*
+ * Per thread: a fatal signal is pending (prepare_to_swait_event() with
+ * TASK_KILLABLE then reports it), and a sleep is a bug (single-threaded
+ * tests that know nothing can wake them set it).
+ */
+extern __thread bool shim_fatal_signal;
+extern __thread bool shim_no_sleep;
+
+/* Return: jiffies left, 0 if the timeout expired. Never sleeps for 0. */
+long schedule_timeout(long timeout);
+long schedule_timeout_uninterruptible(long timeout);
+/* Real sleeps taken so far (waits on a queue and plain sleeps), all threads. */
+unsigned long shim_sleeps(void);
 
 #endif /* _SHIM_LINUX_SCHED_H */

@@ -16,4 +16,8 @@ struct hlist_node {
 	struct hlist_node *next, **pprev;
 };
 
+struct list_head {
+	struct list_head *next, *prev;
+};
+
 #endif /* _SHIM_LINUX_TYPES_H */

@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mutate.sh - break the engine on purpose and check that the tests notice
+#
+# For each mutation: copy src/ to a temporary directory, apply one sed
+# edit to mni_itree.c (a pattern that matches nothing fails the script:
+# a mutation that changed nothing proves nothing), build the asan model and
+# stress against it, and run them; the mutation must make a run FAIL.
+# TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
+#
+# Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../../src" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mni-mutate.XXXXXX")
+[ "${MNI_MUTATE_KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
+seed=${MNI_SEED:-1}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# name|sed expression (applied to mni_itree.c)
+MUTATIONS='end-closes-another|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
+wait-for-nothing|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
+wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.prev == \&it->inflight \&\& mni_inval_overlaps(inv, sub))/
+drop-insert-collisions|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
+release-no-collision|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
+remove-no-wait|s/^	} else if (mni_itree_sub_busy(it, sub)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub)) {/
+call-new-and-dying|s/^		if (mni_sub_stamp(sub) < inv->seq)$/		if (sub)/
+refused-record-kept|s/^	if (refused) {$/	if (0) {/
+lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/'
+
+n=0
+pass=0
+fail=0
+total=$(($(echo "$MUTATIONS" | wc -l) + 1))
+echo "TAP version 13"
+echo "1..$total"
+
+build() {
+	make -s -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
+		>"$1.build.log" 2>&1
+}
+
+# Which test of which binary failed: the first "not ok" line's name.
+run_bins() {
+	b=$1
+	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
+		timeout 120 "$b/asan/model" >"$b.model.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.model.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		echo "${caught:-model (crashed)}"
+		return 0
+	fi
+	MNI_SEED=$seed MNI_STRESS_SECONDS=2 timeout 120 "$b/asan/stress" \
+		>"$b.stress.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.stress.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		echo "${caught:-stress (crashed)}"
+		return 0
+	fi
+	return 1
+}
+
+# The unmutated engine must pass, or every "caught" below means nothing.
+n=$((n + 1))
+mkdir -p "$tmp/orig"
+if build "$tmp/orig/build" "$src" && ! run_bins "$tmp/orig/build" >/dev/null; then
+	echo "ok $n - unmutated engine passes"
+	pass=$((pass + 1))
+else
+	echo "not ok $n - unmutated engine passes (see $tmp/orig)"
+	fail=$((fail + 1))
+fi
+
+while IFS='|' read -r name expr <&3; do
+	n=$((n + 1))
+	d=$tmp/$name
+	mkdir -p "$d"
+	cp -r "$src" "$d/src"
+	sed -i "$expr" "$d/src/mni_itree.c"
+	if cmp -s "$src/mni_itree.c" "$d/src/mni_itree.c"; then
+		echo "not ok $n - mutation $name: the sed pattern matched nothing"
+		fail=$((fail + 1))
+		continue
+	fi
+	if ! build "$d/build" "$d/src"; then
+		echo "not ok $n - mutation $name: does not build"
+		sed 's/^/    # /' "$d/build.build.log" | head -20
+		fail=$((fail + 1))
+		continue
+	fi
+	if by=$(run_bins "$d/build"); then
+		echo "ok $n - mutation $name caught by $by"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n - mutation $name survived the tests"
+		fail=$((fail + 1))
+	fi
+done 3<<LIST
+$MUTATIONS
+LIST
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
