@@ -79,6 +79,7 @@ QUICK_LANES += "stock-$(KVER)=$(QEMU_STOCK)"
 
 CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
 CHECK_LANES += $(QUICK_LANES)
+CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"

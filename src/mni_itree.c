@@ -191,10 +191,12 @@ static void mni_itree_unlink(struct mni_itree *it,
 	mni_sub_set_stamp(sub, 0);
 }
 
+/* An empty range ([x, x): last below start) overlaps nothing. */
 static bool mni_inval_overlaps(const struct mni_inval *inv,
 			       const struct mmu_interval_notifier *sub)
 {
-	return inv->start <= sub->interval_tree.last &&
+	return inv->start <= inv->last &&
+	       inv->start <= sub->interval_tree.last &&
 	       sub->interval_tree.start <= inv->last;
 }
 

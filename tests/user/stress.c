@@ -612,6 +612,7 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 int main(void)
 {
 	double seconds = env_ul("MNI_STRESS_SECONDS", 4);
+	unsigned long main_read_waits;
 	bool ok;
 
 	seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
@@ -631,13 +632,18 @@ int main(void)
 	REPORT(ok && !R->valid_during_inval,
 	       "stress: no device mirror valid while its range is being invalidated");
 	REPORT(ok, "stress: no callback after remove(), callbacks unlocked inside the map, every thread made progress, engine idle and empty at the end");
-	REPORT(ok && R->read_waits && R->removes_waited,
-	       "stress: read_wait and remove_wait both slept and returned");
+	main_read_waits = R->read_waits;
 
 	ok = run_child(RUN_STORM, seconds / 4, "storm");
 	REPORT(ok && !R->storm_waited && !R->storm_retried &&
 	       !R->storm_remove_waited && R->quiet_faults,
 	       "storm: read_begin, read_retry and remove outside the storm never wait or collide");
+	/*
+	 * Coverage: the main run's callbacks are too quick for a remove to
+	 * meet one reliably in a short run; the storm's sleeping ones are not.
+	 */
+	REPORT(ok && main_read_waits && R->removes_waited,
+	       "stress: read_wait (main run) and remove_wait (storm) both slept and returned");
 	REPORT(ok && !R->stale_reads && !R->valid_during_inval && R->faults_ok,
 	       "storm: no stale read, no valid mirror during an invalidation");
 
