@@ -25,8 +25,10 @@
  *
  * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock.
  */
+#include <linux/delay.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -220,14 +222,37 @@ static bool mni_mm_take_nbs(struct mni_mm *mmm)
 	return take;
 }
 
+#ifdef MNI_DEBUG_HOOKS
+/*
+ * Test builds only (make MNI_DEBUG_HOOKS=1, never the package): how long
+ * release pauses between handing back start_nb and end_nb, so that a test
+ * can put invalidations into the window where only end_nb is hooked
+ * (mni_triggers' exit_vs_punch_hole). Read once per release.
+ */
+static unsigned int debug_release_window_ms;
+module_param(debug_release_window_ms, uint, 0600);
+
+static void mni_debug_release_window(void)
+{
+	msleep(debug_release_window_ms);
+}
+#else
+static void mni_debug_release_window(void)
+{
+}
+#endif
+
 /*
  * Unhook both notifiers; their free_notifier runs after a grace period.
  * start_nb first: after it no start is recorded, and an end that finds no
- * record changes nothing (mni_itree_invalidate_end()).
+ * record changes nothing (mni_itree_invalidate_end()). @release: called
+ * from ->release, where a test build may widen the window between the two.
  */
-static void mni_mm_put_nbs(struct mni_mm *mmm)
+static void mni_mm_put_nbs(struct mni_mm *mmm, bool release)
 {
 	mmu_notifier_put(&mmm->start_nb);
+	if (release)
+		mni_debug_release_window();
 	mmu_notifier_put(&mmm->end_nb);
 }
 
@@ -262,7 +287,7 @@ static void mni_nb_release(struct mmu_notifier *nb, struct mm_struct *mm)
 
 	mni_itree_release(&mmm->itree, mm);
 	if (mni_mm_take_nbs(mmm))
-		mni_mm_put_nbs(mmm);
+		mni_mm_put_nbs(mmm, true);
 }
 
 /* SRCU callback context: must not sleep. */
@@ -449,7 +474,7 @@ void mni_mm_put(struct mni_mm *mmm)
 	spin_unlock(&mni_registry_lock);
 
 	if (put_nbs)
-		mni_mm_put_nbs(mmm);
+		mni_mm_put_nbs(mmm, false);
 	mni_debugfs_update(mmm);
 	kref_put(&mmm->ref, mni_mm_free);
 }
@@ -493,7 +518,7 @@ void mni_mm_exit(void)
 		pr_err("mni: %lu subscription(s) never removed from an mm; dropping them\n",
 		       mmm->users);
 		if (put_nbs)
-			mni_mm_put_nbs(mmm);
+			mni_mm_put_nbs(mmm, false);
 		/* Pairs with the mmgrab() of each insert; out of the registry now. */
 		for (; mmm->users; mmm->users--)
 			mmdrop(mmm->mm);

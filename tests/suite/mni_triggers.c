@@ -675,6 +675,144 @@ static void test_punch_hole_other_process(void)
 	shmem_other_process(true);
 }
 
+/* Punch the whole of a memfd, over and over, until told to stop. */
+struct puncher {
+	pthread_t tid;
+	int mfd;
+	size_t len;
+	atomic_bool *stop;
+	unsigned long punches;
+};
+
+static void *puncher_main(void *arg)
+{
+	struct puncher *pu = arg;
+
+	while (!atomic_load(pu->stop)) {
+		if (fallocate(pu->mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      0, pu->len))
+			break;
+		pu->punches++;
+	}
+	return NULL;
+}
+
+#define RELEASE_WINDOW_PARAM \
+	"/sys/module/mmu_interval_notifier/parameters/debug_release_window_ms"
+
+/* Set the debug-build release window; false when the module has none. */
+static bool set_release_window(unsigned int ms)
+{
+	FILE *f = fopen(RELEASE_WINDOW_PARAM, "w");
+
+	if (!f)
+		return false;
+	fprintf(f, "%u\n", ms);
+	CHECK(fclose(f) == 0, "%s: %s", RELEASE_WINDOW_PARAM, strerror(errno));
+	return true;
+}
+
+/* When the first callback of @event on @id began, in ms; polls for 10 s. */
+static double wait_for_event(int fd, uint64_t id, uint64_t event)
+{
+	struct mni_test_log log;
+	double t0 = now_ms();
+	uint64_t i;
+
+	for (;;) {
+		get_log(fd, id, false, &log);
+		for (i = 0; i < log.count; i++)
+			if (log.entry[i].event == event)
+				return log.entry[i].time_ns / 1e6;
+		CHECK(now_ms() - t0 < 10000, "no %s callback in 10 s",
+		      mirror_event_name(event));
+		usleep(1000);
+	}
+}
+
+/*
+ * Teardown at exit against reverse-map invalidations. A child mirrors two
+ * shared memfds, with a subscription S whose callback sleeps over the
+ * first, and exits while two threads of this process punch holes in both
+ * files: invalidations of the child's mm run beside its release, one of
+ * them asleep in S's callback while others start and end. This process
+ * then removes S, which the driver frees at once, while such a callback
+ * may still run. MNI_DEBUG_HOOKS builds (the debug lane) pause release
+ * between unhooking its start and its end notifier for 400 ms, where an
+ * end whose start was missed used to drop another invalidation's count:
+ * remove() returned, and KASAN caught the sleeping callback touching the
+ * freed subscription. remove() must instead wait for that callback.
+ */
+static void test_exit_vs_punch_hole(void)
+{
+	const size_t n = 4;
+	const unsigned int slow = 300, window = 400;
+	int fd = open_dev(), ma, mb, c2p[2], p2c[2];
+	char *pa = map_memfd(&ma, n), *pb = map_memfd(&mb, n);
+	atomic_bool stop = false;
+	struct puncher pu[2] = {
+		{ .mfd = ma, .len = n * psz, .stop = &stop },
+		{ .mfd = mb, .len = n * psz, .stop = &stop },
+	};
+	double released, t0, t1;
+	bool hooked;
+	uint64_t s;
+	pid_t pid;
+	int i;
+
+	fill(pa, n, 40);
+	fill(pb, n, 41);
+	CHECK(pipe(c2p) == 0 && pipe(p2c) == 0, "pipe");
+	pid = fork_child();
+	if (pid == 0) {
+		char *qa = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
+				MAP_SHARED, ma, 0);
+		char *qb = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
+				MAP_SHARED, mb, 0);
+
+		CHECK(qa != MAP_FAILED && qb != MAP_FAILED, "mmap: %s",
+		      strerror(errno));
+		s = must_add(fd, qa, n * psz, 0);
+		must_fault(fd, s, qa, n, 0);
+		for (i = 0; i < (int)n; i++)
+			qb[i * psz] = 1;
+		CHECK(mirror_slow(fd, s, slow) == 0, "SLOW");
+		CHECK(write(c2p[1], &s, sizeof(s)) == sizeof(s), "write");
+		pipe_get(p2c[0]);
+		_exit(0);
+	}
+	CHECK(read(c2p[0], &s, sizeof(s)) == sizeof(s),
+	      "child did not report its subscription");
+	hooked = set_release_window(window);
+	for (i = 0; i < 2; i++)
+		CHECK(!pthread_create(&pu[i].tid, NULL, puncher_main, &pu[i]),
+		      "pthread_create");
+	usleep(50 * 1000);
+	pipe_put(p2c[1]);
+
+	/* Release's own callback sleeps too; then comes the window. */
+	released = wait_for_event(fd, s, MNI_TEST_EV_RELEASE);
+	while (now_ms() < released + slow + window / 2)
+		usleep(5000);
+	t0 = now_ms();
+	must_del(fd, s);
+	t1 = now_ms();
+
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(pu[i].tid, NULL);
+	wait_child_ok(pid);
+	if (hooked)
+		set_release_window(0);
+	tap_diag("%s: remove took %.0f ms, %.0f ms after RELEASE began; %lu and %lu punches",
+		 hooked ? "release window 400 ms" : "no debug hook",
+		 t1 - t0, t0 - released, pu[0].punches, pu[1].punches);
+	CHECK(pu[0].punches && pu[1].punches, "a puncher never punched");
+	close(ma);
+	close(mb);
+	close(fd);
+}
+
 static bool thp_enabled(void)
 {
 	char b[128] = "";
@@ -1564,6 +1702,7 @@ static struct tap_test tests[] = {
 	TEST(compaction, 60),
 	TEST(userfaultfd, 0),
 	TEST(exec_releases, 0),
+	TEST(exit_vs_punch_hole, 0),
 	TEST(stale_read_torture, 0),	/* timeout set in main */
 	MANUAL(lifecycle_workload, 0),
 };
