@@ -35,6 +35,7 @@
  *                          call
  */
 #include <linux/delay.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/hmm.h>
 #include <linux/idr.h>
@@ -65,6 +66,8 @@
 #define MNI_TEST_MAX_PAGES	16384UL	/* 64 MiB of 4 KiB pages */
 #define MNI_TEST_CHUNK		16UL	/* pages per fault / copy step */
 #define MNI_TEST_MAX_MSECS	10000ULL
+/* A busy-wait in non-blockable context: short. */
+#define MNI_TEST_MAX_SPIN_MSECS	1000ULL
 
 struct mni_test_mirror {
 	struct mmu_interval_notifier notifier;
@@ -76,6 +79,7 @@ struct mni_test_mirror {
 	struct mutex lock;		/* guards pfns; the "device lock" */
 	unsigned long *pfns;		/* hmm pfns, 0 when not mirrored */
 	unsigned int slow_ms;		/* READ_ONCE: callback sleep */
+	unsigned int spin_ms;		/* READ_ONCE: non-blockable spin */
 	bool no_finish;			/* two-pass start hands back none */
 
 	spinlock_t log_lock;		/* guards the fields below */
@@ -177,6 +181,19 @@ static void mirror_slow_down(struct mni_test_mirror *m, bool blockable)
 		msleep(slow_ms);
 }
 
+/*
+ * SPIN: non-blockable callbacks busy-wait, with the mirror lock dropped, as
+ * a device whose teardown is slow and cannot sleep would; the reaper's
+ * invalidation then stays in flight that long.
+ */
+static void mirror_spin(struct mni_test_mirror *m, bool blockable)
+{
+	unsigned int spin_ms = READ_ONCE(m->spin_ms);	/* pairs with SPIN */
+
+	if (!blockable && spin_ms)
+		mdelay(spin_ms);
+}
+
 static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 			      const struct mmu_notifier_range *range,
 			      unsigned long cur_seq)
@@ -200,6 +217,7 @@ static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 	mirror_clear(m, range->start, range->end);
 	mirror_slow_down(m, blockable);
 	mutex_unlock(&m->lock);
+	mirror_spin(m, blockable);
 	return true;
 }
 
@@ -822,6 +840,99 @@ static int mni_test_ioc_slow(struct mni_test_file *f,
 	return 0;
 }
 
+static int mni_test_ioc_spin(struct mni_test_file *f,
+			     struct mni_test_slow __user *uarg)
+{
+	struct mni_test_slow arg;
+	struct mni_test_mirror *m;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.msecs > MNI_TEST_MAX_SPIN_MSECS)
+		return -EINVAL;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	WRITE_ONCE(m->spin_ms, arg.msecs);	/* pairs with mirror_spin() */
+	mirror_put(m);
+	return 0;
+}
+
+/*
+ * RELEASE_REMOVE: a classic notifier whose ->release removes every mirror
+ * of the file on the exiting mm, as a driver tearing its device state down
+ * at exit does. It runs inside the core's release walk (an SRCU read side),
+ * where a remove() that waited for a grace period would wait for itself.
+ * It pins the file from the ioctl until its free_notifier.
+ */
+struct mni_test_release_remove {
+	struct mmu_notifier mn;
+	struct file *file;
+};
+
+/* Take one mirror of @f on @mm out of the file, or return NULL. */
+static struct mni_test_mirror *mirror_take_of_mm(struct mni_test_file *f,
+						 struct mm_struct *mm)
+{
+	struct mni_test_mirror *m;
+	int id;
+
+	mutex_lock(&f->lock);
+	idr_for_each_entry(&f->mirrors, m, id)
+		if (m->notifier.mm == mm)
+			break;
+	if (m)
+		idr_remove(&f->mirrors, id);
+	mutex_unlock(&f->lock);
+	return m;
+}
+
+static void release_remove_release(struct mmu_notifier *mn,
+				   struct mm_struct *mm)
+{
+	struct mni_test_release_remove *rr =
+		container_of(mn, struct mni_test_release_remove, mn);
+	struct mni_test_file *f = rr->file->private_data;
+	struct mni_test_mirror *m;
+
+	while ((m = mirror_take_of_mm(f, mm)))
+		mirror_put(m);
+	mmu_notifier_put(&rr->mn);
+}
+
+/* SRCU callback: fput() defers the final release itself. */
+static void release_remove_free(struct mmu_notifier *mn)
+{
+	struct mni_test_release_remove *rr =
+		container_of(mn, struct mni_test_release_remove, mn);
+
+	fput(rr->file);
+	kfree(rr);
+}
+
+static const struct mmu_notifier_ops release_remove_ops = {
+	.release = release_remove_release,
+	.free_notifier = release_remove_free,
+};
+
+static int mni_test_ioc_release_remove(struct file *filp)
+{
+	struct mni_test_release_remove *rr;
+	int ret;
+
+	rr = kzalloc(sizeof(*rr), GFP_KERNEL);
+	if (!rr)
+		return -ENOMEM;
+	rr->mn.ops = &release_remove_ops;
+	rr->file = get_file(filp);	/* pairs with fput() in ..._free() */
+	ret = mmu_notifier_register(&rr->mn, current->mm);
+	if (ret) {
+		fput(rr->file);
+		kfree(rr);
+	}
+	return ret;
+}
+
 static int mni_test_ioc_grab_mm(void)
 {
 	mutex_lock(&mni_test_grab_lock);
@@ -1341,6 +1452,10 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_seq_wait(f, p);
 	case MNI_TEST_IOC_HOLD:
 		return mni_test_ioc_hold(f, p);
+	case MNI_TEST_IOC_SPIN:
+		return mni_test_ioc_spin(f, p);
+	case MNI_TEST_IOC_RELEASE_REMOVE:
+		return mni_test_ioc_release_remove(filp);
 	case MNI_TEST_IOC_SLOW:
 		return mni_test_ioc_slow(f, p);
 	case MNI_TEST_IOC_GRAB_MM:
@@ -1420,6 +1535,8 @@ static int __init mni_test_init(void)
 static void __exit mni_test_exit(void)
 {
 	misc_deregister(&mni_test_misc);
+	/* Runs the free_notifier of every RELEASE_REMOVE notifier put. */
+	mmu_notifier_synchronize();
 	if (mni_test_grabbed_mm)
 		mmdrop(mni_test_grabbed_mm);	/* pairs with GRAB_MM */
 }

@@ -289,6 +289,13 @@ struct mni_test_bench_loop {
 #define MNI_TEST_IOC_GRAB_MM	_IOWR(MNI_TEST_IOC_MAGIC, 0x0a, struct mni_test_grab)
 #define MNI_TEST_IOC_CHECK	_IOWR(MNI_TEST_IOC_MAGIC, 0x0b, struct mni_test_check)
 #define MNI_TEST_IOC_SEQ_WAIT	_IOWR(MNI_TEST_IOC_MAGIC, 0x0c, struct mni_test_seq_wait)
+/* SPIN: non-blockable callbacks busy-wait msecs (max 1000), lock dropped. */
+#define MNI_TEST_IOC_SPIN	_IOWR(MNI_TEST_IOC_MAGIC, 0x0d, struct mni_test_slow)
+/*
+ * RELEASE_REMOVE: register, on the caller's mm, a classic notifier whose
+ * ->release removes every mirror of this file on that mm (no argument).
+ */
+#define MNI_TEST_IOC_RELEASE_REMOVE _IO(MNI_TEST_IOC_MAGIC, 0x0e)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)

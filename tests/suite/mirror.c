@@ -131,6 +131,18 @@ int mirror_slow(int fd, uint64_t id, unsigned int msecs)
 	return mirror_ioctl(fd, MNI_TEST_IOC_SLOW, &arg);
 }
 
+int mirror_spin(int fd, uint64_t id, unsigned int msecs)
+{
+	struct mni_test_slow arg = { .id = id, .msecs = msecs };
+
+	return mirror_ioctl(fd, MNI_TEST_IOC_SPIN, &arg);
+}
+
+int mirror_release_remove(int fd)
+{
+	return mirror_ioctl(fd, MNI_TEST_IOC_RELEASE_REMOVE, NULL);
+}
+
 int mirror_grab_mm(int fd)
 {
 	struct mni_test_grab arg = { 0 };

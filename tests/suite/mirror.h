@@ -29,6 +29,8 @@ int mirror_seq_wait(int fd, uint64_t id, int64_t timeout_ms, uint64_t *seq,
 		    int64_t *engine_ret);
 int mirror_hold(int fd, uint64_t id, unsigned int msecs);
 int mirror_slow(int fd, uint64_t id, unsigned int msecs);
+int mirror_spin(int fd, uint64_t id, unsigned int msecs);
+int mirror_release_remove(int fd);
 int mirror_grab_mm(int fd);
 int mirror_check(int fd, uint64_t kind, uint64_t addr, uint64_t len,
 		 int64_t *ret);

@@ -1481,6 +1481,71 @@ static void nonblock_reap(bool busy)
 	close(fd);
 }
 
+/*
+ * A driver's own classic notifier whose ->release removes the driver's
+ * subscriptions: it runs inside the core's release walk, an SRCU read
+ * side. Meanwhile process_mrelease(2) reaps the exiting mm, and its
+ * non-blockable invalidation sits in T's callback (a 300 ms busy-wait,
+ * lock dropped) while the exit runs release. That invalidation's end comes
+ * after this module's notifiers are unhooked: the old engine kept its
+ * count open until their SRCU frees, and remove() waited for that grace
+ * period from inside the read side that holds it up (the child hung in D
+ * for ever). remove() must wait only for the callback running on T.
+ * Registering the driver's notifier first puts it after this module's
+ * notifiers in the core's list, so its release runs after theirs.
+ */
+static void test_remove_from_release_during_reap(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	uint64_t ids[2];
+	int pfd[2], pidfd;
+	double t0, t1;
+	long ret;
+	pid_t pid;
+
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+
+		fill(p, n, 34);
+		CHECK(mirror_release_remove(fd) == 0, "RELEASE_REMOVE");
+		ids[0] = must_add(fd, p, n * psz, 0);
+		must_fault(fd, ids[0], p, n, 0);
+		CHECK(mirror_spin(fd, ids[0], 300) == 0, "SPIN");
+		/* Nothing can be mapped at 4 KiB: never invalidated. */
+		ids[1] = must_add(fd, (void *)0x1000, 0x1000,
+				  MNI_TEST_ADD_NOMIRROR);
+		CHECK(write(pfd[1], ids, sizeof(ids)) == sizeof(ids),
+		      "write: %s", strerror(errno));
+		/* Killed while asleep here: its exit starts 200 ms later. */
+		mirror_hold(fd, ids[1], 200);
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], ids, sizeof(ids)) == sizeof(ids),
+	      "child did not report its subscriptions");
+	wait_task_state_d(pid);
+
+	t0 = now_ms();
+	pidfd = pidfd_open_and_kill(pid);
+	ret = process_mrelease_or_skip(pidfd);
+	t1 = now_ms();
+	CHECK(waitpid(pid, NULL, 0) == pid, "waitpid: %s", strerror(errno));
+	tap_diag("process_mrelease: %ld (%s) after %.0f ms; child gone %.0f ms after the kill",
+		 ret, ret ? strerror(errno) : "ok", t1 - t0, now_ms() - t0);
+	CHECK(ret == 0 || errno == EAGAIN, "process_mrelease: %s",
+	      strerror(errno));
+	/* The driver's release removed both. */
+	CHECK(mirror_del(fd, ids[0]) == -ENOENT &&
+	      mirror_del(fd, ids[1]) == -ENOENT,
+	      "the driver's release did not remove its subscriptions");
+	close(pidfd);
+	close(pfd[0]);
+	close(fd);
+}
+
 static void test_nonblock_reap(void)
 {
 	nonblock_reap(false);
@@ -2878,6 +2943,7 @@ static const struct tap_test tests[] = {
 	TEST(read_after_release_collides, 0),
 	TEST(nonblock_reap, 0),
 	TEST(nonblock_reap_busy, 0),
+	TEST(remove_from_release_during_reap, 30),
 	TEST(dispatch_matches_reference, 120),
 	TEST(fault_vs_invalidate_stress, 60),
 	TEST(soft_dirty_reaches_all, 0),
