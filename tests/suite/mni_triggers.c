@@ -4,7 +4,8 @@
  * stale-read torture test
  *
  * usage: mni_triggers DEVICE [TEST...]
- *        MNI_TORTURE_SECS=N   length of stale_read_torture (default 20)
+ *        MNI_TORTURE_SECS=N   length of stale_read_torture (default 20;
+ *                             stale_read_torture_storm runs half as long)
  *
  * DEVICE is /dev/mni_test_mni or /dev/mni_test_kern. Each test drives one
  * kernel path that changes CPU page tables (munmap, mremap, madvise, fork +
@@ -1366,11 +1367,20 @@ static void test_exec_releases(void)
  * generation below g: that page was unmapped and its invalidation finished
  * before g was published. Other threads mprotect and MADV_COLD/PAGEOUT the
  * region (contents unchanged) and ADD/DEL transient mirrors.
+ *
+ * Storm mode adds a second region with a subscription whose callback
+ * sleeps STORM_MS, which NSTORM threads invalidate without pause
+ * (MADV_DONTNEED, under mmap_lock for read): the mirrored region is
+ * faulted, inserted into and removed from while unrelated invalidations
+ * are always in flight, and the oracle must still hold.
  */
 #define NSLOT		64
 #define NWRITER		2
 #define NREADER		2
 #define MAGIC		0x4d4e4954ULL
+#define NSTORM		2
+#define STORM_PAGES	16
+#define STORM_MS	2
 
 struct torture {
 	int fd;
@@ -1383,6 +1393,8 @@ struct torture {
 	double end;
 	_Atomic uint64_t reads, faults, retries, absent, efault, replaces,
 		mprotects, madvises, adds, raced;
+	char *storm;			/* storm mode: the stormed region */
+	_Atomic uint64_t storms;	/* invalidations of it */
 };
 
 static uint64_t rnd(uint64_t *s)
@@ -1546,6 +1558,20 @@ static void *torture_reader(void *arg)
 	return NULL;
 }
 
+static void *torture_storm(void *arg)
+{
+	struct torture *t = arg;
+
+	while (!t->stop) {
+		if (madvise(t->storm, STORM_PAGES * psz, MADV_DONTNEED)) {
+			torture_fail(t, "storm madvise: %s", strerror(errno));
+			break;
+		}
+		t->storms++;
+	}
+	return NULL;
+}
+
 static void *torture_adder(void *arg)
 {
 	struct torture *t = arg;
@@ -1586,15 +1612,25 @@ static unsigned int torture_secs(void)
 	return s ? s : 20;
 }
 
-static void test_stale_read_torture(void)
+static void stale_read_torture(bool storm)
 {
 	static struct torture t;
-	pthread_t th[NWRITER + NREADER + 2];
+	pthread_t th[NWRITER + NREADER + NSTORM + 2];
 	void *warg[NWRITER][2];
-	unsigned int secs = torture_secs(), nth = 0;
+	/* The storm runs half as long: it is a second lap of the same oracle. */
+	unsigned int secs = storm ? (torture_secs() + 1) / 2 : torture_secs();
+	unsigned int nth = 0;
+	uint64_t storm_id = 0;
 	double t0 = now_ms();
 
+	memset(&t, 0, sizeof(t));
 	t.fd = open_dev();
+	if (storm) {
+		t.storm = map_pages(STORM_PAGES);
+		fill(t.storm, STORM_PAGES, 42);
+		storm_id = must_add(t.fd, t.storm, STORM_PAGES * psz, 0);
+		CHECK(mirror_slow(t.fd, storm_id, STORM_MS) == 0, "SLOW");
+	}
 	t.region = map_pages(NSLOT);
 	for (int i = 0; i < NSLOT; i++) {
 		uint64_t *w = (uint64_t *)(t.region + i * psz);
@@ -1620,6 +1656,9 @@ static void test_stale_read_torture(void)
 	      "pthread_create");
 	CHECK(!pthread_create(&th[nth++], NULL, torture_adder, &t),
 	      "pthread_create");
+	for (int i = 0; storm && i < NSTORM; i++)
+		CHECK(!pthread_create(&th[nth++], NULL, torture_storm, &t),
+		      "pthread_create");
 	while (!t.stop && now_ms() - t0 < secs * 1000.0)
 		usleep(50000);
 	t.stop = 1;
@@ -1635,10 +1674,26 @@ static void test_stale_read_torture(void)
 		 (unsigned long long)t.reads, (unsigned long long)t.absent,
 		 (unsigned long long)t.raced, (unsigned long long)t.mprotects,
 		 (unsigned long long)t.madvises, (unsigned long long)t.adds);
+	if (storm)
+		tap_diag("storm: %llu invalidations of the other region, each with a %d ms callback",
+			 (unsigned long long)t.storms, STORM_MS);
 	CHECK(!t.failed, "%s", t.why);
-	CHECK(t.replaces && t.reads, "the torture did nothing");
+	CHECK(t.replaces && t.reads && t.adds, "the torture did nothing");
+	CHECK(!storm || t.storms, "the storm did nothing");
 	must_del(t.fd, t.id);
+	if (storm)
+		must_del(t.fd, storm_id);
 	close(t.fd);
+}
+
+static void test_stale_read_torture(void)
+{
+	stale_read_torture(false);
+}
+
+static void test_stale_read_torture_storm(void)
+{
+	stale_read_torture(true);
 }
 
 /*
@@ -1704,6 +1759,7 @@ static struct tap_test tests[] = {
 	TEST(exec_releases, 0),
 	TEST(exit_vs_punch_hole, 0),
 	TEST(stale_read_torture, 0),	/* timeout set in main */
+	TEST(stale_read_torture_storm, 0),	/* timeout set in main */
 	MANUAL(lifecycle_workload, 0),
 };
 
@@ -1720,7 +1776,8 @@ int main(int argc, char **argv)
 	dev_path = argv[1];
 	psz = sysconf(_SC_PAGESIZE);
 	for (i = 0; i < ARRAY_SIZE(tests); i++)
-		if (tests[i].fn == test_stale_read_torture)
+		if (tests[i].fn == test_stale_read_torture ||
+		    tests[i].fn == test_stale_read_torture_storm)
 			tests[i].timeout = torture_secs() + 60;
 
 	if (!device_ready(&info))
