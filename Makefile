@@ -81,6 +81,7 @@ CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
 CHECK_LANES += $(QUICK_LANES)
 CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
+CHECK_LANES += "debug-6.12-rt=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"
 CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"

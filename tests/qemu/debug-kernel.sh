@@ -1,29 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/qemu/debug-kernel.sh [--force | --check-config]
+# tests/qemu/debug-kernel.sh [--force | --check-config] [KERNEL]
 #
-# Make sure the 6.1 debug kernel (DESIGN.md section 4: KASAN, lockdep,
-# DEBUG_ATOMIC_SLEEP, DEBUG_VM, kmemleak, DEVICE_PRIVATE, test_hmm.ko, ...)
-# is built and cached outside the repository, and print its cache directory.
-# It is built from Debian's linux-source-6.1 (/usr/src/linux-source-6.1.tar.xz)
-# as `make tinyconfig` + tests/qemu/debug.config (merge_config.sh -m) +
-# `make olddefconfig`; the build stops when an option the fragment asks for is
-# missing from the final .config (a dependency silently dropped it).
+# Make sure a debug kernel is built and cached outside the repository, and
+# print its cache directory. KERNEL (default 6.1) is one of
 #
-# Cache layout, D = ${MNI_CACHE:-/var/cache/mni}/kernels/6.1-debug:
+#   KERNEL   source             fragment (tests/qemu/)   cache name
+#   6.1      linux-source-6.1   debug.config             6.1-debug
+#   6.12-rt  linux-source-6.12  debug-6.12-rt.config     6.12-rt-debug
+#                               + debug-6.12-rt.patch
+#
+# 6.1: KASAN, lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_VM, kmemleak,
+# DEVICE_PRIVATE, test_hmm.ko, ... (DESIGN.md section 4). 6.12-rt:
+# PREEMPT_RT, KASAN, lockdep, DEBUG_ATOMIC_SLEEP, and little else
+# (DESIGN.md section 3.13). Both sources are Debian 12 packages (6.12 from
+# bookworm-security, the same 6.12 as trixie's, which Debian builds for
+# bookworm with its gcc-12), installed through scripts/deps.sh and built
+# with the host's compiler.
+# A kernel is built from Debian's /usr/src/linux-source-VER.tar.xz, its
+# patch (if any) applied, as `make tinyconfig` + the fragment
+# (merge_config.sh -m) + `make olddefconfig`; the build stops when an option
+# the fragment asks for is missing from the final .config (a dependency
+# silently dropped it).
+#
+# Cache layout, D = ${MNI_CACHE:-/var/cache/mni}/kernels/NAME:
 #
 #   D/bzImage                      boot this (tests/qemu/run.sh --kernel)
 #   D/build/                       KDIR: make -C D/build M=$PWD modules
 #                                  (symlink to src/build, the O= output:
 #                                  .config, Module.symvers, scripts,
 #                                  include/generated, objtool, vmlinux)
-#   D/src/                         the unpacked linux-source-6.1
-#   D/lib/modules/REL/kernel/lib/test_hmm.ko   (REL in D/release)
+#   D/src/                         the unpacked (and patched) linux-source
+#   D/lib/modules/REL/             modules_install (REL in D/release); on
+#                                  6.1 with kernel/lib/test_hmm.ko
 #   D/config, D/System.map, D/release
 #   D/fragment.sha256              what the cache was built from: sha256 of
-#                                  debug.config and the linux-source-6.1
-#                                  version; a mismatch means rebuild
+#                                  the fragment (and of the patch) and the
+#                                  linux-source version; a mismatch means
+#                                  rebuild
 #   D/build.log                    the full build log
 #
 # The tree is relocatable: the O= directory is a subdirectory of the source,
@@ -33,7 +48,8 @@
 # so an interrupted or failed run never leaves a half-filled cache (a failed
 # build's log is kept as D.failed.log).  Nothing is rebuilt while D exists
 # and fragment.sha256 matches.  The build runs as `nice -n 19 make -j2`
-# (MNI_JOBS overrides -j) and takes 15-30 minutes on 2 cores.
+# (MNI_JOBS overrides -j) and takes 15-30 minutes on 2 cores for 6.1,
+# about RTMIN minutes for the leaner 6.12-rt.
 #
 #   --force          rebuild even when the cache is current
 #   --check-config   only generate the .config and check it (about 30 s);
@@ -45,19 +61,32 @@
 set -eu
 
 me=${0##*/}
-force=0 check_only=0
+usage() {
+	echo "usage: $0 [--force | --check-config] [6.1 | 6.12-rt]" >&2
+	exit 2
+}
+force=0 check_only=0 kernel=6.1
 case ${1:-} in
-'') ;;
---force) force=1 ;;
---check-config) check_only=1 ;;
-*) echo "usage: $0 [--force | --check-config]" >&2; exit 2 ;;
+--force) force=1; shift ;;
+--check-config) check_only=1; shift ;;
 esac
+[ $# -le 1 ] || usage
+kernel=${1:-$kernel}
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-fragment=$here/debug.config
-tarball=/usr/src/linux-source-6.1.tar.xz
-name=6.1-debug
+# srcpkg: Debian's linux-source-VER; patch: applied before configuring;
+# mods: modules (under lib/modules/REL/) the cache must hold.
+case $kernel in
+6.1)
+	srcpkg=linux-source-6.1 fragment=$here/debug.config patch=''
+	name=6.1-debug mods=kernel/lib/test_hmm.ko ;;
+6.12-rt)
+	srcpkg=linux-source-6.12 fragment=$here/debug-6.12-rt.config
+	patch=$here/debug-6.12-rt.patch name=6.12-rt-debug mods='' ;;
+*) usage ;;
+esac
+tarball=/usr/src/$srcpkg.tar.xz
 cache=${MNI_CACHE:-/var/cache/mni}
 kdir=$cache/kernels
 dest=$kdir/$name
@@ -72,21 +101,27 @@ log() { echo "$me: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ -r "$fragment" ] || die "missing $fragment"
+[ -z "$patch" ] || [ -r "$patch" ] || die "missing $patch"
 [ "$(uname -m)" = x86_64 ] || die "builds an x86_64 kernel on x86_64 only"
 
 src_version() {
-	dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo unknown
+	dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || echo unknown
 }
 # What the cache must have been built from.
 want_key() {
-	printf 'fragment %s\nlinux-source-6.1 %s\n' \
-		"$(sha256sum <"$fragment" | cut -d' ' -f1)" "$(src_version)"
+	printf 'fragment %s\n' "$(sha256sum <"$fragment" | cut -d' ' -f1)"
+	[ -z "$patch" ] || printf 'patch %s\n' "$(sha256sum <"$patch" | cut -d' ' -f1)"
+	printf '%s %s\n' "$srcpkg" "$(src_version)"
 }
 
 current() {
+	local m
 	[ -f "$dest/bzImage" ] && [ -f "$dest/fragment.sha256" ] &&
 		[ "$(cat "$dest/fragment.sha256")" = "$(want_key)" ] &&
-		ls "$dest"/lib/modules/*/kernel/lib/test_hmm.ko >/dev/null 2>&1
+		[ -f "$dest/release" ] || return 1
+	for m in $mods; do
+		[ -f "$dest/lib/modules/$(cat "$dest/release")/$m" ] || return 1
+	done
 }
 
 if [ "$check_only" = 0 ] && [ "$force" = 0 ] && current; then
@@ -97,9 +132,9 @@ fi
 # ------------------------------------------------------------ dependencies
 # Everything a kernel build needs beyond what scripts/deps.sh installs anyway.
 MNI_EXTRA_PKGS="${MNI_EXTRA_PKGS:-} bc bison flex libelf-dev libssl-dev \
-	linux-source-6.1 kmod cpio xz-utils perl" \
+	$srcpkg kmod cpio xz-utils perl${patch:+ patch}" \
 	"$top/scripts/deps.sh" >&2 || die "cannot install the build dependencies"
-[ -r "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.1)"
+[ -r "$tarball" ] || die "$tarball missing (apt-get install $srcpkg)"
 
 mkdir -p "$kdir"
 # One builder at a time (separate from kernel.sh's lock: a long build must
@@ -156,8 +191,12 @@ key=$(want_key)
 
 log "unpacking $tarball"
 run tar -xf "$tarball" -C "$tmp"
-mv "$tmp/linux-source-6.1" "$tmp/src"
+mv "$tmp/$srcpkg" "$tmp/src"
 srcdir=$tmp/src
+if [ -n "$patch" ]; then
+	log "patching: ${patch#"$top"/}"
+	run patch -d "$srcdir" -p1 --forward --batch -i "$patch"
+fi
 obj=$srcdir/build
 mkdir "$obj"
 mk() { run make -C "$srcdir" O="$obj" "$@"; }
@@ -216,10 +255,13 @@ mk INSTALL_MOD_PATH="$tmp" modules_install
 
 # modules_install links build/ and source/ to absolute temporary paths.
 moddir=$tmp/lib/modules/$rel
+mkdir -p "$moddir"
 rm -f "$moddir/build" "$moddir/source"
 ln -s ../../../build "$moddir/build"
 ln -s ../../../src "$moddir/source"
-[ -f "$moddir/kernel/lib/test_hmm.ko" ] || die "no test_hmm.ko in $moddir"
+for m in $mods; do
+	[ -f "$moddir/$m" ] || die "no $m in $moddir"
+done
 
 cp "$obj/arch/x86/boot/bzImage" "$tmp/bzImage"
 cp "$obj/.config" "$tmp/config"
