@@ -532,36 +532,40 @@ int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	return ret;
 }
 
-/*
- * A record for a new invalidation. Non-blockable passes (the core has
- * called non_block_start(); on PREEMPT_RT the allocator's locks sleep) only
- * take a spare, and are refused when there is none. Blockable ones leave
- * MNI_SPARE_RESERVE spares for them and allocate without reclaim: reclaim
- * itself runs invalidations.
- */
-static struct mni_inval *mni_inval_get(struct mni_itree *it, bool blockable)
+/* A spare record, leaving @keep of them; lock held. */
+static struct mni_inval *mni_spare_take_locked(struct mni_itree *it,
+					       unsigned int keep)
 {
-	unsigned int keep = blockable ? MNI_SPARE_RESERVE : 0;
-	struct mni_inval *inv = NULL;
+	struct mni_inval *inv;
+
+	lockdep_assert_held(&it->lock);
+	if (it->nr_spare <= keep)
+		return NULL;
+	inv = list_first_entry(&it->spare, struct mni_inval, link);
+	list_del(&inv->link);
+	it->nr_spare--;
+	return inv;
+}
+
+/*
+ * A record for a blockable invalidation with no spare to take but the
+ * reserve: allocated without reclaim (reclaim itself runs invalidations),
+ * then the reserve, then from the atomic reserves, else try again a jiffy
+ * later. Never fails.
+ */
+static struct mni_inval *mni_inval_alloc(struct mni_itree *it)
+{
+	struct mni_inval *inv;
 
 	for (;;) {
-		raw_spin_lock(&it->lock);
-		if (it->nr_spare > keep) {
-			inv = list_first_entry(&it->spare, struct mni_inval, link);
-			list_del(&inv->link);
-			it->nr_spare--;
-		}
-		raw_spin_unlock(&it->lock);
-		if (inv || !blockable)
-			return inv;
-
 		inv = kmalloc(sizeof(*inv), GFP_NOWAIT | __GFP_NOWARN);
 		if (inv)
 			return inv;
-		if (keep) {
-			keep = 0;	/* before sleeping, take the reserve */
-			continue;
-		}
+		raw_spin_lock(&it->lock);
+		inv = mni_spare_take_locked(it, 0);
+		raw_spin_unlock(&it->lock);
+		if (inv)
+			return inv;
 		inv = kmalloc(sizeof(*inv), GFP_ATOMIC | __GFP_NOWARN);
 		if (inv)
 			return inv;
@@ -608,30 +612,43 @@ mni_itree_step_locked(struct mni_itree *it, struct mni_inval *inv,
 }
 
 /*
- * Start @inv's walk: put it in flight, then find its first subscription
- * (mni_itree_step_locked()). @in_flight: records in flight, for the trace.
+ * Record @range and find its first subscription (mni_itree_step_locked()).
+ * The record is a spare, taken under the lock this takes anyway, or is
+ * allocated. Non-blockable passes (the core has called non_block_start();
+ * on PREEMPT_RT the allocator's locks sleep) only take a spare; blockable
+ * ones leave MNI_SPARE_RESERVE of them for those.
+ * Return: the record, or NULL (non-blockable, and no spare left).
  */
-static struct mmu_interval_notifier *
-mni_itree_walk_first(struct mni_itree *it, struct mni_inval *inv,
-		     const struct mmu_notifier_range *range,
+static struct mni_inval *
+mni_itree_walk_first(struct mni_itree *it,
+		     const struct mmu_notifier_range *range, bool blockable,
+		     struct mmu_interval_notifier **first,
 		     unsigned long *in_flight)
 {
-	struct mmu_interval_notifier *sub = NULL;
+	struct mni_inval *inv;
 
 	raw_spin_lock(&it->lock);
-	inv->range = range;
-	inv->start = range->start;
-	inv->last = range->end - 1;
-	it->seq += 2;
-	inv->seq = it->seq;
-	inv->cursor = NULL;
-	inv->finishing = false;
-	list_add(&inv->link, &it->inflight);
-	*in_flight = ++it->nr_inflight;
-	if (range->end > range->start)
-		sub = mni_itree_step_locked(it, inv, NULL);
+	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);
+	if (!inv && blockable) {
+		raw_spin_unlock(&it->lock);
+		inv = mni_inval_alloc(it);
+		raw_spin_lock(&it->lock);
+	}
+	if (inv) {
+		inv->range = range;
+		inv->start = range->start;
+		inv->last = range->end - 1;
+		it->seq += 2;
+		inv->seq = it->seq;
+		inv->cursor = NULL;
+		inv->finishing = false;
+		list_add(&inv->link, &it->inflight);
+		*in_flight = ++it->nr_inflight;
+		*first = range->end > range->start ?
+			 mni_itree_step_locked(it, inv, NULL) : NULL;
+	}
 	raw_spin_unlock(&it->lock);
-	return sub;
+	return inv;
 }
 
 /*
@@ -703,14 +720,13 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	bool done = true;
 
 	this_cpu_inc(it->stats->invalidations);
-	inv = mni_inval_get(it, blockable);
+	inv = mni_itree_walk_first(it, range, blockable, &sub, &in_flight);
 	if (!inv) {
 		this_cpu_inc(it->stats->no_record);
 		return -EAGAIN;
 	}
 
 	lock_map_acquire(&mni_invalidate_map);
-	sub = mni_itree_walk_first(it, inv, range, &in_flight);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
 	while (sub) {
 		calls++;
@@ -727,9 +743,16 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 		}
 		sub = mni_itree_walk_next(it, inv, sub, !llist_empty(&finishes));
 	}
-	/* Second passes of two-pass ops: after the whole pass, even a refused one. */
-	mni_sub_finish_pass(&finishes);
-	mni_itree_walk_done(it, inv, !done, blockable);
+	/*
+	 * Second passes of two-pass ops: after the whole pass, even a refused
+	 * one. Without them, a walk that ran to its end has nothing to undo.
+	 */
+	if (!llist_empty(&finishes)) {
+		mni_sub_finish_pass(&finishes);
+		mni_itree_walk_done(it, inv, !done, blockable);
+	} else if (!done) {
+		mni_itree_walk_done(it, inv, true, blockable);
+	}
 	lock_map_release(&mni_invalidate_map);
 	if (calls)
 		this_cpu_add(it->stats->callbacks, calls);

@@ -4,6 +4,7 @@
  * mmu_interval_notifier.ko, side by side in one boot
  *
  * usage: mni_bench [--smoke] [--reps N] [--only FIGURE]...
+ *                  [--storm-iters N] [--storm-think-us N] [--storm-subs 1|2]
  *
  * Three configurations, each in a worker process of its own (its own mm):
  *   floor  no subscription in the mm at all
@@ -29,12 +30,21 @@
  *            the driver after invalidating it, while two threads (second
  *            vCPU) invalidate unrelated pages, each under a subscription of
  *            its own; fault time in userspace
+ *   storm    two threads (second vCPU) invalidate a stormed subscription
+ *            whose callback sleeps STORM_SLOW_MS with its lock held; on the
+ *            first vCPU, each ioctl timed in userspace: read_begin of a
+ *            subscription just invalidated itself (its own, quick,
+ *            invalidation over), insert of a new disjoint subscription and
+ *            its first fault, and the remove of that subscription. No floor:
+ *            the figure compares the engines' waits, one sample at a time
  * The floor of the in-kernel loops is the same loop with the engine's calls
  * left out; the floor of contend's fault side is a CPU fault of the page.
  *
  * Output, on stdout: "meta,KEY,VALUE" lines, then one line per measurement
  *   csv,FIGURE,CASE,K,CONFIG,REP,METRIC,VALUE,ITERS
- * and "# ..." progress lines. tests/bench/report.py makes the table.
+ * and "# ..." progress lines. tests/bench/report.py makes the table. The
+ * storm also prints every sample, as METRIC "<op>_sample_ns" with the
+ * sample's index in ITERS, so that the report can pool the repetitions.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,9 +79,10 @@ static const char *const cfg_dev[NCFG] = {
 	"/dev/mni_test_kern", "/dev/mni_test_kern", "/dev/mni_test_mni",
 };
 
-enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND };
+enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND,
+	     S_STORM };
 enum run { R_MADVISE, R_MUNMAP, R_MPROTECT, R_READ, R_INSREM, R_FIRST,
-	   R_CONTEND };
+	   R_CONTEND, R_STORM };
 
 enum op { OP_SETUP, OP_RUN, OP_TEARDOWN, OP_EXIT };
 
@@ -81,17 +92,23 @@ struct cmd {
 	int run;		/* enum run */
 	int overlap;		/* S_INVAL: the page overlaps one subscription */
 	long k;			/* subscriptions */
-	uint64_t iters;		/* loops: per batch, R_FIRST: children */
+	uint64_t iters;		/* loops: per batch, R_FIRST: children,
+				 * R_STORM: samples of each operation
+				 */
 	uint64_t batches;	/* loops: batches per repetition */
-	double secs;		/* R_CONTEND */
+	double secs;		/* R_CONTEND; R_STORM: the storm's limit */
+	int rep;		/* R_STORM: printed with the samples; -1:
+				 * warm-up, samples not printed
+				 */
 };
 
-#define NVAL 4
+#define NVAL 13
 
 struct reply {
 	int err;		/* 0 or -errno */
 	double v[NVAL];		/* R_CONTEND: p50, p99, fault/s, inval/s;
 				 * R_FIRST: insert ns, remove ns (medians);
+				 * R_STORM: see run_storm();
 				 * loops: ns per operation of the fastest
 				 * batch, and of all batches
 				 */
@@ -181,6 +198,9 @@ struct worker {
 	int nid;
 	/* S_CONTEND: the fault page and the two invalidators' pages */
 	char *cpage[3];
+	/* S_STORM: see setup_storm() */
+	char *sarea;
+	int nstorm;		/* stormed subscriptions: id[0..nstorm) */
 };
 
 static char *map_anon(void *at, size_t len, int prot, int flags)
@@ -253,6 +273,57 @@ static int setup_contend(struct worker *w)
 	return 0;
 }
 
+/* S_STORM: the pages of the storm's area, each a guard page apart. */
+#define STORM_PG_S		0	/* 2 pages, one per storm thread */
+#define STORM_PG_M		3	/* the measured subscription */
+#define STORM_PG_C		5	/* the subscription inserted, removed */
+#define STORM_PAGES		6
+/* The stormed subscriptions' callback sleeps this long (SLOW). */
+#define STORM_SLOW_MS		2
+
+static int storm_subs = 1;		/* stormed subscriptions: 1 or 2 */
+
+/*
+ * The storm's mm: the stormed subscription over pages 0-1 (storm_subs 2:
+ * one subscription on each), whose blockable invalidations sleep
+ * STORM_SLOW_MS with its lock held; the measured subscription M, a mirror
+ * of page 3, faulted once; page 5 populated for the subscription C that
+ * each sample inserts, faults and removes. id[] holds the stormed ones
+ * first, then M.
+ */
+static int setup_storm(struct worker *w)
+{
+	uint64_t id;
+	int i, ret;
+
+	if (w->cfg == CFG_FLOOR)
+		return 0;
+	w->sarea = map_anon(NULL, STORM_PAGES * psz, PROT_READ | PROT_WRITE,
+			    0);
+	if (!w->sarea)
+		return -errno;
+	for (i = 0; i < STORM_PAGES; i++)
+		w->sarea[i * psz] = 1;
+	for (i = 0; i < storm_subs; i++) {
+		size_t len = (storm_subs == 1 ? 2 : 1) * psz;
+
+		ret = mirror_add(w->fd, w->sarea + (STORM_PG_S + i) * psz, len,
+				 MNI_TEST_ADD_NOMIRROR, &id);
+		if (ret)
+			return ret;
+		w->id[w->nid++] = id;
+		ret = mirror_slow(w->fd, id, STORM_SLOW_MS);
+		if (ret)
+			return ret;
+	}
+	w->nstorm = storm_subs;
+	ret = mirror_add(w->fd, w->sarea + STORM_PG_M * psz, psz, 0, &id);
+	if (ret)
+		return ret;
+	w->id[w->nid++] = id;
+	return mirror_fault(w->fd, id, w->sarea + STORM_PG_M * psz, 1, 0, NULL);
+}
+
 static int do_setup(struct worker *w, const struct cmd *c)
 {
 	long i;
@@ -287,6 +358,8 @@ static int do_setup(struct worker *w, const struct cmd *c)
 		return 0;
 	case S_CONTEND:
 		return setup_contend(w);
+	case S_STORM:
+		return setup_storm(w);
 	}
 	return -EINVAL;
 }
@@ -296,6 +369,9 @@ static int do_teardown(struct worker *w)
 	struct mni_test_bench_set set = { 0 };
 	int i, ret = 0;
 
+	/* The stormed subscriptions' SLOW would only slow the munmap. */
+	for (i = 0; i < w->nstorm; i++)
+		ret = ret ?: mirror_slow(w->fd, w->id[i], 0);
 	for (i = 0; i < w->nid; i++)
 		ret = ret ?: mirror_del(w->fd, w->id[i]);
 	if (w->bench_set)
@@ -309,6 +385,8 @@ static int do_teardown(struct worker *w)
 			munmap(w->cpage[i], 2 * psz);
 	if (!w->resv && w->page)
 		munmap(w->page, psz);
+	if (w->sarea)
+		munmap(w->sarea, STORM_PAGES * psz);
 	memset(&w->resv, 0, sizeof(*w) - offsetof(struct worker, resv));
 	return ret;
 }
@@ -602,6 +680,227 @@ static int run_contend(struct worker *w, double secs, struct reply *r)
 	return 0;
 }
 
+/* -------------------------------------------------------------- storm */
+
+static long storm_think_us;		/* a storm thread's pause, see there */
+/* Between two timed operations: a random pause of up to this long. */
+#define STORM_PAUSE_MAX_US	4000
+/* The storm runs at least this long before the first sample. */
+#define STORM_LEAD_MS		50
+
+struct storm_thread {
+	pthread_t tid;
+	char *page;		/* its page of the stormed range */
+	volatile int *stop;
+	uint64_t deadline;	/* stops then even if not told to */
+	pthread_barrier_t *go;
+	uint64_t ops;		/* invalidations */
+	uint64_t busy_ns;	/* time spent in them */
+	int err;
+};
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
+
+	while (us > 0 && clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+/*
+ * One storm thread: invalidate its page of the stormed range over and
+ * over. Each invalidation is blockable (MADV_DONTNEED), so the stormed
+ * subscription's callback sleeps STORM_SLOW_MS with the subscription's
+ * lock held: with one stormed subscription the two threads take turns
+ * behind that lock, and one of them is nearly always in flight.
+ */
+static void *storm_main(void *p)
+{
+	struct storm_thread *t = p;
+	cpu_set_t set;
+
+	/* The measuring thread keeps the first vCPU; these share the second. */
+	CPU_ZERO(&set);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(t->go);
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
+		uint64_t t0 = now_ns();
+
+		if (t0 >= t->deadline)
+			break;
+		if (madvise(t->page, psz, MADV_DONTNEED)) {
+			t->err = -errno;
+			break;
+		}
+		t->busy_ns += now_ns() - t0;
+		t->ops++;
+		sleep_us(storm_think_us);
+	}
+	return NULL;
+}
+
+/* xorshift64: the pauses, the same sequence for both engines of a rep. */
+static uint64_t storm_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * A random pause before each timed operation, so that the operations
+ * land at random points of the storm's cycle rather than right after the
+ * previous one returned (on the kernel's engine: right after the epoch
+ * closed, when the next operation would not wait).
+ */
+static void storm_pause(uint64_t *rng)
+{
+	sleep_us(storm_rand(rng) % STORM_PAUSE_MAX_US);
+}
+
+enum { ST_READ, ST_INSERT, ST_REMOVE, NST };
+
+static const char *const storm_op[NST] = {
+	"read_begin", "insert_fault", "remove",
+};
+
+#define STORM_MAX_SAMPLES	4096
+
+static uint64_t storm_samples[NST][STORM_MAX_SAMPLES];
+
+/* One sample of each operation; *late when one ended after @deadline. */
+static int storm_sample(struct worker *w, uint64_t i, uint64_t *rng,
+			uint64_t deadline, bool *late)
+{
+	char *mpage = w->sarea + STORM_PG_M * psz;
+	char *cpage = w->sarea + STORM_PG_C * psz;
+	struct mni_test_fault f = { 0 };
+	uint64_t mid = w->id[w->nstorm], cid, seq, t0, t1;
+	int ret;
+
+	/* M's own invalidation, over before its read_begin. */
+	storm_pause(rng);
+	if (madvise(mpage, psz, MADV_DONTNEED))
+		return -errno;
+	t0 = now_ns();
+	ret = mirror_seq_begin(w->fd, mid, &seq);
+	t1 = now_ns();
+	if (ret)
+		return ret;
+	storm_samples[ST_READ][i] = t1 - t0;
+
+	storm_pause(rng);
+	t0 = now_ns();
+	ret = mirror_add(w->fd, cpage, psz, 0, &cid);
+	if (ret)
+		return ret;
+	ret = mirror_fault(w->fd, cid, cpage, 1, MNI_TEST_FAULT_WRITE, &f);
+	t1 = now_ns();
+	if (!ret && f.pages != 1)
+		ret = -EIO;
+	if (ret) {
+		mirror_del(w->fd, cid);
+		return ret;
+	}
+	storm_samples[ST_INSERT][i] = t1 - t0;
+
+	storm_pause(rng);
+	t0 = now_ns();
+	ret = mirror_del(w->fd, cid);
+	t1 = now_ns();
+	if (ret)
+		return ret;
+	storm_samples[ST_REMOVE][i] = t1 - t0;
+	*late = t1 >= deadline;
+	return 0;
+}
+
+/*
+ * The storm figure, one repetition: c->iters samples of each operation
+ * while two threads storm the stormed subscription. Prints the samples
+ * (unless a warm-up) and replies, per operation, p50, p90 and max in ns
+ * (v[0..8], read_begin, insert_fault, remove), then the storm's mean
+ * invalidation time in ns and its invalidations per second (v[9], v[10]),
+ * the samples taken (v[11]) and 1 if the storm's time limit cut the run
+ * short (v[12]). The limit (c->secs) bounds a run on an engine whose
+ * waits never end while the storm goes on: the run stops at the first
+ * sample that ended after it, which is kept (a wait cut short).
+ */
+static int run_storm(struct worker *w, const struct cmd *c, struct reply *r)
+{
+	struct storm_thread th[2];
+	volatile int stop = 0;
+	pthread_barrier_t go;
+	uint64_t rng = 0x9e3779b97f4a7c15ull * (uint64_t)(c->rep + 2);
+	uint64_t t0, elapsed, deadline, n = 0, late_n = 0, ops = 0, busy = 0;
+	uint64_t iters = c->iters < STORM_MAX_SAMPLES ? c->iters :
+			 STORM_MAX_SAMPLES;
+	int i, j, ret = 0;
+
+	pthread_barrier_init(&go, NULL, 3);
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)(c->secs * 1e9);
+	for (i = 0; i < 2; i++) {
+		th[i] = (struct storm_thread){
+			.page = w->sarea + (STORM_PG_S + i) * psz,
+			.stop = &stop, .deadline = deadline, .go = &go,
+		};
+		if (pthread_create(&th[i].tid, NULL, storm_main, &th[i]))
+			die("pthread_create failed");
+	}
+	pthread_barrier_wait(&go);
+	sleep_us(STORM_LEAD_MS * 1000);
+	while (n < iters) {
+		bool late = false;
+
+		ret = storm_sample(w, n, &rng, deadline, &late);
+		if (ret)
+			break;
+		n++;
+		if (late) {
+			late_n++;
+			break;
+		}
+	}
+	elapsed = now_ns() - t0;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i].tid, NULL);
+		ret = ret ?: th[i].err;
+		ops += th[i].ops;
+		busy += th[i].busy_ns;
+	}
+	pthread_barrier_destroy(&go);
+	if (ret || !n || !ops)
+		return ret ?: -EIO;
+
+	for (j = 0; j < NST; j++) {
+		if (c->rep >= 0)
+			for (i = 0; i < (int)n; i++)
+				printf("csv,storm,%s,1,%s,%d,%s_sample_ns,%llu,%d\n",
+				       "2-slow-invalidators", cfg_name[w->cfg],
+				       c->rep, storm_op[j],
+				       (unsigned long long)storm_samples[j][i],
+				       i);
+		qsort(storm_samples[j], n, sizeof(**storm_samples), cmp_u64);
+		r->v[3 * j] = pct_u64(storm_samples[j], n, 50);
+		r->v[3 * j + 1] = pct_u64(storm_samples[j], n, 90);
+		r->v[3 * j + 2] = storm_samples[j][n - 1];
+	}
+	fflush(stdout);
+	r->v[9] = (double)busy / ops;
+	r->v[10] = ops / (elapsed / 1e9);
+	r->v[11] = n;
+	r->v[12] = late_n;
+	if (n < iters)
+		printf("# storm %s: %llu of %llu samples within the %.0f s limit\n",
+		       cfg_name[w->cfg], (unsigned long long)n,
+		       (unsigned long long)iters, c->secs);
+	return 0;
+}
+
 static int do_run(struct worker *w, const struct cmd *c, struct reply *r)
 {
 	switch (c->run) {
@@ -609,6 +908,8 @@ static int do_run(struct worker *w, const struct cmd *c, struct reply *r)
 		return run_first(w, c->iters, r);
 	case R_CONTEND:
 		return run_contend(w, c->secs, r);
+	case R_STORM:
+		return run_storm(w, c, r);
 	}
 	return run_batches(w, c, r);
 }
@@ -721,11 +1022,19 @@ struct bench_case {
 	const char *metrics[NVAL];
 };
 
+/* The storm compares the engines' waits: it has no floor. */
+static bool has_floor(const struct bench_case *bc)
+{
+	return bc->run != R_STORM;
+}
+
 static int reps = 7;
 static double batch_ms = 2;		/* one batch of a loop */
 static uint64_t batches = 40;		/* batches per repetition */
 static uint64_t first_children = 40;
 static double contend_secs = 2.0;
+static uint64_t storm_iters = 40;	/* samples per repetition */
+static double storm_secs = 30;		/* the storm's limit, see run_storm() */
 
 /*
  * Find the loop length that makes one batch last batch_ms: double it until
@@ -779,6 +1088,9 @@ static struct cmd case_cmd(const struct bench_case *bc)
 		c.iters = first_children;
 	} else if (bc->run == R_CONTEND) {
 		c.secs = contend_secs;
+	} else if (bc->run == R_STORM) {
+		c.iters = storm_iters;
+		c.secs = storm_secs;
 	} else {
 		c.iters = calibrate(bc);
 		c.batches = batches;
@@ -789,13 +1101,17 @@ static struct cmd case_cmd(const struct bench_case *bc)
 /* One repetition of @bc: each configuration once, in rotating order. */
 static void run_rep(const struct bench_case *bc, const struct cmd *c, int rep)
 {
+	struct cmd rc = *c;
 	struct reply r;
 	int i;
 
+	rc.rep = rep;
 	for (i = 0; i < NCFG; i++) {
 		enum cfg cfg = (rep + i) % NCFG;
 
-		r = ask(cfg, c);
+		if (cfg == CFG_FLOOR && !has_floor(bc))
+			continue;
+		r = ask(cfg, &rc);
 		emit(bc, cfg, rep, &r, c->iters * (c->batches ? c->batches : 1));
 	}
 }
@@ -838,9 +1154,16 @@ static void run_setup(struct cmd setup, const struct bench_case *cases,
 		ask_all(setup);
 		for (i = 0; i < ncases; i++) {
 			if (!rep) {
+				struct cmd warm;
+
 				c[i] = case_cmd(&cases[i]);
+				warm = c[i];
+				warm.rep = -1;
+				if (warm.run == R_STORM)
+					warm.iters = (warm.iters + 3) / 4;
 				for (cfg = 0; cfg < NCFG; cfg++)
-					ask(cfg, &c[i]);
+					if (cfg != CFG_FLOOR || has_floor(&cases[i]))
+						ask(cfg, &warm);
 			}
 			run_rep(&cases[i], &c[i], rep);
 		}
@@ -936,6 +1259,21 @@ static void bench_contend(void)
 	run_setup(s, &bc, 1);
 }
 
+static void bench_storm(void)
+{
+	struct bench_case bc = {
+		"storm", "2-slow-invalidators", S_STORM, R_STORM, 0, 1, 0,
+		{ "read_begin_p50_ns", "read_begin_p90_ns", "read_begin_max_ns",
+		  "insert_fault_p50_ns", "insert_fault_p90_ns",
+		  "insert_fault_max_ns", "remove_p50_ns", "remove_p90_ns",
+		  "remove_max_ns", "storm_inval_ns", "storm_inval_ops_s",
+		  "samples", "limit_hit" },
+	};
+	struct cmd s = { .setup = S_STORM, .k = 1 };
+
+	run_setup(s, &bc, 1);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -946,11 +1284,13 @@ static const struct {
 	{ "insrem", bench_insrem },
 	{ "first", bench_first },
 	{ "contend", bench_contend },
+	{ "storm", bench_storm },
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mni_bench [--smoke] [--reps N] [--only FIGURE]...\n");
+	fprintf(stderr, "usage: mni_bench [--smoke] [--reps N] [--only FIGURE]...\n"
+		"                 [--storm-iters N] [--storm-think-us N] [--storm-subs 1|2]\n");
 	exit(2);
 }
 
@@ -959,6 +1299,7 @@ int main(int argc, char **argv)
 	char *only[ARRAY_SIZE(figures)];
 	struct utsname u;
 	uint64_t t0 = now_ns();
+	long storm_iters_arg = 0;
 	unsigned int i;
 	int nonly = 0;
 
@@ -970,6 +1311,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < (unsigned int)argc &&
 			   nonly < (int)ARRAY_SIZE(only)) {
 			only[nonly++] = argv[++i];
+		} else if (!strcmp(argv[i], "--storm-iters") && i + 1 < (unsigned int)argc) {
+			storm_iters_arg = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--storm-think-us") && i + 1 < (unsigned int)argc) {
+			storm_think_us = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--storm-subs") && i + 1 < (unsigned int)argc) {
+			storm_subs = atoi(argv[++i]);
 		} else {
 			usage();
 		}
@@ -980,8 +1327,13 @@ int main(int argc, char **argv)
 		batches = 3;
 		first_children = 4;
 		contend_secs = 0.2;
+		storm_iters = 8;
+		storm_secs = 10;
 	}
-	if (reps < 1)
+	if (storm_iters_arg > 0)
+		storm_iters = storm_iters_arg;
+	if (reps < 1 || storm_iters > STORM_MAX_SAMPLES || storm_think_us < 0 ||
+	    (storm_subs != 1 && storm_subs != 2))
 		usage();
 	psz = sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
@@ -993,6 +1345,11 @@ int main(int argc, char **argv)
 	printf("meta,mode,%s\n", smoke ? "smoke" : "full");
 	printf("meta,batch_ms,%g\n", batch_ms);
 	printf("meta,batches,%llu\n", (unsigned long long)batches);
+	printf("meta,storm_samples,%llu\n", (unsigned long long)storm_iters);
+	printf("meta,storm_slow_ms,%d\n", STORM_SLOW_MS);
+	printf("meta,storm_subs,%d\n", storm_subs);
+	printf("meta,storm_think_us,%ld\n", storm_think_us);
+	printf("meta,storm_pause_max_us,%d\n", STORM_PAUSE_MAX_US);
 	fflush(stdout);
 
 	for (i = 0; i < ARRAY_SIZE(figures); i++)

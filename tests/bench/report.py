@@ -12,6 +12,11 @@ repetitions, of the ratio within one repetition (the three configurations
 of a repetition ran back to back), which cancels drift of the machine.
 "- floor" is the difference of the medians.
 
+The storm figure (6) has no floor and a table of its own: its samples
+(METRIC "<op>_sample_ns") are pooled over the repetitions, and each cell
+gives the pooled median, p90 or max, with the range of the repetitions'
+own values; its ratio is the pooled ours over the pooled in-kernel value.
+
 --check prints TAP: one line per expected figure (present, finite, every
 configuration), one for run.sh's verdict if --run-ok is given, then
 "N passed, N failed"; exit status 1 on any failure.
@@ -56,10 +61,23 @@ EXPECTED_K = {
 
 LOG_CASES = ("madvise-none", "madvise-one", "munmap-none", "munmap-one")
 
+# The storm (figure 6): (op, label, target for ours' p90 in ns).
+STORM_CASE = ("storm", "2-slow-invalidators", 1)
+STORM_OPS = [
+    ("read_begin", "read_begin after its own invalidation", 100e3),
+    ("insert_fault", "insert + first fault of a new subscription", 1e6),
+    ("remove", "remove of a subscription outside the storm", 1e6),
+]
+STORM_STATS = [("p50", "median", 50), ("p90", "p90", 90), ("max", "max", 100)]
+STORM_CFGS = ("kern", "mni")
+SAMPLE_SUFFIX = "_sample_ns"
+
 
 def parse(path):
     meta = {}
     data = collections.defaultdict(dict)  # (fig, case, k, metric) -> {cfg: {rep: v}}
+    # (fig, case, k, op) -> {cfg: {rep: [sample, ...]}}
+    samples = collections.defaultdict(dict)
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             line = line.strip()
@@ -75,9 +93,13 @@ def parse(path):
                     v = float(val)
                 except ValueError:
                     v = float("nan")
+                if metric.endswith(SAMPLE_SUFFIX):
+                    key = (fig, case, int(k), metric[:-len(SAMPLE_SUFFIX)])
+                    samples[key].setdefault(cfg, {}).setdefault(int(rep), []).append(v)
+                    continue
                 key = (fig, case, int(k), metric)
                 data[key].setdefault(cfg, {})[int(rep)] = v
-    return meta, data
+    return meta, data, samples
 
 
 class Stat:
@@ -156,7 +178,101 @@ def stats_of(data, key):
     return {c: Stat(by_cfg[c]) if c in by_cfg else None for c in CFGS}
 
 
-def table(meta, data, date):
+def pct(vals, p):
+    """Nearest-rank percentile, as mni_bench computes it; p=100 is the max."""
+    v = sorted(vals)
+    if not v:
+        return float("nan")
+    i = min(max(math.ceil(p / 100.0 * len(v) - 1e-6), 1), len(v))
+    return v[i - 1]
+
+
+def fmt_time(ns):
+    if ns is None or not math.isfinite(ns):
+        return "—"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.1f} ms" if ns < 1e8 else f"{ns / 1e6:.0f} ms"
+    if ns >= 1e5:
+        return f"{ns / 1e3:.0f} µs"
+    return f"{ns / 1e3:.1f} µs"
+
+
+def storm_pooled(samples, op):
+    """{cfg: (all samples, {rep: samples})} of one storm operation."""
+    by_cfg = samples.get(STORM_CASE + (op,), {})
+    out = {}
+    for cfg in STORM_CFGS:
+        reps = by_cfg.get(cfg, {})
+        out[cfg] = ([v for r in sorted(reps) for v in reps[r]], reps)
+    return out
+
+
+def storm_table(meta, data, samples):
+    out = []
+    fig, case, k = STORM_CASE
+    per_rep = meta.get("storm_samples", "?")
+    nrep = {cfg: len(storm_pooled(samples, STORM_OPS[0][0])[cfg][1]) for cfg in STORM_CFGS}
+    out.append(f"Storm (figure 6, DESIGN.md 3.11): two threads on the second vCPU invalidate (MADV_DONTNEED) "
+               f"the pages of a stormed subscription whose blockable callback sleeps "
+               f"{meta.get('storm_slow_ms', '?')} ms (`msleep()`) with its lock held; "
+               f"on the first vCPU, after a random pause of up to "
+               f"{float(meta.get('storm_pause_max_us', 'nan')) / 1e3:g} ms before each, three ioctls are timed in "
+               "userspace: `read_begin` of a subscription whose own (quick) invalidation has just ended, "
+               "insert of a new subscription disjoint from the storm together with its first fault "
+               "(ADD + FAULT), and the remove of that subscription (DEL). "
+               f"Samples: {per_rep} per repetition, pooled over "
+               f"{nrep['kern']} (in-kernel) and {nrep['mni']} (ours) repetitions. Each cell: the pooled value "
+               "(the range of the repetitions' own values); ours/in-kernel: pooled over pooled (range of the "
+               "per-repetition ratios).")
+    out.append("")
+    out.append("| # | operation under the storm | statistic | in-kernel | ours | ours/in-kernel | target (ours) | met |")
+    out.append("|---|---|---|---:|---:|---:|---:|:---:|")
+    verdicts = []
+    for op, label, target in STORM_OPS:
+        pooled = storm_pooled(samples, op)
+        for stat, sname, p in STORM_STATS:
+            vals = {}
+            for cfg in STORM_CFGS:
+                allv, reps = pooled[cfg]
+                rv = {r: pct(v, p) for r, v in reps.items()}
+                vals[cfg] = (pct(allv, p), rv)
+            (kv, krep), (mv, mrep) = vals["kern"], vals["mni"]
+
+            def c(v, rv):
+                if not rv:
+                    return "—"
+                return f"{fmt_time(v)} ({fmt_time(min(rv.values()))}–{fmt_time(max(rv.values()))})"
+            r = mv / kv if kv and math.isfinite(kv) and math.isfinite(mv) else float("nan")
+            rs = [mrep[x] / krep[x] for x in mrep if x in krep and krep[x]]
+            rr = f"{min(rs):.3g}–{max(rs):.3g}" if rs else ""
+            ratio_s = "—" if not math.isfinite(r) else f"{r:.3g} ({rr})"
+            tgt = met = ""
+            if stat == "p90":
+                tgt = f"≤ {fmt_time(target)}"
+                ok = math.isfinite(mv) and mv <= target
+                met = "yes" if ok else "**no**"
+                verdicts.append((6, f"storm {op} p90", k, mv, target, ok))
+            out.append(f"| 6 | {label} | {sname} | {c(kv, krep)} | {c(mv, mrep)} | {ratio_s} | {tgt} | {met} |")
+    out.append("")
+    # What the storm itself did, per engine: median over the repetitions.
+    parts = []
+    for cfg, name in (("kern", "in-kernel"), ("mni", "ours")):
+        st = stats_of(data, (fig, case, k, "storm_inval_ns"))[cfg]
+        rate = stats_of(data, (fig, case, k, "storm_inval_ops_s"))[cfg]
+        hit = stats_of(data, (fig, case, k, "limit_hit"))[cfg]
+        if not (st and st.n and rate and rate.n):
+            continue
+        hits = sum(1 for v in hit.reps.values() if v) if hit else 0
+        parts.append(f"{name}: {fmt_time(st.med)} per storm invalidation, {rate.med:.0f} invalidations/s"
+                     + (f", storm time limit reached in {hits} of {hit.n} repetitions (those waits were cut short)"
+                        if hits else ""))
+    if parts:
+        out.append("The storm (medians over the repetitions): " + "; ".join(parts) + ".")
+        out.append("")
+    return "\n".join(out), verdicts
+
+
+def table(meta, data, date, samples=None):
     out = []
     out.append(f"Kernel {meta.get('kernel', '?')}, QEMU TCG (no KVM), "
                f"{meta.get('cpus', '?')} vCPUs on 2 shared host cores, "
@@ -222,6 +338,10 @@ def table(meta, data, date):
                 out.append(f"| {case} | {name} | {fmt_ovh(*ov[1]) if 1 in ov else '—'} | {fmt_ovh(*ov[1000])} | "
                            f"{fmt_ovh(*ov[100000])} | {g:.2f} | {'yes' if ok else '**no**'} |")
     out.append("")
+    if samples:
+        text, v = storm_table(meta, data, samples)
+        out.append(text)
+        verdicts += v
     return "\n".join(out), verdicts
 
 
@@ -330,11 +450,69 @@ def panel(data, x0, y0, w, h, fig, case, title, xlabel, ylog):
     return "\n".join(s)
 
 
-def svg(meta, data, date):
+def storm_panel(samples, x0, y0, w, h):
+    """Figure 6: per operation and engine, the pooled samples' median
+    (dot), p90 (bar) and max (tick), on a log scale of microseconds."""
+    s = [f'<g transform="translate({x0},{y0})">']
+    s.append(f'<text x="{w / 2}" y="-12" text-anchor="middle" font-size="13" font-weight="bold">'
+             f'{esc("storm: 2 threads invalidating a subscription whose callback sleeps (figure 6)")}</text>')
+    pts = {}
+    for op, label, target in STORM_OPS:
+        pooled = storm_pooled(samples, op)
+        for cfg in STORM_CFGS:
+            allv = pooled[cfg][0]
+            if allv:
+                pts[(op, cfg)] = [pct(allv, p) / 1e3 for _, _, p in STORM_STATS]
+    allv = [v for vs in pts.values() for v in vs if v > 0]
+    allv += [t / 1e3 for _, _, t in STORM_OPS]
+    if not pts:
+        s.append(f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle">no data</text></g>')
+        return "\n".join(s)
+    ly0 = math.floor(math.log10(min(allv)))
+    ly1 = math.ceil(math.log10(max(allv)))
+    if ly1 == ly0:
+        ly1 += 1
+
+    def Y(v):
+        return h - (math.log10(max(v, 1e-9)) - ly0) / (ly1 - ly0) * h
+    s.append(f'<rect x="0" y="0" width="{w}" height="{h}" fill="white" stroke="#333"/>')
+    for e in range(ly0, ly1 + 1):
+        y = Y(10 ** e)
+        s.append(f'<line x1="0" y1="{y:.1f}" x2="{w}" y2="{y:.1f}" stroke="#ddd"/>')
+        s.append(f'<text x="-6" y="{y + 4:.1f}" text-anchor="end" font-size="11">{esc(fmt_time(10 ** e * 1e3))}</text>')
+    s.append(f'<text transform="translate(-58,{h / 2}) rotate(-90)" text-anchor="middle" font-size="11">'
+             'time per operation (log)</text>')
+    gw = w / len(STORM_OPS)
+    for i, (op, label, target) in enumerate(STORM_OPS):
+        gx0 = i * gw
+        s.append(f'<text x="{gx0 + gw / 2:.1f}" y="{h + 16}" text-anchor="middle" font-size="11">{esc(label)}</text>')
+        ty = Y(target / 1e3)
+        s.append(f'<line x1="{gx0 + gw * 0.15:.1f}" y1="{ty:.1f}" x2="{gx0 + gw * 0.85:.1f}" y2="{ty:.1f}" '
+                 f'stroke="#2ca02c" stroke-dasharray="4,3"><title>target for ours\' p90: {esc(fmt_time(target))}</title></line>')
+        for j, cfg in enumerate(STORM_CFGS):
+            if (op, cfg) not in pts:
+                continue
+            p50, p90, mx = pts[(op, cfg)]
+            x = gx0 + gw * (0.38 + 0.24 * j)
+            col = COLORS[cfg]
+            s.append(f'<line x1="{x:.1f}" y1="{Y(p50):.1f}" x2="{x:.1f}" y2="{Y(mx):.1f}" stroke="{col}" stroke-width="1.2"/>')
+            s.append(f'<line x1="{x - 7:.1f}" y1="{Y(p90):.1f}" x2="{x + 7:.1f}" y2="{Y(p90):.1f}" stroke="{col}" stroke-width="3"/>')
+            s.append(f'<line x1="{x - 4:.1f}" y1="{Y(mx):.1f}" x2="{x + 4:.1f}" y2="{Y(mx):.1f}" stroke="{col}" stroke-width="1.2"/>')
+            s.append(f'<circle cx="{x:.1f}" cy="{Y(p50):.1f}" r="3.2" fill="{col}"><title>{esc(NAMES[cfg])}, {esc(op)}: '
+                     f'median {esc(fmt_time(p50 * 1e3))}, p90 {esc(fmt_time(p90 * 1e3))}, max {esc(fmt_time(mx * 1e3))}</title></circle>')
+    s.append(f'<text x="{w - 6}" y="14" text-anchor="end" font-size="10" fill="#555">dot: median, bar: p90, '
+             'tick: max of the pooled samples; dashed: target for ours\' p90</text>')
+    s.append("</g>")
+    return "\n".join(s)
+
+
+def svg(meta, data, date, samples=None):
     cols, rows = 3, 2
     pw, ph = 300, 210
     ml, mt, gx, gy = 70, 80, 95, 85
     W = ml + cols * pw + (cols - 1) * gx + 30
+    if samples:
+        rows += 1
     H = mt + rows * ph + (rows - 1) * gy + 60
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
          f'font-family="DejaVu Sans, Arial, sans-serif">']
@@ -354,13 +532,15 @@ def svg(meta, data, date):
     for i, (fig, case, title, xlabel, ylog) in enumerate(PANELS):
         r, c = divmod(i, cols)
         s.append(panel(data, ml + c * (pw + gx), mt + r * (ph + gy), pw, ph, fig, case, title, xlabel, ylog))
+    if samples:
+        s.append(storm_panel(samples, ml, mt + 2 * (ph + gy), cols * pw + (cols - 1) * gx, ph))
     s.append("</svg>")
     return "\n".join(s) + "\n"
 
 
 # ---------------------------------------------------------------- check
 
-def check(data, run_ok):
+def check(data, samples, run_ok):
     n = npass = 0
     lines = []
     if run_ok is not None:
@@ -393,6 +573,36 @@ def check(data, run_ok):
             st = stats_of(data, key)
             lines.append(f"ok {n} - {name} # floor {fmt(st['floor'].med)}, in-kernel {fmt(st['kern'].med)}, "
                          f"ours {fmt(st['mni'].med)}")
+    # The storm: no floor; every statistic and the samples of both engines.
+    fig, case, k = STORM_CASE
+    for op, _label, _target in STORM_OPS:
+        for stat, _sname, _p in STORM_STATS:
+            n += 1
+            metric = f"{op}_{stat}_ns"
+            by_cfg = data.get((fig, case, k, metric), {})
+            bad = []
+            for cfg in STORM_CFGS:
+                vals = list(by_cfg.get(cfg, {}).values())
+                if not vals:
+                    bad.append(f"{cfg}: missing")
+                elif not all(math.isfinite(v) and v > 0 for v in vals):
+                    bad.append(f"{cfg}: not finite")
+            name = f"{fig}/{case}/{metric}"
+            if bad:
+                lines.append(f"not ok {n} - {name} # {'; '.join(bad)}")
+            else:
+                npass += 1
+                st = stats_of(data, (fig, case, k, metric))
+                lines.append(f"ok {n} - {name} # in-kernel {fmt_time(st['kern'].med)}, ours {fmt_time(st['mni'].med)}")
+        n += 1
+        pooled = storm_pooled(samples, op)
+        counts = {cfg: len(pooled[cfg][0]) for cfg in STORM_CFGS}
+        name = f"{fig}/{case}/{op} samples"
+        if all(counts.values()) and all(math.isfinite(v) and v > 0 for cfg in STORM_CFGS for v in pooled[cfg][0]):
+            npass += 1
+            lines.append(f"ok {n} - {name} # in-kernel {counts['kern']}, ours {counts['mni']}")
+        else:
+            lines.append(f"not ok {n} - {name} # in-kernel {counts['kern']}, ours {counts['mni']}")
     print("TAP version 13")
     print("\n".join(lines))
     print(f"1..{n}")
@@ -409,16 +619,16 @@ def main():
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--run-ok", type=int, help="with --check: run.sh's exit status, one more test")
     a = ap.parse_args()
-    meta, data = parse(a.raw)
+    meta, data, samples = parse(a.raw)
     if a.check:
-        sys.exit(0 if check(data, a.run_ok) else 1)
-    text, _ = table(meta, data, a.date)
+        sys.exit(0 if check(data, samples, a.run_ok) else 1)
+    text, _ = table(meta, data, a.date, samples)
     if a.md:
         with open(a.md, "w", encoding="utf-8") as f:
             f.write(text)
     if a.svg:
         with open(a.svg, "w", encoding="utf-8") as f:
-            f.write(svg(meta, data, a.date))
+            f.write(svg(meta, data, a.date, samples))
     print(text)
 
 
