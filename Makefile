@@ -108,7 +108,7 @@ matrix: deps
 	scripts/check.sh $(MATRIX_LANES)
 
 deb:
-	MNI_EXTRA_PKGS="debhelper dh-dkms lintian" scripts/deps.sh
+	MNI_EXTRA_PKGS="build-essential debhelper dh-dkms lintian" scripts/deps.sh
 	scripts/build-deb.sh
 
 dkms-check: deps

@@ -10,7 +10,8 @@
 # (default build/deb, gitignored): the .deb, .buildinfo, .changes,
 # build.log, lintian.log and the exported tree in source/<name>/. Prints the path of the .deb on stdout.
 # Fails when the build fails or lintian reports an error or a warning.
-# Needs debhelper, dh-dkms and lintian (scripts/deps.sh with MNI_DKMS=1).
+# Needs build-essential (dpkg-buildpackage checks it), debhelper, dh-dkms and
+# lintian: `make deb` installs them.
 
 set -eu
 
@@ -28,15 +29,8 @@ mkdir -p "$tree" "$work"
 
 # The source tree, as git sees it; kept in OUTDIR/source/ (tests/dkms/run.sh
 # hands it to autopkgtest), built in a copy.
-if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$here" && git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do
-			[ -e "$f" ] && printf '%s\0' "$f"
-		done | cpio -pdm0 --quiet "$tree")
-else
-	(cd "$here" && tar --exclude=./build --exclude=./.git -cf - .) |
-		tar -C "$tree" -xf -
-fi
+# Without git, the tree's files less what .gitignore names.
+(cd "$here" && scripts/tree-files.sh | cpio -pdm0 --quiet "$tree")
 cp -a "$tree" "$work/$src"
 
 echo "build-deb: dpkg-buildpackage -us -uc -b in $work/$src (log $out/build.log)" >&2

@@ -45,16 +45,27 @@ for flags in "W=1" "C=2"; do
 done
 
 # Kernel code only: the userspace suites use libc types on purpose.
-files=$(cd "$top" && git ls-files --cached --others --exclude-standard \
-	'src/*.[ch]' 'include/*.h' 'tests/driver/*.[ch]' 'tests/lockdep/*.c' | grep -v '^src/mni_trace.h$')
+# Listed without git when there is none (scripts/tree-files.sh); an empty
+# list would check nothing, so it fails.
+files=$("$top/scripts/tree-files.sh" 'src/*.[ch]' 'include/*.h' \
+	'tests/driver/*.[ch]' 'tests/lockdep/*.c' | tr '\0' '\n' |
+	grep -v '^src/mni_trace.h$') || files=
+nfiles=$(echo "$files" | grep -c .)
 # TRACE_EVENT() bodies are laid out as macro arguments, which checkpatch
 # reads as open-ended, misaligned calls: those two checks are off there.
-(cd "$top" && perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
-	--ignore FILE_PATH_CHANGES -f $files &&
-	perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
-	--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
-	-f src/mni_trace.h) >"$log" 2>&1 &&
-	result OK "checkpatch --strict" || result FAIL "checkpatch --strict" "$log"
+if [ "$nfiles" = 0 ]; then
+	echo "no source files listed (scripts/tree-files.sh)" >"$log"
+	result FAIL "checkpatch --strict: no files to check" "$log"
+else
+	# shellcheck disable=SC2086 # one word per file
+	(cd "$top" && perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--ignore FILE_PATH_CHANGES -f $files &&
+		perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+		-f src/mni_trace.h) >"$log" 2>&1 &&
+		result OK "checkpatch --strict: $((nfiles + 1)) files" ||
+		result FAIL "checkpatch --strict" "$log"
+fi
 
 (cd "$top" && perl "$tools/scripts/kernel-doc" -none src/*.c src/*.h include/*.h) >"$log" 2>&1
 [ -s "$log" ] && result FAIL "kernel-doc -none" "$log" || result OK "kernel-doc -none"

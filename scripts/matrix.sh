@@ -24,7 +24,8 @@
 # ($MNI_CACHE/kernels/ABI, tests/qemu/kernel.sh through the suite's private
 # apt, scripts/suite-apt.sh) are made once and reused.
 #
-# The sources are copied (tracked and new files, as git lists them) into
+# The sources are copied (scripts/tree-files.sh: as git lists them, or the
+# tree's files less what .gitignore names where there is no git) into
 # the chroot's /build/ABI and built there, against the suite's headers with
 # the suite's compiler: the module and the drivers must be built by the
 # compiler the kernel was built with. The TAP suites (tests/suite) are
@@ -214,10 +215,10 @@ for k in $kernels; do
 	flock 7
 	rm -rf "$bdir"
 	mkdir -p "$bdir"
-	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do
-			[ -e "$f" ] && printf '%s\0' "$f"
-		done | xargs -0 -r cp --parents -t "$bdir")
+	if ! (cd "$top" && scripts/tree-files.sh | xargs -0 -r cp --parents -t "$bdir"); then
+		not_ok "$k: copy the sources to $bdir"
+		continue
+	fi
 
 	if ! w1_step "$k: mmu_interval_notifier.ko builds at W=1, no diagnostics" \
 		"$out/build-module.log" "$root" \

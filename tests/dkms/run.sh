@@ -52,7 +52,7 @@ lane="dkms lane"
 
 # Host tools of this lane, on top of scripts/deps.sh's list. DKMS itself
 # runs only in the chroot.
-DKMS_HOST_PKGS="debhelper dh-dkms lintian debootstrap dpkg-dev cpio"
+DKMS_HOST_PKGS="build-essential debhelper dh-dkms lintian debootstrap dpkg-dev cpio"
 if MNI_EXTRA_PKGS="$DKMS_HOST_PKGS" scripts/deps.sh >"$logs/deps.log" 2>&1; then
 	ok "host packages ($DKMS_HOST_PKGS)"
 else
