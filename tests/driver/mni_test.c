@@ -27,8 +27,11 @@
  *                          sleeping: HOLD and the SLOW callback do, to make
  *                          a test's race window. A non-blockable two-pass
  *                          start keeps it for its finish.
- *   mni_test_mirror.log_lock - the log; a spinlock, so that a callback that
- *                          failed its trylock can still record that
+ *   mni_test_mirror.log_lock - the log; a raw spinlock, so that a callback
+ *                          that failed its trylock can still record that:
+ *                          under mni, non-blockable callbacks run inside
+ *                          the core's non_block_start(), where a
+ *                          PREEMPT_RT spinlock_t is a sleeping lock
  *   mni_test_file.bench_lock - the "device lock" of the bench subscriptions
  *                          (BENCH_*); like mni_test_mirror.lock, taken by
  *                          their callback and never held across an engine
@@ -82,7 +85,7 @@ struct mni_test_mirror {
 	unsigned int spin_ms;		/* READ_ONCE: non-blockable spin */
 	bool no_finish;			/* two-pass start hands back none */
 
-	spinlock_t log_lock;		/* guards the fields below */
+	raw_spinlock_t log_lock;	/* guards the fields below */
 	unsigned int log_head;		/* oldest entry */
 	unsigned int log_count;
 	u64 log_overflow;
@@ -120,7 +123,7 @@ static void mirror_log_entry(struct mni_test_mirror *m,
 	u64 now = ktime_get_ns();
 	struct mni_test_log_entry *e;
 
-	spin_lock(&m->log_lock);
+	raw_spin_lock(&m->log_lock);
 	m->calls++;
 	if (m->log_count == MNI_TEST_LOG_MAX) {
 		/* Full: the oldest entry makes room. */
@@ -134,7 +137,7 @@ static void mirror_log_entry(struct mni_test_mirror *m,
 	*e = *entry;
 	e->time_ns = now;
 	e->order = atomic64_inc_return(&mni_test_log_order);
-	spin_unlock(&m->log_lock);
+	raw_spin_unlock(&m->log_lock);
 }
 
 static void mirror_log(struct mni_test_mirror *m,
@@ -412,7 +415,7 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 		return -ENOMEM;
 	kref_init(&m->ref);
 	mutex_init(&m->lock);
-	spin_lock_init(&m->log_lock);
+	raw_spin_lock_init(&m->log_lock);
 	m->start = arg.addr;
 	m->end = arg.addr + arg.len;
 	m->no_finish = arg.flags & MNI_TEST_ADD_NO_FINISH;
@@ -709,7 +712,7 @@ static int mni_test_ioc_log(struct mni_test_file *f,
 		goto out_free;
 	}
 
-	spin_lock(&m->log_lock);
+	raw_spin_lock(&m->log_lock);
 	for (i = 0; i < m->log_count; i++)
 		arg->entry[i] = m->log[(m->log_head + i) % MNI_TEST_LOG_MAX];
 	arg->count = m->log_count;
@@ -720,7 +723,7 @@ static int mni_test_ioc_log(struct mni_test_file *f,
 		m->log_count = 0;
 		m->log_overflow = 0;
 	}
-	spin_unlock(&m->log_lock);
+	raw_spin_unlock(&m->log_lock);
 	mirror_put(m);
 
 	if (copy_to_user(uarg, arg, sizeof(*arg)))

@@ -49,7 +49,7 @@
 # build's log is kept as D.failed.log).  Nothing is rebuilt while D exists
 # and fragment.sha256 matches.  The build runs as `nice -n 19 make -j2`
 # (MNI_JOBS overrides -j) and takes 15-30 minutes on 2 cores for 6.1,
-# about RTMIN minutes for the leaner 6.12-rt.
+# about 6 minutes for the leaner 6.12-rt.
 #
 #   --force          rebuild even when the cache is current
 #   --check-config   only generate the .config and check it (about 30 s);
