@@ -64,7 +64,7 @@ static int mni_mm_show(struct seq_file *m, void *unused)
 	struct mni_itree_info info;
 
 	seq_printf(m, "id: %lu\npid: %d\n", mmm->itree.id, mmm->pid);
-	mni_stats_add(&stats, mmm->stats);
+	mni_itree_add_stats(&mmm->itree, &stats);
 	mni_show_stats(m, &stats);
 	seq_puts(m, "subscriptions (first-last owner seq state):\n");
 	mni_itree_inspect(&mmm->itree, &info, mni_show_sub, m);

@@ -207,7 +207,7 @@ static bool mni_itree_overlap_in_flight(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
-	list_for_each_entry(inv, &it->inflight, link)
+	hlist_for_each_entry(inv, &it->inflight, link)
 		if (mni_inval_overlaps(inv, sub))
 			return true;
 	return false;
@@ -220,7 +220,7 @@ static bool mni_itree_sub_busy(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
-	list_for_each_entry(inv, &it->inflight, link)
+	hlist_for_each_entry(inv, &it->inflight, link)
 		if (inv->cursor == sub ||
 		    (inv->finishing && mni_inval_overlaps(inv, sub)))
 			return true;
@@ -243,14 +243,12 @@ static void mni_itree_wake(struct mni_itree *it)
 /**
  * mni_itree_init - set up an empty engine
  * @it: the engine
- * @stats: its per-CPU counters
  * @id: its name in traces and debugfs
  *
  * Context: may sleep.
  * Return: 0, or -ENOMEM when the spare records cannot be allocated.
  */
-int mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
-		   unsigned long id)
+int mni_itree_init(struct mni_itree *it, unsigned long id)
 {
 	struct mni_inval *inv;
 	int i;
@@ -258,20 +256,20 @@ int mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
 	raw_spin_lock_init(&it->lock);
 	it->root = RB_ROOT_CACHED;
 	it->seq = 1;
-	INIT_LIST_HEAD(&it->inflight);
+	INIT_HLIST_HEAD(&it->inflight);
 	it->nr_inflight = 0;
-	INIT_LIST_HEAD(&it->spare);
+	INIT_HLIST_HEAD(&it->spare);
 	it->nr_spare = 0;
 	it->dead = false;
 	init_swait_queue_head(&it->wq);
-	it->stats = stats;
+	it->stats = (struct mni_stats){};
 	it->id = id;
 
 	for (i = 0; i < MNI_SPARE_MIN; i++) {
 		inv = kmalloc(sizeof(*inv), GFP_KERNEL);
 		if (!inv)
 			goto err_destroy;
-		list_add(&inv->link, &it->spare);
+		hlist_add_head(&inv->link, &it->spare);
 		it->nr_spare++;
 	}
 	return 0;
@@ -291,12 +289,15 @@ err_destroy:
  */
 void mni_itree_destroy(struct mni_itree *it)
 {
-	struct mni_inval *inv, *next;
+	struct mni_inval *inv;
+	struct hlist_node *next;
 
-	list_splice_init(&it->inflight, &it->spare);
-	list_for_each_entry_safe(inv, next, &it->spare, link)
+	hlist_for_each_entry_safe(inv, next, &it->inflight, link)
 		kfree(inv);
-	INIT_LIST_HEAD(&it->spare);
+	hlist_for_each_entry_safe(inv, next, &it->spare, link)
+		kfree(inv);
+	INIT_HLIST_HEAD(&it->inflight);
+	INIT_HLIST_HEAD(&it->spare);
 	it->nr_spare = 0;
 	it->nr_inflight = 0;
 }
@@ -345,6 +346,7 @@ int mni_itree_remove_begin(struct mni_itree *it,
 		ret = -ENOENT;
 	} else if (mni_itree_sub_busy(it, sub)) {
 		mni_sub_set_stamp(sub, MNI_STAMP_DYING);
+		it->stats.remove_waits++;
 		ret = 1;
 	} else {
 		mni_itree_unlink(it, sub);
@@ -353,8 +355,6 @@ int mni_itree_remove_begin(struct mni_itree *it,
 
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
-	if (ret > 0)
-		this_cpu_inc(it->stats->remove_waits);
 	return ret;
 }
 
@@ -514,7 +514,6 @@ int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
 {
 	struct mni_read_wait rw = { .sub = sub, .seq = seq };
 	u64 start = ktime_get_ns();
-	struct mni_stats *stats;
 	u64 slept;
 	int ret;
 
@@ -523,11 +522,12 @@ int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		ret = rw.ret;
 	slept = ktime_get_ns() - start;
 
-	stats = get_cpu_ptr(it->stats);
-	stats->waits++;
-	stats->wait_ns += slept;
-	stats->wait_max_ns = max(stats->wait_max_ns, slept);
-	put_cpu_ptr(it->stats);
+	/* The slow path: one more round of the lock for the counters. */
+	raw_spin_lock(&it->lock);
+	it->stats.waits++;
+	it->stats.wait_ns += slept;
+	it->stats.wait_max_ns = max(it->stats.wait_max_ns, slept);
+	raw_spin_unlock(&it->lock);
 	trace_mni_read_begin_wait(it->id, sub, slept);
 	return ret;
 }
@@ -541,8 +541,8 @@ static struct mni_inval *mni_spare_take_locked(struct mni_itree *it,
 	lockdep_assert_held(&it->lock);
 	if (it->nr_spare <= keep)
 		return NULL;
-	inv = list_first_entry(&it->spare, struct mni_inval, link);
-	list_del(&inv->link);
+	inv = hlist_entry(it->spare.first, struct mni_inval, link);
+	hlist_del(&inv->link);
 	it->nr_spare--;
 	return inv;
 }
@@ -580,7 +580,7 @@ static bool mni_inval_put_locked(struct mni_itree *it, struct mni_inval *inv,
 	lockdep_assert_held(&it->lock);
 	if (blockable && it->nr_spare >= MNI_SPARE_MAX)
 		return true;
-	list_add(&inv->link, &it->spare);
+	hlist_add_head(&inv->link, &it->spare);
 	it->nr_spare++;
 	return false;
 }
@@ -628,6 +628,7 @@ mni_itree_walk_first(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	raw_spin_lock(&it->lock);
+	it->stats.invalidations++;
 	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);
 	if (!inv && blockable) {
 		raw_spin_unlock(&it->lock);
@@ -642,10 +643,12 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->seq = it->seq;
 		inv->cursor = NULL;
 		inv->finishing = false;
-		list_add(&inv->link, &it->inflight);
+		hlist_add_head(&inv->link, &it->inflight);
 		*in_flight = ++it->nr_inflight;
 		*first = range->end > range->start ?
 			 mni_itree_step_locked(it, inv, NULL) : NULL;
+	} else {
+		it->stats.no_record++;
 	}
 	raw_spin_unlock(&it->lock);
 	return inv;
@@ -662,6 +665,7 @@ mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv,
 	bool wake;
 
 	raw_spin_lock(&it->lock);
+	it->stats.callbacks++;
 	inv->finishing |= finishing;
 	wake = mni_sub_is_dying(sub);
 	sub = mni_itree_step_locked(it, inv, sub);
@@ -686,7 +690,10 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	inv->cursor = NULL;
 	inv->finishing = false;
 	if (refused) {
-		list_del(&inv->link);
+		/* The refusing callback, which took no step after it. */
+		it->stats.callbacks++;
+		it->stats.refused++;
+		hlist_del(&inv->link);
 		it->nr_inflight--;
 		free = mni_inval_put_locked(it, inv, blockable);
 	}
@@ -713,30 +720,24 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range)
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
-	unsigned long calls = 0, in_flight;
 	struct mmu_interval_notifier *sub;
+	unsigned long in_flight;
 	struct mni_inval *inv;
 	LLIST_HEAD(finishes);
 	bool done = true;
 
-	this_cpu_inc(it->stats->invalidations);
 	inv = mni_itree_walk_first(it, range, blockable, &sub, &in_flight);
-	if (!inv) {
-		this_cpu_inc(it->stats->no_record);
+	if (!inv)
 		return -EAGAIN;
-	}
 
 	lock_map_acquire(&mni_invalidate_map);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
 	while (sub) {
-		calls++;
 		done = mni_sub_invalidate(sub, range, inv->seq, &finishes);
 		trace_mni_callback(it->id, sub, done);
 		if (!done) {
-			if (!blockable) {
-				this_cpu_inc(it->stats->refused);
+			if (!blockable)
 				break;
-			}
 			pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
 					   sub->ops);
 			done = true;
@@ -754,8 +755,6 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 		mni_itree_walk_done(it, inv, true, blockable);
 	}
 	lock_map_release(&mni_invalidate_map);
-	if (calls)
-		this_cpu_add(it->stats->callbacks, calls);
 	return done ? 0 : -EAGAIN;
 }
 
@@ -765,7 +764,7 @@ static struct mni_inval *mni_itree_find(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
-	list_for_each_entry(inv, &it->inflight, link)
+	hlist_for_each_entry(inv, &it->inflight, link)
 		if (inv->range == range)
 			return inv;
 	return NULL;
@@ -789,7 +788,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 	raw_spin_lock(&it->lock);
 	inv = mni_itree_find(it, range);
 	if (inv) {
-		list_del(&inv->link);
+		hlist_del(&inv->link);
 		it->nr_inflight--;
 		free = mni_inval_put_locked(it, inv,
 					    mmu_notifier_range_blockable(range));
@@ -830,6 +829,18 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 
 	mni_itree_invalidate_start(it, &range);
 	mni_itree_invalidate_end(it, &range);
+}
+
+/**
+ * mni_itree_add_stats - add the engine's counters into @sum
+ * @it: the engine
+ * @sum: the total
+ */
+void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum)
+{
+	raw_spin_lock(&it->lock);
+	mni_stats_add(sum, &it->stats);
+	raw_spin_unlock(&it->lock);
 }
 
 /**

@@ -20,7 +20,9 @@
 
 /**
  * struct mni_inval - one invalidation in flight: a record its end finds
- * @link: in mni_itree.inflight from start to end, or in mni_itree.spare
+ * @link: in mni_itree.inflight from start to end, or in mni_itree.spare.
+ *	An hlist: unlike list_head (CONFIG_DEBUG_LIST, on in Debian's
+ *	kernels) its updates make no out-of-line calls on the hot path.
  * @range: the core's range, the key the end looks the record up by (the
  *	core passes one pointer to a start, its end and the ends after a
  *	failed start). Only compared, never dereferenced after the start.
@@ -36,7 +38,7 @@
  * All fields but @link's use in @spare are under mni_itree.lock.
  */
 struct mni_inval {
-	struct list_head link;
+	struct hlist_node link;
 	const struct mmu_notifier_range *range;
 	unsigned long start;
 	unsigned long last;
@@ -47,9 +49,10 @@ struct mni_inval {
 
 /**
  * struct mni_itree - subscriptions of one mm and their collision-retry state
- * @lock: guards every field below except @wq's internals, @stats and @id.
+ * @lock: guards every field below except @wq's internals and @id.
  *	Raw: it is taken inside the core's non_block_start() sections (the
  *	OOM reaper), where a PREEMPT_RT spinlock_t would sleep.
+ * @stats: counters, next to @lock so they share its cache line.
  * @root: subscriptions, keyed by (start, address), each a closed interval
  *	[start, last]. Walkers drop the lock around each callback; the node
  *	they stand on (mni_inval.cursor) stays in the tree until they move.
@@ -63,20 +66,19 @@ struct mni_inval {
  * @wq: read_begin() sleeps here for the invalidations overlapping its
  *	subscription, remove() for the callbacks running on its own. Simple
  *	wait queue: its lock is raw as well.
- * @stats: counters, per CPU; set once before the engine is used.
  * @id: names the mm in traces and debugfs; set once before use.
  */
 struct mni_itree {
-	raw_spinlock_t lock;		/* guards all below but wq, stats, id */
+	raw_spinlock_t lock;		/* guards all below but wq, id */
+	struct mni_stats stats;
 	struct rb_root_cached root;
 	unsigned long seq;
-	struct list_head inflight;
+	struct hlist_head inflight;
 	unsigned long nr_inflight;
-	struct list_head spare;
+	struct hlist_head spare;
 	unsigned int nr_spare;
 	bool dead;
 	struct swait_queue_head wq;	/* woken after the lock is dropped */
-	struct mni_stats __percpu *stats;
 	unsigned long id;
 };
 
@@ -86,8 +88,8 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			unsigned long cur_seq, struct llist_head *finishes);
 void mni_sub_finish_pass(struct llist_head *finishes);
 
-int mni_itree_init(struct mni_itree *it, struct mni_stats __percpu *stats,
-		   unsigned long id);
+int mni_itree_init(struct mni_itree *it, unsigned long id);
+void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum);
 void mni_itree_destroy(struct mni_itree *it);
 
 #ifdef CONFIG_LOCKDEP

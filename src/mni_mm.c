@@ -56,35 +56,6 @@ static DEFINE_SPINLOCK(mni_stats_lock);
 static struct mni_stats mni_retired;
 static LIST_HEAD(mni_counted);
 
-static void mni_stats_merge(struct mni_stats *sum, const struct mni_stats *s)
-{
-	sum->invalidations += s->invalidations;
-	sum->callbacks += s->callbacks;
-	sum->refused += s->refused;
-	sum->no_record += s->no_record;
-	sum->remove_waits += s->remove_waits;
-	sum->waits += s->waits;
-	sum->wait_ns += s->wait_ns;
-	sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
-}
-
-/**
- * mni_stats_add - add per-CPU counters, summed over every CPU, into @sum
- * @sum: the total
- * @stats: one entry's counters
- *
- * Counters are read while other CPUs bump them: a snapshot, not atomic
- * across counters.
- */
-void mni_stats_add(struct mni_stats *sum,
-		   const struct mni_stats __percpu *stats)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		mni_stats_merge(sum, per_cpu_ptr(stats, cpu));
-}
-
 /**
  * mni_mm_total_stats - add the counters of every entry, live or freed
  * @sum: the total
@@ -94,9 +65,9 @@ void mni_mm_total_stats(struct mni_stats *sum)
 	struct mni_mm *mmm;
 
 	spin_lock(&mni_stats_lock);
-	mni_stats_merge(sum, &mni_retired);
+	mni_stats_add(sum, &mni_retired);
 	list_for_each_entry(mmm, &mni_counted, counted)
-		mni_stats_add(sum, mmm->stats);
+		mni_itree_add_stats(&mmm->itree, sum);
 	spin_unlock(&mni_stats_lock);
 }
 
@@ -105,7 +76,6 @@ static void mni_mm_free_rcu(struct rcu_head *rcu)
 	struct mni_mm *mmm = container_of(rcu, struct mni_mm, rcu);
 
 	mni_itree_destroy(&mmm->itree);
-	free_percpu(mmm->stats);
 	kfree(mmm);
 }
 
@@ -116,7 +86,7 @@ static void mni_mm_free(struct kref *ref)
 
 	/* Final: no notifier and no subscription can reach the engine. */
 	spin_lock(&mni_stats_lock);
-	mni_stats_add(&mni_retired, mmm->stats);
+	mni_itree_add_stats(&mmm->itree, &mni_retired);
 	list_del(&mmm->counted);
 	spin_unlock(&mni_stats_lock);
 
@@ -412,15 +382,9 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	mmm = kzalloc(sizeof(*mmm), GFP_KERNEL);
 	if (!mmm)
 		return ERR_PTR(-ENOMEM);
-	mmm->stats = alloc_percpu(struct mni_stats);
-	if (!mmm->stats) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	ret = mni_itree_init(&mmm->itree, mmm->stats,
-			     atomic_long_inc_return(&mni_next_id));
+	ret = mni_itree_init(&mmm->itree, atomic_long_inc_return(&mni_next_id));
 	if (ret)
-		goto err_free_stats;
+		goto err_free;
 	/* Leaves the list in mni_mm_free(), on every path from here. */
 	spin_lock(&mni_stats_lock);
 	list_add(&mmm->counted, &mni_counted);
@@ -446,8 +410,6 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 err_put:
 	kref_put(&mmm->ref, mni_mm_free);
 	return ERR_PTR(ret);
-err_free_stats:
-	free_percpu(mmm->stats);
 err_free:
 	kfree(mmm);
 	return ERR_PTR(ret);

@@ -31,8 +31,7 @@
  * @ref: one for the registry (@users != 0), one per registered notifier
  *	until its free_notifier, one per queued @debugfs_work.
  * @rcu: frees the struct after registry walkers are done.
- * @stats: the engine's per-CPU counters.
- * @counted: link in the list of entries whose @stats count in the totals,
+ * @counted: link in the list of entries whose counters count in the totals,
  *	from allocation to mni_mm_free(); under mni_stats_lock.
  * @pid: thread group of the task that first inserted, if it owns the mm.
  * @dentry: its debugfs file; only @debugfs_work touches it.
@@ -49,7 +48,6 @@ struct mni_mm {
 	bool nbs_put;
 	struct kref ref;
 	struct rcu_head rcu;
-	struct mni_stats __percpu *stats;
 	struct list_head counted;
 	pid_t pid;
 	struct dentry *dentry;
@@ -68,7 +66,5 @@ bool mni_mm_is_listed(struct mni_mm *mmm);
 void mni_mm_get_ref(struct mni_mm *mmm);
 void mni_mm_put_ref(struct mni_mm *mmm);
 void mni_mm_total_stats(struct mni_stats *sum);
-void mni_stats_add(struct mni_stats *sum,
-		   const struct mni_stats __percpu *stats);
 
 #endif /* _MNI_MM_H */

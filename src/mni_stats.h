@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mni_stats.h - per-CPU counters of one mm
+ * mni_stats.h - the counters of one mm
  *
- * Bumped with this_cpu_*() on the invalidation path, so counting adds no
- * shared cache line there; readers sum over CPUs and accept a snapshot
- * that is not atomic across counters.
+ * Kept beside the engine lock, in its cache line, and bumped under that
+ * lock by paths that take it anyway: counting adds no cache line to the
+ * invalidation path, and an mm's memory does not grow with the number of
+ * CPUs (per-CPU counters cost 56 bytes per possible CPU per mm).
  */
 #ifndef _MNI_STATS_H
 #define _MNI_STATS_H
 
-#include <linux/percpu.h>
+#include <linux/minmax.h>
 #include <linux/types.h>
 
 /**
- * struct mni_stats - what one mm's engine did, on one CPU
+ * struct mni_stats - what one mm's engine did
  * @invalidations: invalidate_range_start calls seen, overlapping or not
  * @callbacks: subscriber callbacks made
  * @refused: callbacks that returned false in non-blockable context
@@ -34,5 +35,19 @@ struct mni_stats {
 	u64 wait_ns;
 	u64 wait_max_ns;
 };
+
+/* Add @s into @sum (the longest wait is the longest of both). */
+static inline void mni_stats_add(struct mni_stats *sum,
+				 const struct mni_stats *s)
+{
+	sum->invalidations += s->invalidations;
+	sum->callbacks += s->callbacks;
+	sum->refused += s->refused;
+	sum->no_record += s->no_record;
+	sum->remove_waits += s->remove_waits;
+	sum->waits += s->waits;
+	sum->wait_ns += s->wait_ns;
+	sum->wait_max_ns = max(sum->wait_max_ns, s->wait_max_ns);
+}
 
 #endif /* _MNI_STATS_H */

@@ -24,7 +24,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # name|sed expression (applied to mni_itree.c)
 MUTATIONS='end-closes-another|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
 wait-for-nothing|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
-wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.prev == \&it->inflight \&\& mni_inval_overlaps(inv, sub))/
+wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
 drop-insert-collisions|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
 release-no-collision|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
 remove-no-wait|s/^	} else if (mni_itree_sub_busy(it, sub)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub)) {/

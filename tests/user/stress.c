@@ -96,7 +96,6 @@ struct results {
 
 static struct results *R;
 static struct mni_itree it;
-static struct mni_stats stats;
 static unsigned long cpu_ver[NPAGES];
 static unsigned long done_ver[NPAGES];
 static struct dev devs[NDEVS];
@@ -527,7 +526,7 @@ static void run_stress(double seconds)
 	unsigned long nsubs = 0;
 	int i, n = 0;
 
-	if (mni_itree_init(&it, &stats, 1))
+	if (mni_itree_init(&it, 1))
 		abort();
 	for (i = 0; i < NDEVS; i++) {
 		pthread_mutex_init(&devs[i].lock, NULL);
