@@ -4,7 +4,7 @@
  * mmu_interval_notifier.ko, side by side in one boot
  *
  * usage: mni_bench [--smoke] [--reps N] [--only FIGURE]...
- *                  [--storm-iters N] [--storm-think-us N] [--storm-subs 1|2]
+ *                  [--storm-samples N] [--storm-think-us N]
  *
  * Three configurations, each in a worker process of its own (its own mm):
  *   floor  no subscription in the mm at all
@@ -31,12 +31,13 @@
  *            vCPU) invalidate unrelated pages, each under a subscription of
  *            its own; fault time in userspace
  *   storm    two threads (second vCPU) invalidate a stormed subscription
- *            whose callback sleeps STORM_SLOW_MS with its lock held; on the
- *            first vCPU, each ioctl timed in userspace: read_begin of a
- *            subscription just invalidated itself (its own, quick,
- *            invalidation over), insert of a new disjoint subscription and
- *            its first fault, and the remove of that subscription. No floor:
- *            the figure compares the engines' waits, one sample at a time
+ *            whose callback sleeps STORM_SLOW_MS with its lock held, with
+ *            random pauses; on the first vCPU, each ioctl timed in
+ *            userspace: read_begin of a subscription just invalidated
+ *            itself (its own, quick, invalidation over), insert of a new
+ *            disjoint subscription with its first fault, and the remove of
+ *            that subscription. No floor: the figure compares the engines'
+ *            waits, one sample at a time (DESIGN.md 3.11)
  * The floor of the in-kernel loops is the same loop with the engine's calls
  * left out; the floor of contend's fault side is a CPU fault of the page.
  *
@@ -200,7 +201,6 @@ struct worker {
 	char *cpage[3];
 	/* S_STORM: see setup_storm() */
 	char *sarea;
-	int nstorm;		/* stormed subscriptions: id[0..nstorm) */
 };
 
 static char *map_anon(void *at, size_t len, int prot, int flags)
@@ -278,22 +278,20 @@ static int setup_contend(struct worker *w)
 #define STORM_PG_M		3	/* the measured subscription */
 #define STORM_PG_C		5	/* the subscription inserted, removed */
 #define STORM_PAGES		6
-/* The stormed subscriptions' callback sleeps this long (SLOW). */
+/* The stormed subscription's callback sleeps this long (SLOW). */
 #define STORM_SLOW_MS		2
-
-static int storm_subs = 1;		/* stormed subscriptions: 1 or 2 */
+#define STORM_ID_S		0	/* worker.id[] of the stormed one */
+#define STORM_ID_M		1	/* and of the measured one */
 
 /*
- * The storm's mm: the stormed subscription over pages 0-1 (storm_subs 2:
- * one subscription on each), whose blockable invalidations sleep
- * STORM_SLOW_MS with its lock held; the measured subscription M, a mirror
- * of page 3, faulted once; page 5 populated for the subscription C that
- * each sample inserts, faults and removes. id[] holds the stormed ones
- * first, then M.
+ * The storm's mm: the stormed subscription S over pages 0-1, whose
+ * blockable invalidations sleep STORM_SLOW_MS with its lock held; the
+ * measured subscription M, a mirror of page 3, faulted once; page 5
+ * populated for the subscription C that each sample inserts, faults and
+ * removes.
  */
 static int setup_storm(struct worker *w)
 {
-	uint64_t id;
 	int i, ret;
 
 	if (w->cfg == CFG_FLOOR)
@@ -304,24 +302,21 @@ static int setup_storm(struct worker *w)
 		return -errno;
 	for (i = 0; i < STORM_PAGES; i++)
 		w->sarea[i * psz] = 1;
-	for (i = 0; i < storm_subs; i++) {
-		size_t len = (storm_subs == 1 ? 2 : 1) * psz;
-
-		ret = mirror_add(w->fd, w->sarea + (STORM_PG_S + i) * psz, len,
-				 MNI_TEST_ADD_NOMIRROR, &id);
-		if (ret)
-			return ret;
-		w->id[w->nid++] = id;
-		ret = mirror_slow(w->fd, id, STORM_SLOW_MS);
-		if (ret)
-			return ret;
-	}
-	w->nstorm = storm_subs;
-	ret = mirror_add(w->fd, w->sarea + STORM_PG_M * psz, psz, 0, &id);
+	ret = mirror_add(w->fd, w->sarea + STORM_PG_S * psz, 2 * psz,
+			 MNI_TEST_ADD_NOMIRROR, &w->id[STORM_ID_S]);
 	if (ret)
 		return ret;
-	w->id[w->nid++] = id;
-	return mirror_fault(w->fd, id, w->sarea + STORM_PG_M * psz, 1, 0, NULL);
+	w->nid++;
+	ret = mirror_slow(w->fd, w->id[STORM_ID_S], STORM_SLOW_MS);
+	if (ret)
+		return ret;
+	ret = mirror_add(w->fd, w->sarea + STORM_PG_M * psz, psz, 0,
+			 &w->id[STORM_ID_M]);
+	if (ret)
+		return ret;
+	w->nid++;
+	return mirror_fault(w->fd, w->id[STORM_ID_M],
+			    w->sarea + STORM_PG_M * psz, 1, 0, NULL);
 }
 
 static int do_setup(struct worker *w, const struct cmd *c)
@@ -369,9 +364,9 @@ static int do_teardown(struct worker *w)
 	struct mni_test_bench_set set = { 0 };
 	int i, ret = 0;
 
-	/* The stormed subscriptions' SLOW would only slow the munmap. */
-	for (i = 0; i < w->nstorm; i++)
-		ret = ret ?: mirror_slow(w->fd, w->id[i], 0);
+	/* The stormed subscription's SLOW would only slow the munmap. */
+	if (w->sarea && w->nid)
+		ret = mirror_slow(w->fd, w->id[STORM_ID_S], 0);
 	for (i = 0; i < w->nid; i++)
 		ret = ret ?: mirror_del(w->fd, w->id[i]);
 	if (w->bench_set)
@@ -682,7 +677,8 @@ static int run_contend(struct worker *w, double secs, struct reply *r)
 
 /* -------------------------------------------------------------- storm */
 
-static long storm_think_us;		/* a storm thread's pause, see there */
+/* A storm thread's mean pause between invalidations, see storm_main(). */
+static long storm_think_us = 10000;
 /* Between two timed operations: a random pause of up to this long. */
 #define STORM_PAUSE_MAX_US	4000
 /* The storm runs at least this long before the first sample. */
@@ -696,8 +692,18 @@ struct storm_thread {
 	pthread_barrier_t *go;
 	uint64_t ops;		/* invalidations */
 	uint64_t busy_ns;	/* time spent in them */
+	uint64_t rng;		/* its pauses */
 	int err;
 };
+
+/* xorshift64: the pauses, the same sequences for both engines of a rep. */
+static uint64_t storm_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
 
 static void sleep_us(long us)
 {
@@ -711,8 +717,15 @@ static void sleep_us(long us)
  * One storm thread: invalidate its page of the stormed range over and
  * over. Each invalidation is blockable (MADV_DONTNEED), so the stormed
  * subscription's callback sleeps STORM_SLOW_MS with the subscription's
- * lock held: with one stormed subscription the two threads take turns
- * behind that lock, and one of them is nearly always in flight.
+ * lock held, and the two threads take turns behind that lock.
+ *
+ * Between two invalidations a thread pauses for a random time, uniform
+ * in [0, 2 * storm_think_us]. Without pauses one of the two threads is
+ * always in flight: the kernel's engine then never closes its epoch, and
+ * its read_begin() waits for the whole storm (run_storm()'s time limit).
+ * With them its epoch closes at irregular intervals, the storm a driver
+ * meets from an application that unmaps parts of a buffer from two
+ * threads as it works.
  */
 static void *storm_main(void *p)
 {
@@ -735,18 +748,9 @@ static void *storm_main(void *p)
 		}
 		t->busy_ns += now_ns() - t0;
 		t->ops++;
-		sleep_us(storm_think_us);
+		sleep_us(storm_rand(&t->rng) % (2 * storm_think_us + 1));
 	}
 	return NULL;
-}
-
-/* xorshift64: the pauses, the same sequence for both engines of a rep. */
-static uint64_t storm_rand(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
 }
 
 /*
@@ -777,7 +781,7 @@ static int storm_sample(struct worker *w, uint64_t i, uint64_t *rng,
 	char *mpage = w->sarea + STORM_PG_M * psz;
 	char *cpage = w->sarea + STORM_PG_C * psz;
 	struct mni_test_fault f = { 0 };
-	uint64_t mid = w->id[w->nstorm], cid, seq, t0, t1;
+	uint64_t mid = w->id[STORM_ID_M], cid, seq, t0, t1;
 	int ret;
 
 	/* M's own invalidation, over before its read_begin. */
@@ -846,6 +850,7 @@ static int run_storm(struct worker *w, const struct cmd *c, struct reply *r)
 		th[i] = (struct storm_thread){
 			.page = w->sarea + (STORM_PG_S + i) * psz,
 			.stop = &stop, .deadline = deadline, .go = &go,
+			.rng = rng + i + 1,
 		};
 		if (pthread_create(&th[i].tid, NULL, storm_main, &th[i]))
 			die("pthread_create failed");
@@ -889,15 +894,16 @@ static int run_storm(struct worker *w, const struct cmd *c, struct reply *r)
 		r->v[3 * j + 1] = pct_u64(storm_samples[j], n, 90);
 		r->v[3 * j + 2] = storm_samples[j][n - 1];
 	}
+	if (n < iters)
+		printf("# storm %s: %llu of %llu samples within the %.0f s limit\n",
+		       cfg_name[w->cfg], (unsigned long long)n,
+		       (unsigned long long)iters, c->secs);
+	/* Before the reply: the worker leaves through _exit(). */
 	fflush(stdout);
 	r->v[9] = (double)busy / ops;
 	r->v[10] = ops / (elapsed / 1e9);
 	r->v[11] = n;
 	r->v[12] = late_n;
-	if (n < iters)
-		printf("# storm %s: %llu of %llu samples within the %.0f s limit\n",
-		       cfg_name[w->cfg], (unsigned long long)n,
-		       (unsigned long long)iters, c->secs);
 	return 0;
 }
 
@@ -1290,7 +1296,7 @@ static const struct {
 static void usage(void)
 {
 	fprintf(stderr, "usage: mni_bench [--smoke] [--reps N] [--only FIGURE]...\n"
-		"                 [--storm-iters N] [--storm-think-us N] [--storm-subs 1|2]\n");
+		"                 [--storm-samples N] [--storm-think-us N]\n");
 	exit(2);
 }
 
@@ -1311,12 +1317,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < (unsigned int)argc &&
 			   nonly < (int)ARRAY_SIZE(only)) {
 			only[nonly++] = argv[++i];
-		} else if (!strcmp(argv[i], "--storm-iters") && i + 1 < (unsigned int)argc) {
+		} else if (!strcmp(argv[i], "--storm-samples") && i + 1 < (unsigned int)argc) {
 			storm_iters_arg = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--storm-think-us") && i + 1 < (unsigned int)argc) {
 			storm_think_us = atol(argv[++i]);
-		} else if (!strcmp(argv[i], "--storm-subs") && i + 1 < (unsigned int)argc) {
-			storm_subs = atoi(argv[++i]);
 		} else {
 			usage();
 		}
@@ -1333,7 +1337,7 @@ int main(int argc, char **argv)
 	if (storm_iters_arg > 0)
 		storm_iters = storm_iters_arg;
 	if (reps < 1 || storm_iters > STORM_MAX_SAMPLES || storm_think_us < 0 ||
-	    (storm_subs != 1 && storm_subs != 2))
+	    storm_think_us > 1000000)
 		usage();
 	psz = sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
@@ -1347,7 +1351,6 @@ int main(int argc, char **argv)
 	printf("meta,batches,%llu\n", (unsigned long long)batches);
 	printf("meta,storm_samples,%llu\n", (unsigned long long)storm_iters);
 	printf("meta,storm_slow_ms,%d\n", STORM_SLOW_MS);
-	printf("meta,storm_subs,%d\n", storm_subs);
 	printf("meta,storm_think_us,%ld\n", storm_think_us);
 	printf("meta,storm_pause_max_us,%d\n", STORM_PAUSE_MAX_US);
 	fflush(stdout);

@@ -197,6 +197,10 @@ def fmt_time(ns):
     return f"{ns / 1e3:.1f} µs"
 
 
+def fmt_ratio(r):
+    return f"{r:.2f}" if r >= 0.095 else f"{r:.2g}"
+
+
 def storm_pooled(samples, op):
     """{cfg: (all samples, {rep: samples})} of one storm operation."""
     by_cfg = samples.get(STORM_CASE + (op,), {})
@@ -212,9 +216,11 @@ def storm_table(meta, data, samples):
     fig, case, k = STORM_CASE
     per_rep = meta.get("storm_samples", "?")
     nrep = {cfg: len(storm_pooled(samples, STORM_OPS[0][0])[cfg][1]) for cfg in STORM_CFGS}
+    think = float(meta.get("storm_think_us", "nan")) / 1e3
     out.append(f"Storm (figure 6, DESIGN.md 3.11): two threads on the second vCPU invalidate (MADV_DONTNEED) "
-               f"the pages of a stormed subscription whose blockable callback sleeps "
-               f"{meta.get('storm_slow_ms', '?')} ms (`msleep()`) with its lock held; "
+               f"a page each of a stormed subscription whose blockable callback sleeps "
+               f"{meta.get('storm_slow_ms', '?')} ms (`msleep()`) with its lock held, each thread pausing "
+               f"a random 0–{2 * think:g} ms between its invalidations; "
                f"on the first vCPU, after a random pause of up to "
                f"{float(meta.get('storm_pause_max_us', 'nan')) / 1e3:g} ms before each, three ioctls are timed in "
                "userspace: `read_begin` of a subscription whose own (quick) invalidation has just ended, "
@@ -244,8 +250,8 @@ def storm_table(meta, data, samples):
                 return f"{fmt_time(v)} ({fmt_time(min(rv.values()))}–{fmt_time(max(rv.values()))})"
             r = mv / kv if kv and math.isfinite(kv) and math.isfinite(mv) else float("nan")
             rs = [mrep[x] / krep[x] for x in mrep if x in krep and krep[x]]
-            rr = f"{min(rs):.3g}–{max(rs):.3g}" if rs else ""
-            ratio_s = "—" if not math.isfinite(r) else f"{r:.3g} ({rr})"
+            rr = f"{fmt_ratio(min(rs))}–{fmt_ratio(max(rs))}" if rs else ""
+            ratio_s = "—" if not math.isfinite(r) else f"{fmt_ratio(r)} ({rr})"
             tgt = met = ""
             if stat == "p90":
                 tgt = f"≤ {fmt_time(target)}"
@@ -450,6 +456,15 @@ def panel(data, x0, y0, w, h, fig, case, title, xlabel, ylog):
     return "\n".join(s)
 
 
+def fmt_decade_us(e):
+    """10**e microseconds, as an axis label."""
+    if e >= 6:
+        return f"{10 ** (e - 6):g} s"
+    if e >= 3:
+        return f"{10 ** (e - 3):g} ms"
+    return f"{10 ** e:g} µs"
+
+
 def storm_panel(samples, x0, y0, w, h):
     """Figure 6: per operation and engine, the pooled samples' median
     (dot), p90 (bar) and max (tick), on a log scale of microseconds."""
@@ -479,7 +494,7 @@ def storm_panel(samples, x0, y0, w, h):
     for e in range(ly0, ly1 + 1):
         y = Y(10 ** e)
         s.append(f'<line x1="0" y1="{y:.1f}" x2="{w}" y2="{y:.1f}" stroke="#ddd"/>')
-        s.append(f'<text x="-6" y="{y + 4:.1f}" text-anchor="end" font-size="11">{esc(fmt_time(10 ** e * 1e3))}</text>')
+        s.append(f'<text x="-6" y="{y + 4:.1f}" text-anchor="end" font-size="11">{esc(fmt_decade_us(e))}</text>')
     s.append(f'<text transform="translate(-58,{h / 2}) rotate(-90)" text-anchor="middle" font-size="11">'
              'time per operation (log)</text>')
     gw = w / len(STORM_OPS)
