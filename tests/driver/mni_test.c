@@ -825,38 +825,24 @@ static int mni_test_ioc_hold(struct mni_test_file *f,
 	return 0;
 }
 
-static int mni_test_ioc_slow(struct mni_test_file *f,
-			     struct mni_test_slow __user *uarg)
+/* SLOW and SPIN: set one of a mirror's delays. */
+static int mni_test_ioc_delay(struct mni_test_file *f,
+			      struct mni_test_slow __user *uarg, bool spin)
 {
 	struct mni_test_slow arg;
 	struct mni_test_mirror *m;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.msecs > MNI_TEST_MAX_MSECS)
+	if (arg.msecs > (spin ? MNI_TEST_MAX_SPIN_MSECS : MNI_TEST_MAX_MSECS))
 		return -EINVAL;
 	m = mirror_get(f, arg.id);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
-	WRITE_ONCE(m->slow_ms, arg.msecs);
-	mirror_put(m);
-	return 0;
-}
-
-static int mni_test_ioc_spin(struct mni_test_file *f,
-			     struct mni_test_slow __user *uarg)
-{
-	struct mni_test_slow arg;
-	struct mni_test_mirror *m;
-
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	if (arg.msecs > MNI_TEST_MAX_SPIN_MSECS)
-		return -EINVAL;
-	m = mirror_get(f, arg.id);
-	if (IS_ERR(m))
-		return PTR_ERR(m);
-	WRITE_ONCE(m->spin_ms, arg.msecs);	/* pairs with mirror_spin() */
+	if (spin)
+		WRITE_ONCE(m->spin_ms, arg.msecs);	/* pairs with mirror_spin() */
+	else
+		WRITE_ONCE(m->slow_ms, arg.msecs);	/* pairs with mirror_slow_down() */
 	mirror_put(m);
 	return 0;
 }
@@ -1456,11 +1442,11 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 	case MNI_TEST_IOC_HOLD:
 		return mni_test_ioc_hold(f, p);
 	case MNI_TEST_IOC_SPIN:
-		return mni_test_ioc_spin(f, p);
+		return mni_test_ioc_delay(f, p, true);
 	case MNI_TEST_IOC_RELEASE_REMOVE:
 		return mni_test_ioc_release_remove(filp);
 	case MNI_TEST_IOC_SLOW:
-		return mni_test_ioc_slow(f, p);
+		return mni_test_ioc_delay(f, p, false);
 	case MNI_TEST_IOC_GRAB_MM:
 		return mni_test_ioc_grab_mm();
 	case MNI_TEST_IOC_CHECK:

@@ -11,33 +11,27 @@
 G=/guest
 out=/tmp/guest-debug.out
 
+# ok, not_ok, tap_continue, tap_summary.
+# shellcheck source=tests/qemu/guest-tap.sh
+. "$G/guest-tap.sh"
+
 sh "$G/guest-check.sh" "$@" | tee "$out"
-sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-pass=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
-fail=$(echo "$sum" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-skip=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-[ -n "$pass" ] || { pass=0; fail=1; }
-num=$((pass + fail + ${skip:-0}))
+tap_continue "$out"
 
 kml=/sys/kernel/debug/kmemleak
-num=$((num + 1))
 if [ ! -w "$kml" ]; then
-	fail=$((fail + 1))
-	echo "not ok $num kmemleak # no $kml"
+	not_ok "kmemleak # no $kml"
 else
 	# kmemleak reports only objects older than 5 s, and wants two scans.
 	sleep 6
 	echo scan >"$kml"
 	echo scan >"$kml"
 	if [ -s "$kml" ]; then
-		fail=$((fail + 1))
-		echo "not ok $num kmemleak: leaks after unload"
+		not_ok "kmemleak: leaks after unload"
 		sed 's/^/# /' "$kml" | head -60
 	else
-		pass=$((pass + 1))
-		echo "ok $num kmemleak: nothing leaked"
+		ok "kmemleak: nothing leaked"
 	fi
 fi
 
-echo "$pass passed, $fail failed, ${skip:-0} skipped"
-[ "$fail" = 0 ]
+tap_summary

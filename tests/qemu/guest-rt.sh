@@ -17,6 +17,10 @@
 
 G=/guest
 out=/tmp/guest-rt.out
+
+# ok, not_ok, tap_continue, tap_summary.
+# shellcheck source=tests/qemu/guest-tap.sh
+. "$G/guest-tap.sh"
 TESTS="nonblock_reap nonblock_reap_busy"
 TRIGGERS="stale_read_torture"
 
@@ -26,21 +30,7 @@ for t in $TRIGGERS; do
 done
 # shellcheck disable=SC2086 # word list
 sh "$G/guest-check.sh" $args | tee "$out"
-sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-pass=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
-fail=$(echo "$sum" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-skip=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-[ -n "$pass" ] || { pass=0; fail=1; }
-num=$((pass + fail + ${skip:-0}))
-
-ok() {
-	num=$((num + 1)) pass=$((pass + 1))
-	echo "ok $num $*"
-}
-not_ok() {
-	num=$((num + 1)) fail=$((fail + 1))
-	echo "not ok $num $*"
-}
+tap_continue "$out"
 
 # The version string names the preemption model: "#1 SMP PREEMPT_RT ...".
 case " $(uname -v) " in
@@ -65,5 +55,4 @@ else
 	not_ok "rt/all-ran # not run, skipped or failed:$missing"
 fi
 
-echo "$pass passed, $fail failed, ${skip:-0} skipped"
-[ "$fail" = 0 ]
+tap_summary

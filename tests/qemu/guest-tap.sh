@@ -2,8 +2,9 @@
 # shellcheck shell=sh
 #
 # guest-tap.sh - the TAP helpers of the guest scripts (guest-check.sh,
-# guest-observe.sh), sourced from /guest/: numbered test lines, counters,
-# and the plan and summary line that end a run.
+# guest-observe.sh, guest-debug.sh, guest-rt.sh), sourced from /guest/:
+# numbered test lines, counters, and the plan and summary line that end a
+# run.
 
 num=0 npass=0 nfail=0 nskip=0
 
@@ -44,6 +45,25 @@ check_fails() {
 		ok "$name"
 		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 	fi
+}
+
+# tap_continue FILE: go on counting after a guest-check.sh run whose TAP is
+# in FILE, from its last "N passed, N failed" line (none: one failure).
+tap_continue() {
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	npass=$(echo "$sum" | sed -nE 's/^([0-9]+) passed.*/\1/p')
+	nfail=$(echo "$sum" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+	nskip=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+	[ -n "$npass" ] || { npass=0; nfail=1; }
+	nskip=${nskip:-0}
+	num=$((npass + nfail + nskip))
+}
+
+# tap_summary: only "N passed, N failed, N skipped" (the run continued by
+# tap_continue printed the plan); false on a failure.
+tap_summary() {
+	echo "$npass passed, $nfail failed, $nskip skipped"
+	[ "$nfail" = 0 ]
 }
 
 # tap_end: the plan and "N passed, N failed, N skipped"; false on a failure.
