@@ -11,7 +11,8 @@
  * Callbacks run from a classic mmu_notifier. In non-blockable context
  * (!mmu_notifier_range_blockable(range)) the core has called
  * non_block_start(): a callback must not sleep there, it trylocks and
- * returns false when it cannot make progress.
+ * returns false when it cannot make progress. On PREEMPT_RT a spinlock_t
+ * sleeps, so there a callback may take only raw spinlocks and trylocks.
  */
 #ifndef _MNI_H
 #define _MNI_H
