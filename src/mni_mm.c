@@ -33,7 +33,6 @@
 #include <linux/slab.h>
 
 #include "mni_debugfs.h"
-#include "mni_kcompat.h"
 #include "mni_mm.h"
 
 #define MNI_REGISTRY_BITS 7
