@@ -251,14 +251,27 @@ qemu_args=(
 	-chardev pipe,id=gst,path="$tmp/guest" -serial chardev:gst
 	-kernel "$kernel" -initrd "$tmp/initramfs.cpio" -append "$cmdline"
 )
-echo "$me: booting ${kernel} (timeout ${timeout} s, log $log)" >&2
-
-set +e
-timeout -k 10 "$timeout" "$qemu" "${qemu_args[@]}" </dev/null 2>"$tmp/qemu.err" |
-	perl -e "$follow" "$log" "$tmp/tagged" "$tmp/guest.out" "$mode"
-st=("${PIPESTATUS[@]}")
-set -e
-qrc=${st[0]} frc=${st[1]}
+# A stock kernel under TCG now and then dies while it boots, before init
+# has run a line of ours (seen: a double fault in the slab allocator's
+# cmpxchg16b during apparmor_init on 6.12). Nothing of the project ran yet
+# then, so such a boot is tried once more; its console stays in $log.boot1.
+# A crash after MNI-GUEST-START is never retried.
+for attempt in 1 2; do
+	echo "$me: booting ${kernel} (timeout ${timeout} s, log $log)" >&2
+	set +e
+	timeout -k 10 "$timeout" "$qemu" "${qemu_args[@]}" </dev/null 2>"$tmp/qemu.err" |
+		perl -e "$follow" "$log" "$tmp/tagged" "$tmp/guest.out" "$mode"
+	st=("${PIPESTATUS[@]}")
+	set -e
+	qrc=${st[0]} frc=${st[1]}
+	if [ "$attempt" = 1 ] && ! grep -q '^K .*MNI-GUEST-START' "$tmp/tagged" &&
+	   grep -qE '^K .*(Kernel panic|Oops|double fault)' "$tmp/tagged"; then
+		echo "$me: the kernel died before the guest started; booting it again (first console: $log.boot1)" >&2
+		mv "$log" "$log.boot1"
+		continue
+	fi
+	break
+done
 
 if [ -s "$tmp/qemu.err" ]; then
 	{
