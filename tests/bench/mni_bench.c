@@ -557,6 +557,16 @@ static int run_first(struct worker *w, uint64_t children, struct reply *r)
 /* An invalidator's pause between two invalidations, see inval_main(). */
 #define INVAL_THINK_NS		10000
 
+/* Run the calling thread on the second vCPU (the only one on a 1-CPU guest). */
+static void pin_to_second_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 struct inval_thread {
 	pthread_t tid;
 	char *page;
@@ -569,12 +579,9 @@ struct inval_thread {
 static void *inval_main(void *p)
 {
 	struct inval_thread *t = p;
-	cpu_set_t set;
 
 	/* The fault thread keeps the first vCPU; these share the second. */
-	CPU_ZERO(&set);
-	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pin_to_second_cpu();
 	pthread_barrier_wait(t->go);
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
 		uint64_t t0;
@@ -730,12 +737,9 @@ static void sleep_us(long us)
 static void *storm_main(void *p)
 {
 	struct storm_thread *t = p;
-	cpu_set_t set;
 
 	/* The measuring thread keeps the first vCPU; these share the second. */
-	CPU_ZERO(&set);
-	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pin_to_second_cpu();
 	pthread_barrier_wait(t->go);
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = now_ns();
