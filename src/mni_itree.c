@@ -232,7 +232,10 @@ static bool mni_itree_sub_busy(struct mni_itree *it,
  * The change was made under it->lock, and every sleeper queues itself
  * before it takes that lock to test its condition (mni_itree_wait()), so
  * a sleeper this check misses has not tested yet and will see the change:
- * the lock orders the two, no barrier is needed.
+ * the lock orders the two, no barrier is needed. A lost wake-up here hangs
+ * tests/user's "remove waits only for the callback running on its sub"
+ * and "read_wait sleeps until the last overlapping end" (mutation
+ * lost-wake-up in tests/user/mutate.sh).
  */
 static void mni_itree_wake(struct mni_itree *it)
 {
@@ -588,7 +591,11 @@ static bool mni_inval_put_locked(struct mni_itree *it, struct mni_inval *inv,
 /*
  * Move @inv's cursor from @prev (NULL: from the start) to the next
  * subscription it must call, or off the tree. Lock held, so @prev, which
- * remove() cannot unlink while the cursor is on it, is still linked.
+ * remove() cannot unlink while the cursor is on it, is still linked. The
+ * cursor, set here under the lock, pairs with mni_itree_sub_busy(), also
+ * under it: a remove() that unlinked a node a walk still stood on is
+ * KASAN's use-after-free in mni_triggers' exit_vs_punch_hole, and
+ * tests/user's mutation remove-no-wait.
  */
 static struct mmu_interval_notifier *
 mni_itree_step_locked(struct mni_itree *it, struct mni_inval *inv,
