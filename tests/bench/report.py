@@ -383,6 +383,18 @@ def nice_ticks(lo, hi, n=5):
     return ticks
 
 
+def log_axis(vals, h):
+    """Whole decades around vals, and the y of a value on a panel h high."""
+    ly0 = math.floor(math.log10(min(vals)))
+    ly1 = math.ceil(math.log10(max(vals)))
+    if ly1 == ly0:
+        ly1 += 1
+
+    def Y(v):
+        return h - (math.log10(max(v, 1e-9)) - ly0) / (ly1 - ly0) * h
+    return ly0, ly1, Y
+
+
 def panel(data, x0, y0, w, h, fig, case, title, xlabel, ylog):
     key_ks = sorted({k for (f, c, k, m) in data if (f, c, m) == (fig, case, "ns_per_op")})
     s = [f'<g transform="translate({x0},{y0})">']
@@ -411,13 +423,7 @@ def panel(data, x0, y0, w, h, fig, case, title, xlabel, ylog):
         return (math.log10(max(k, 1)) - lx0) / (lx1 - lx0) * w
 
     if ylog:
-        ly0 = math.floor(math.log10(min(allv)))
-        ly1 = math.ceil(math.log10(max(allv)))
-        if ly1 == ly0:
-            ly1 += 1
-
-        def Y(v):
-            return h - (math.log10(max(v, 1e-9)) - ly0) / (ly1 - ly0) * h
+        ly0, ly1, Y = log_axis(allv, h)
         yt = [10 ** e for e in range(ly0, ly1 + 1)]
     else:
         yt = nice_ticks(0, max(allv) * 1.05)
@@ -483,13 +489,7 @@ def storm_panel(samples, x0, y0, w, h):
     if not pts:
         s.append(f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle">no data</text></g>')
         return "\n".join(s)
-    ly0 = math.floor(math.log10(min(allv)))
-    ly1 = math.ceil(math.log10(max(allv)))
-    if ly1 == ly0:
-        ly1 += 1
-
-    def Y(v):
-        return h - (math.log10(max(v, 1e-9)) - ly0) / (ly1 - ly0) * h
+    ly0, ly1, Y = log_axis(allv, h)
     s.append(f'<rect x="0" y="0" width="{w}" height="{h}" fill="white" stroke="#333"/>')
     for e in range(ly0, ly1 + 1):
         y = Y(10 ** e)
