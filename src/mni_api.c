@@ -160,12 +160,15 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
  * mni_interval_notifier_remove - Remove an interval notifier
  * @interval_sub: Interval subscription to unregister
  *
- * From the call on, no new callback starts on @interval_sub. When this
- * returns, none is running either (nor a second pass of two-pass ops), so
- * its memory may be freed. It waits only for the callbacks already running
- * on @interval_sub, never for other invalidations of the mm or for their
- * ends, so the caller must not hold a lock that its own invalidate
- * callback takes. Works after the mm has exited.
+ * When this returns, no callback runs on @interval_sub and none will
+ * (nor a second pass of two-pass ops), so its memory may be freed. It
+ * waits only while the walk of an invalidation that overlaps
+ * @interval_sub still holds it: its callback runs, or is due later in the
+ * walk's current round (at most 16 callbacks, which skip it once they
+ * see it dying). It never waits for other invalidations of the mm or for
+ * their ends. The caller must not hold a lock that its own invalidate
+ * callback takes. A callback may remove another subscription of the
+ * same mm without waiting for its own walk. Works after the mm has exited.
  *
  * A subscription this module did not insert (for example one of the
  * kernel's own engine), or one already removed, is refused with a

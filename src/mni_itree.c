@@ -49,15 +49,23 @@
  *
  * The tree is never frozen
  * ------------------------
- * Walkers drop the lock around each callback. The node a walker stands on
- * is its record's @cursor; the next step, under the lock again, continues
- * from it with the tree's in-order successor, so changes meanwhile are
- * fine as long as that node is still linked. remove() therefore unlinks at
- * once when no cursor is on the subscription, and otherwise marks it dying
- * (no walker calls it again) and waits only for the callbacks running on
- * it. Inserts go straight into the tree, stamped with the current @seq: a
- * record with a @seq not above the stamp began before the insert and skips
- * the new node, whose read_begin() waits for that record instead.
+ * A walker collects up to MNI_WALK_BATCH subscriptions under the lock (a
+ * round), then calls them with the lock dropped, so one round of the lock
+ * serves many callbacks. Its record keeps the node the next round starts
+ * from (@next); an unlink of that node moves it on to its successor, so
+ * changes to the tree meanwhile are fine. Inserts go straight into the
+ * tree, stamped with the current @seq: a record with a @seq not above the
+ * stamp began before the insert and skips the new node, whose read_begin()
+ * waits for that record instead.
+ *
+ * remove() unlinks at once unless a walk still holds the subscription: it
+ * is in the walk's round at or after the walker's progress (@pos), so its
+ * callback runs or is still to come. Then remove() marks it dying (a
+ * walker that has not reached it skips it) and waits for that round to
+ * end: at most MNI_WALK_BATCH callbacks of an invalidation that overlaps
+ * the subscription, never for other ranges. A remove() made from one of
+ * the walk's own callbacks drops a later slot from the round instead, and
+ * does not wait.
  */
 #include <linux/interval_tree_generic.h>
 #include <linux/printk.h>
@@ -112,13 +120,18 @@ static struct mmu_interval_notifier *mni_sub_of(struct interval_tree_node *node)
  */
 static unsigned long mni_sub_stamp(const struct mmu_interval_notifier *sub)
 {
-	return (unsigned long)sub->deferred_item.next;
+	/*
+	 * Pairs with WRITE_ONCE() in mni_sub_set_stamp(): a walker reads it
+	 * without the lock, only to skip a dying subscription early.
+	 */
+	return (unsigned long)READ_ONCE(sub->deferred_item.next);
 }
 
 static void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
 			      unsigned long stamp)
 {
-	sub->deferred_item.next = (struct hlist_node *)stamp;
+	/* Pairs with READ_ONCE() in mni_sub_stamp(). */
+	WRITE_ONCE(sub->deferred_item.next, (struct hlist_node *)stamp);
 	sub->deferred_item.pprev = NULL;
 }
 
@@ -185,7 +198,14 @@ static bool mni_itree_contains(struct mni_itree *it,
 static void mni_itree_unlink(struct mni_itree *it,
 			     struct mmu_interval_notifier *sub)
 {
+	struct mni_inval *inv;
+
 	lockdep_assert_held(&it->lock);
+	/* A walk's next round starts from a linked node: move it on. */
+	hlist_for_each_entry(inv, &it->inflight, link)
+		if (inv->next == &sub->interval_tree)
+			inv->next = mni_it_iter_next(inv->next, inv->start,
+						     inv->last);
 	mni_it_remove(&sub->interval_tree, &it->root);
 	RB_CLEAR_NODE(&sub->interval_tree.rb);
 	mni_sub_set_stamp(sub, 0);
@@ -213,16 +233,62 @@ static bool mni_itree_overlap_in_flight(struct mni_itree *it,
 	return false;
 }
 
-/* Does a walker stand on @sub, or owe it a second pass? */
+/*
+ * Does @inv's walk run @sub's callback, or still owe it one? Lock held.
+ *
+ * A slot before @pos is done: the walker published @pos with a release
+ * after that callback returned (and after it noted any finish the callback
+ * asked for), and touches that subscription no more; the acquire here
+ * orders our unlink and the caller's free after all of it. A slot at or
+ * after @pos runs or is still to come.
+ *
+ * When the caller is the walker itself, it runs inside the callback of the
+ * slot at @pos (a walk is on its stack only while it calls one): a later
+ * slot is dropped from the round, so a callback may remove another
+ * subscription of its own walk without waiting for itself.
+ */
+static bool mni_inval_holds(struct mni_inval *inv,
+			    const struct mmu_interval_notifier *sub)
+{
+	unsigned int i;
+
+	for (i = 0; i < inv->nr_batch; i++)
+		if (inv->batch[i] == sub)
+			break;
+	if (i == inv->nr_batch)
+		return false;
+	if (inv->walker == current) {
+		if (i > inv->pos) {
+			inv->batch[i] = NULL;
+			return false;
+		}
+		return i == inv->pos;
+	}
+	/* Read by mni_itree_walk_end() and mni_itree_walk_next(). */
+	WRITE_ONCE(inv->waiters, true);
+	/*
+	 * Pairs with smp_mb() in mni_itree_walk_end(): the walker, past its
+	 * last callback, sees @waiters and wakes us, or we see its last @pos.
+	 */
+	smp_mb();
+	/* Pairs with smp_store_release() in mni_itree_call_batch(). */
+	return i >= smp_load_acquire(&inv->pos);
+}
+
+/* Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? */
 static bool mni_itree_sub_busy(struct mni_itree *it,
 			       const struct mmu_interval_notifier *sub)
 {
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
+	/*
+	 * mni_inval_holds() first: its acquire of @pos makes a @finishing
+	 * set before a callback's slot was passed visible here.
+	 */
 	hlist_for_each_entry(inv, &it->inflight, link)
-		if (inv->cursor == sub ||
-		    (inv->finishing && mni_inval_overlaps(inv, sub)))
+		if (mni_inval_holds(inv, sub) ||
+		    (READ_ONCE(inv->finishing) && mni_inval_overlaps(inv, sub)))
 			return true;
 	return false;
 }
@@ -589,37 +655,40 @@ static bool mni_inval_put_locked(struct mni_itree *it, struct mni_inval *inv,
 }
 
 /*
- * Move @inv's cursor from @prev (NULL: from the start) to the next
- * subscription it must call, or off the tree. Lock held, so @prev, which
- * remove() cannot unlink while the cursor is on it, is still linked. The
- * cursor, set here under the lock, pairs with mni_itree_sub_busy(), also
- * under it: a remove() that unlinked a node a walk still stood on is
- * KASAN's use-after-free in mni_triggers' exit_vs_punch_hole, and
- * tests/user's mutation remove-no-wait.
+ * Start a round of @inv's walk at @node (NULL: the walk is over): collect
+ * the next MNI_WALK_BATCH subscriptions it must call, in tree order, and
+ * keep where the round after starts. Lock held. A subscription inserted
+ * after @inv began, or dying, is never called by it: neither ever becomes
+ * callable again for @inv, so the nodes passed over need no second look.
+ * A walk that called a new or dying subscription fails tests/user's
+ * model (mutation call-new-and-dying in tests/user/mutate.sh).
+ * Return: true if a round may follow this one.
  */
-static struct mmu_interval_notifier *
-mni_itree_step_locked(struct mni_itree *it, struct mni_inval *inv,
-		      struct mmu_interval_notifier *prev)
+static bool mni_itree_collect_locked(struct mni_itree *it,
+				     struct mni_inval *inv,
+				     struct interval_tree_node *node)
 {
-	struct interval_tree_node *node;
 	struct mmu_interval_notifier *sub;
+	unsigned int n = 0;
 
 	lockdep_assert_held(&it->lock);
-	node = prev ? mni_it_iter_next(&prev->interval_tree, inv->start,
-				       inv->last) :
-		      mni_it_iter_first(&it->root, inv->start, inv->last);
 	for (; node; node = mni_it_iter_next(node, inv->start, inv->last)) {
 		sub = mni_sub_of(node);
 		/* Inserted before @inv began, and not being removed. */
-		if (mni_sub_stamp(sub) < inv->seq)
-			break;
+		if (mni_sub_stamp(sub) < inv->seq) {
+			if (n == MNI_WALK_BATCH)
+				break;
+			inv->batch[n++] = sub;
+		}
 	}
-	inv->cursor = mni_sub_of(node);
-	return inv->cursor;
+	inv->nr_batch = n;
+	inv->pos = 0;
+	inv->next = node;
+	return node;
 }
 
 /*
- * Record @range and find its first subscription (mni_itree_step_locked()).
+ * Record @range and collect its first round (mni_itree_collect_locked()).
  * The record is a spare, taken under the lock this takes anyway, or is
  * allocated. Non-blockable passes (the core has called non_block_start();
  * on PREEMPT_RT the allocator's locks sleep) only take a spare; blockable
@@ -629,9 +698,9 @@ mni_itree_step_locked(struct mni_itree *it, struct mni_inval *inv,
 static struct mni_inval *
 mni_itree_walk_first(struct mni_itree *it,
 		     const struct mmu_notifier_range *range, bool blockable,
-		     struct mmu_interval_notifier **first,
-		     unsigned long *in_flight)
+		     bool *more, unsigned long *in_flight)
 {
+	struct interval_tree_node *first;
 	struct mni_inval *inv;
 
 	raw_spin_lock(&it->lock);
@@ -648,12 +717,16 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->last = range->end - 1;
 		it->seq += 2;
 		inv->seq = it->seq;
-		inv->cursor = NULL;
+		inv->walker = current;
+		inv->called = 0;
 		inv->finishing = false;
+		inv->waiters = false;
 		hlist_add_head(&inv->link, &it->inflight);
 		*in_flight = ++it->nr_inflight;
-		*first = range->end > range->start ?
-			 mni_itree_step_locked(it, inv, NULL) : NULL;
+		first = range->end > range->start ?
+			mni_it_iter_first(&it->root, inv->start, inv->last) :
+			NULL;
+		*more = mni_itree_collect_locked(it, inv, first);
 	} else {
 		it->stats.no_record++;
 	}
@@ -662,30 +735,91 @@ mni_itree_walk_first(struct mni_itree *it,
 }
 
 /*
- * After @sub's callback: note the second passes it asked for, and move on.
- * Wakes a remove() waiting for this callback.
+ * Call this round's subscriptions, without the lock. A slot a remove()
+ * from one of these callbacks cleared, or whose subscription another
+ * remove() has marked dying, is skipped; that remove() waits for this
+ * round as needed (mni_inval_holds()).
+ * Return: false if a non-blockable callback refused; its slot and the
+ * ones after it stay held until mni_itree_walk_done().
  */
-static struct mmu_interval_notifier *
-mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv,
-		    struct mmu_interval_notifier *sub, bool finishing)
+static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
+				 const struct mmu_notifier_range *range,
+				 struct llist_head *finishes)
 {
-	bool wake;
+	const bool blockable = mmu_notifier_range_blockable(range);
+	struct mmu_interval_notifier *sub;
+	unsigned int i;
+	bool done;
 
-	raw_spin_lock(&it->lock);
-	it->stats.callbacks++;
-	inv->finishing |= finishing;
-	wake = mni_sub_is_dying(sub);
-	sub = mni_itree_step_locked(it, inv, sub);
-	raw_spin_unlock(&it->lock);
-	if (wake)
-		mni_itree_wake(it);
-	return sub;
+	for (i = 0; i < inv->nr_batch; i++) {
+		sub = inv->batch[i];
+		if (sub && !mni_sub_is_dying(sub)) {
+			done = mni_sub_invalidate(sub, range, inv->seq,
+						  finishes);
+			/* Pairs with READ_ONCE() in mni_itree_add_stats(). */
+			WRITE_ONCE(inv->called, inv->called + 1);
+			trace_mni_callback(it->id, sub, done);
+			if (!done) {
+				if (!blockable)
+					return false;
+				pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
+						   sub->ops);
+			}
+			/* Pairs with READ_ONCE() in mni_itree_sub_busy(). */
+			if (!llist_empty(finishes))
+				WRITE_ONCE(inv->finishing, true);
+		}
+		/*
+		 * The slot is done. Pairs with smp_load_acquire() in
+		 * mni_inval_holds(): a remove() that sees it may free @sub.
+		 */
+		smp_store_release(&inv->pos, i + 1);
+	}
+	return true;
 }
 
 /*
- * The walk is over: its second passes have run. A refused invalidation
- * changes no PTE, so its record goes now; the end the core may still send
- * finds none.
+ * Between two rounds: wake a remove() that waited for the one that ended,
+ * and collect the next. Return: true if a round may follow the new one.
+ */
+static bool mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv)
+{
+	bool more, wake;
+
+	raw_spin_lock(&it->lock);
+	wake = inv->waiters;
+	inv->waiters = false;
+	more = mni_itree_collect_locked(it, inv, inv->next);
+	raw_spin_unlock(&it->lock);
+	if (wake)
+		mni_itree_wake(it);
+	return more;
+}
+
+/*
+ * The walk ran to its end with nothing to undo: no round of the lock,
+ * unless a remove() sleeps for a slot of the last round.
+ */
+static void mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv)
+{
+	/*
+	 * Orders the last smp_store_release() of @pos before the loads of
+	 * @waiters and of the wait queue. Pairs with smp_mb() in
+	 * mni_inval_holds() (a remover that found its slot unfinished set
+	 * @waiters first) and with the barrier of set_current_state() in
+	 * prepare_to_swait_event() (a sleeper queues before it looks at @pos).
+	 * Without it a remove() could sleep until the end, which the core may
+	 * never send at exit.
+	 */
+	smp_mb();
+	if (READ_ONCE(inv->waiters))
+		mni_itree_wake(it);
+}
+
+/*
+ * The walk is over, with second passes run or a refusal to undo: nothing
+ * is held any more. A refused invalidation changes no PTE, so its record
+ * goes now; the end the core may still send finds none.
  */
 static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 				bool refused, bool blockable)
@@ -693,12 +827,13 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	bool wake, free = false;
 
 	raw_spin_lock(&it->lock);
-	wake = inv->cursor || inv->finishing || refused;
-	inv->cursor = NULL;
+	wake = inv->waiters || inv->finishing || refused;
+	inv->nr_batch = 0;
+	inv->next = NULL;
+	inv->waiters = false;
 	inv->finishing = false;
 	if (refused) {
-		/* The refusing callback, which took no step after it. */
-		it->stats.callbacks++;
+		it->stats.callbacks += inv->called;
 		it->stats.refused++;
 		hlist_del(&inv->link);
 		it->nr_inflight--;
@@ -727,39 +862,30 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range)
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
-	struct mmu_interval_notifier *sub;
 	unsigned long in_flight;
 	struct mni_inval *inv;
 	LLIST_HEAD(finishes);
-	bool done = true;
+	bool done, more;
 
-	inv = mni_itree_walk_first(it, range, blockable, &sub, &in_flight);
+	inv = mni_itree_walk_first(it, range, blockable, &more, &in_flight);
 	if (!inv)
 		return -EAGAIN;
 
 	lock_map_acquire(&mni_invalidate_map);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
-	while (sub) {
-		done = mni_sub_invalidate(sub, range, inv->seq, &finishes);
-		trace_mni_callback(it->id, sub, done);
-		if (!done) {
-			if (!blockable)
-				break;
-			pr_err_ratelimited("mni: %ps returned false in blockable context, ignored\n",
-					   sub->ops);
-			done = true;
-		}
-		sub = mni_itree_walk_next(it, inv, sub, !llist_empty(&finishes));
-	}
+	while ((done = mni_itree_call_batch(it, inv, range, &finishes)) && more)
+		more = mni_itree_walk_next(it, inv);
 	/*
 	 * Second passes of two-pass ops: after the whole pass, even a refused
-	 * one. Without them, a walk that ran to its end has nothing to undo.
+	 * one.
 	 */
 	if (!llist_empty(&finishes)) {
 		mni_sub_finish_pass(&finishes);
 		mni_itree_walk_done(it, inv, !done, blockable);
 	} else if (!done) {
 		mni_itree_walk_done(it, inv, true, blockable);
+	} else {
+		mni_itree_walk_end(it, inv);
 	}
 	lock_map_release(&mni_invalidate_map);
 	return done ? 0 : -EAGAIN;
@@ -795,6 +921,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 	raw_spin_lock(&it->lock);
 	inv = mni_itree_find(it, range);
 	if (inv) {
+		it->stats.callbacks += inv->called;
 		hlist_del(&inv->link);
 		it->nr_inflight--;
 		free = mni_inval_put_locked(it, inv,
@@ -842,11 +969,19 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
  * mni_itree_add_stats - add the engine's counters into @sum
  * @it: the engine
  * @sum: the total
+ *
+ * Callbacks of invalidations still in flight count too: their records
+ * hold them until the end adds them to @it->stats.
  */
 void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum)
 {
+	struct mni_inval *inv;
+
 	raw_spin_lock(&it->lock);
 	mni_stats_add(sum, &it->stats);
+	/* Pairs with WRITE_ONCE() in mni_itree_call_batch(). */
+	hlist_for_each_entry(inv, &it->inflight, link)
+		sum->callbacks += READ_ONCE(inv->called);
 	raw_spin_unlock(&it->lock);
 }
 

@@ -18,6 +18,14 @@
 
 #include "mni_stats.h"
 
+/*
+ * Subscriptions a walk collects per round of the engine lock. tests/user
+ * also builds the engine with a small one, to cross round boundaries often.
+ */
+#ifndef MNI_WALK_BATCH
+#define MNI_WALK_BATCH		16
+#endif
+
 /**
  * struct mni_inval - one invalidation in flight: a record its end finds
  * @link: in mni_itree.inflight from start to end, or in mni_itree.spare.
@@ -30,12 +38,25 @@
  * @last: last address of the range (closed interval)
  * @seq: odd and unique: the cur_seq its callbacks get. Subscriptions
  *	stamped at or after it (inserted later) are not called by it.
- * @cursor: the subscription whose callback is running for it, or NULL.
- *	remove() of that subscription waits until it moves on.
+ * @walker: the task running the start pass, which alone calls @batch.
+ * @next: the tree node the walk's next round starts from, or NULL. Kept
+ *	linked: an unlink of it moves it on (mni_itree_unlink()).
+ * @nr_batch: subscriptions collected in @batch this round.
+ * @pos: the walker's progress in @batch: the callbacks of the slots
+ *	before it have returned. Written by the walker without the lock
+ *	(smp_store_release()), read by others with smp_load_acquire().
+ * @called: callbacks made; the walker bumps it without the lock
+ *	(WRITE_ONCE()), the stats read it under the lock (READ_ONCE()).
  * @finishing: two-pass finishes were collected and have not run yet; a
- *	remove() of a subscription it overlaps waits for them.
+ *	remove() of a subscription it overlaps waits for them. Set by the
+ *	walker before it publishes @pos past the callback that asked.
+ * @waiters: a remove() sleeps for a slot of @batch; set under the lock,
+ *	read by the walker after its last callback (see mni_itree_walk_end()).
+ * @batch: the subscriptions of this round, in tree order. Filled under
+ *	the lock; a slot is cleared only by @walker itself (a remove() made
+ *	from one of its own callbacks), so the walker reads them unlocked.
  *
- * All fields but @link's use in @spare are under mni_itree.lock.
+ * All fields but those said otherwise are under mni_itree.lock.
  */
 struct mni_inval {
 	struct hlist_node link;
@@ -43,8 +64,14 @@ struct mni_inval {
 	unsigned long start;
 	unsigned long last;
 	unsigned long seq;
-	struct mmu_interval_notifier *cursor;
+	struct task_struct *walker;
+	struct interval_tree_node *next;
+	unsigned int nr_batch;
+	unsigned int pos;
+	unsigned long called;
 	bool finishing;
+	bool waiters;
+	struct mmu_interval_notifier *batch[MNI_WALK_BATCH];
 };
 
 /**
@@ -54,8 +81,8 @@ struct mni_inval {
  *	OOM reaper), where a PREEMPT_RT spinlock_t would sleep.
  * @stats: counters, next to @lock so they share its cache line.
  * @root: subscriptions, keyed by (start, address), each a closed interval
- *	[start, last]. Walkers drop the lock around each callback; the node
- *	they stand on (mni_inval.cursor) stays in the tree until they move.
+ *	[start, last]. Walkers collect up to MNI_WALK_BATCH of them under the
+ *	lock and call them with the lock dropped (mni_inval.batch).
  * @seq: the last odd value handed to an invalidation; starts at 1.
  * @inflight: records of the invalidations between their start and end.
  * @nr_inflight: entries on @inflight.

@@ -22,7 +22,10 @@
  *     most MNI_SPARE_MAX spares); an end finds its record by the range
  *     pointer, and an end without one changes nothing;
  *   - remove is -ENOENT for a stranger or a dying subscription, 1 (dying)
- *     while a walk stands on it, otherwise 0 and gone at once;
+ *     while a walk stands on it, or while another thread's walk holds it
+ *     (it is in that walk's round, at or after its progress; the walk then
+ *     skips it and wakes the remover when the round is over), otherwise 0
+ *     and gone at once (a walk of the remover's own thread drops it);
  *   - read_sample is -ENOENT for strangers and dying subscriptions, a
  *     collision seq (even) once release began, -EAGAIN while any record
  *     overlaps the subscription, else its invalidate_seq;
@@ -81,6 +84,8 @@ struct mrec {
 	bool blockable;
 	unsigned long start, last, seq;
 	int cursor;			/* sub the walk stands on, or -1 */
+	/* subs another thread's walk holds: its round, from its progress on */
+	unsigned long long held;
 };
 
 /* A walk of the main thread in progress (nested walks stack up). */
@@ -225,7 +230,8 @@ static bool busy(const struct msub *m)
 	int s;
 
 	for (s = 0; s <= NRANGES; s++)
-		if (M.rec[s].live && M.rec[s].walking && M.rec[s].cursor == m->idx)
+		if (M.rec[s].live && M.rec[s].walking &&
+		    (M.rec[s].cursor == m->idx || M.rec[s].held >> m->idx & 1))
 			return true;
 	return false;
 }
@@ -1458,23 +1464,31 @@ static void test_read_wait_sleeps(void)
 }
 
 /*
- * A helper thread walks range 0 and stops in the callback of sub 1: while
- * it stands there, the main thread sees the walk mid-flight.
+ * A helper thread walks range 0 over @nsubs subs and stops in the callback
+ * of sub 1: while it stands there, the main thread sees the walk
+ * mid-flight. Its first round holds subs 0 .. MNI_WALK_BATCH - 1 (sub 0 is
+ * done, 1 runs). A remove of sub 3 sleeps until that round is over: with
+ * one round the walk wakes it after its last callback, with two between
+ * the rounds; range 0 never ends meanwhile.
  */
-static void test_concurrent_walk(void)
+static void concurrent_walk(int nsubs)
 {
+	const unsigned long last = 10UL * nsubs - 1;
+	const int held = nsubs < MNI_WALK_BATCH ? nsubs : MNI_WALK_BATCH;
 	struct helper h = { .kind = H_WALK };
+	struct helper rm = { .kind = H_REMOVE };
+	unsigned long seq, sleeps;
 	double t = now() + 5;
-	unsigned long seq;
-	int i;
+	int i, n;
 
 	directed_init();
-	for (i = 0; i < 5; i++)
+	CHECK(nsubs > 3 && nsubs < NSUBS, "concurrent_walk(%d)", nsubs);
+	for (i = 0; i < nsubs; i++)
 		STEP(do_insert(S(i), 10 * i, 10 * i + 9));
 	memset(&W, 0, sizeof(W));
 	W.stop_at = S(1);
 	M.ranges[0] = (struct mmu_notifier_range){
-		.mm = fake_mm, .start = 0, .end = 50,
+		.mm = fake_mm, .start = 0, .end = last + 1,
 		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
 	};
 	helper_start(&h);
@@ -1485,8 +1499,9 @@ static void test_concurrent_walk(void)
 	M.seq += 2;
 	seq = M.seq;
 	M.rec[0] = (struct mrec){ .live = true, .walking = true,
-				  .blockable = true, .start = 0, .last = 49,
-				  .seq = seq, .cursor = 1 };
+				  .blockable = true, .start = 0,
+				  .last = last, .seq = seq, .cursor = 1,
+				  .held = ((1ULL << held) - 1) & ~1ULL };
 	M.want.invalidations++;
 	/* Counted as each callback returns: sub 0's has, sub 1's has not. */
 	M.want.callbacks++;
@@ -1496,29 +1511,58 @@ static void test_concurrent_walk(void)
 	M.quiet = true;
 	check_state();
 	CHECK(do_read_sample(S(3), false) == -EAGAIN, "mid-walk: not waiting");
-	/* The walk stands on sub 1: dying; sub 3 is ahead: gone at once. */
+	/* The walk stands on sub 1: dying. */
 	CHECK(do_remove(S(1)) == 1, "remove of the sub being called");
-	CHECK(do_remove(S(3)) == 0, "remove of a sub the walk has not reached");
+	/* Sub 3 is in its round, not reached: dying, skipped, waited for. */
+	sleeps = shim_sleeps();
+	rm.m = S(3);
+	helper_start(&rm);
+	helper_asleep(&rm, sleeps, "remove of a sub in another walk's round");
+	CHECK(rm.ret == 1, "remove_begin of a held sub = %d", rm.ret);
+	S(3)->st = M_DYING;
+	M.want.remove_waits++;
+	/* Past the round: gone at once, never called. */
+	if (nsubs > MNI_WALK_BATCH)
+		CHECK(do_remove(S(nsubs - 1)) == 0,
+		      "remove of a sub beyond the walk's round");
 	/* Inserted behind the walk's back, ahead of it: not called. */
-	do_insert(S(5), 35, 36);
+	do_insert(S(nsubs), last - 15, last - 14);
 	check_state();
 	__atomic_store_n(&W.go, 1, __ATOMIC_RELEASE);
 	helper_join(&h, "helper walk");
+	/* Woken by the walk itself: range 0 has not ended. */
+	helper_join(&rm, "remove of a sub in another walk's round");
+	S(3)->st = M_OUT;
 	M.want.callbacks += W.nlog - 1;
 	M.rec[0].walking = false;
 	M.rec[0].cursor = -1;
-	S(2)->seq = seq;
-	S(4)->seq = seq;
+	M.rec[0].held = 0;
 	M.quiet = false;
 	CHECK(h.ret == 0, "helper walk = %d", h.ret);
-	CHECK(W.nlog == 4 && W.log[0] == S(0) && W.log[1] == S(1) &&
-	      W.log[2] == S(2) && W.log[3] == S(4),
-	      "helper walk called %d subs, not 0 1 2 4", W.nlog);
+	for (i = 0, n = 0; i < nsubs; i++) {
+		if (i == 3 || (i == nsubs - 1 && nsubs > MNI_WALK_BATCH))
+			continue;
+		S(i)->seq = seq;
+		CHECK(n < W.nlog && W.log[n] == S(i),
+		      "helper walk's call %d is not sub %d", n, i);
+		n++;
+	}
+	CHECK(W.nlog == n, "helper walk made %d calls, not %d", W.nlog, n);
 	for (i = 0; i < W.nlog; i++)
 		CHECK(W.log_seq[i] == seq, "helper walk cur_seq");
 	STEP(do_remove_wait(S(1)));
 	STEP(do_end(0));
 	drain();
+}
+
+static void test_concurrent_walk(void)
+{
+	concurrent_walk(5);
+}
+
+static void test_concurrent_walk_rounds(void)
+{
+	concurrent_walk(MNI_WALK_BATCH + 2);
 }
 
 static void test_strangers(void)
@@ -1552,6 +1596,7 @@ static const struct utest tests[] = {
 	{ "model: remove waits only for the callback running on its sub", test_remove_waits_for_callback, 0, 0 },
 	{ "model: read_wait sleeps until the last overlapping end; timeout; fatal signal", test_read_wait_sleeps, 0, 0 },
 	{ "model: a concurrent walk seen mid-flight", test_concurrent_walk, 0, 0 },
+	{ "model: a concurrent walk of two rounds; a remove waits only for its round", test_concurrent_walk_rounds, 0, 0 },
 	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
 };
 

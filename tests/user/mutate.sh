@@ -5,8 +5,9 @@
 #
 # For each mutation: copy src/ to a temporary directory, apply one sed
 # edit to mni_itree.c (a pattern that matches nothing fails the script:
-# a mutation that changed nothing proves nothing), build the asan model and
-# stress against it, and run them; the mutation must make a run FAIL.
+# a mutation that changed nothing proves nothing), build the asan model
+# (also with rounds of 4) and stress against it, and run them; the
+# mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
 # Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
@@ -28,9 +29,12 @@ wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.ppr
 drop-insert-collisions|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
 release-no-collision|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
 remove-no-wait|s/^	} else if (mni_itree_sub_busy(it, sub)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub)) {/
-call-new-and-dying|s/^		if (mni_sub_stamp(sub) < inv->seq)$/		if (sub)/
+call-new-and-dying|s/^		if (mni_sub_stamp(sub) < inv->seq) {$/		if (sub) {/
 refused-record-kept|s/^	if (refused) {$/	if (0) {/
-lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/'
+lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/
+walk-end-no-wake|s/^	if (READ_ONCE(inv->waiters))$/	if (0 \&\& READ_ONCE(inv->waiters))/
+held-slot-done|s/^	return i >= smp_load_acquire(\&inv->pos);$/	return false;/
+unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/'
 
 n=0
 pass=0
@@ -41,7 +45,7 @@ echo "1..$total"
 
 build() {
 	make -s -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
-		>"$1.build.log" 2>&1
+		"$1/asan-b4/model" >"$1.build.log" 2>&1
 }
 
 # Which test of which binary failed: the first "not ok" line's name.
@@ -52,6 +56,13 @@ run_bins() {
 	if [ $? -ne 0 ]; then
 		caught=$(grep '^not ok' "$b.model.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
 		echo "${caught:-model (crashed)}"
+		return 0
+	fi
+	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
+		timeout 120 "$b/asan-b4/model" >"$b.model-b4.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.model-b4.log" | sed 's/^not ok [0-9]* - /rounds of 4: /' | paste -sd ';' -)
+		echo "${caught:-model with rounds of 4 (crashed)}"
 		return 0
 	fi
 	MNI_SEED=$seed MNI_STRESS_SECONDS=2 timeout 120 "$b/asan/stress" \

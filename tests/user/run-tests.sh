@@ -21,7 +21,9 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock
 TESTS="model		asan/model	-
 stress		asan/stress	-
 model-tsan	tsan/model	MNI_ROUNDS=${MNI_TSAN_ROUNDS:-3}
-stress-tsan	tsan/stress	-"
+stress-tsan	tsan/stress	-
+model-batch4	asan-b4/model	MNI_ROUNDS=4
+stress-batch4	asan-b4/stress	MNI_STRESS_SECONDS=2"
 
 total_pass=0
 total_fail=0

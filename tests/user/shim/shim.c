@@ -146,6 +146,8 @@ unsigned long shim_pr_err_count(void)
 }
 
 __thread bool shim_fatal_signal;
+__thread char shim_task;
+unsigned long shim_mb_word;
 __thread bool shim_no_sleep;
 __thread unsigned int shim_kmalloc_fail, shim_kmalloc_skip;
 

@@ -23,4 +23,20 @@
 #define WRITE_ONCE(x, val)						\
 	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 
+/*
+ * The kernel's barriers, as C11 fences and atomics: smp_mb() a full fence,
+ * the release store and acquire load marked accesses ThreadSanitizer sees.
+ * ThreadSanitizer has no fences: there smp_mb() is a sequentially
+ * consistent read-modify-write of one word all of them share.
+ */
+#ifdef __SANITIZE_THREAD__
+extern unsigned long shim_mb_word;
+#define smp_mb()	((void)__atomic_fetch_add(&shim_mb_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#define smp_store_release(p, val)					\
+	__atomic_store_n((p), (val), __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+
 #endif /* _SHIM_LINUX_COMPILER_H */

@@ -30,6 +30,11 @@
  * tests that know nothing can wake them set it).
  */
 extern __thread bool shim_fatal_signal;
+
+/* current: one distinct address per thread, which is all the engine compares. */
+struct task_struct;
+extern __thread char shim_task;
+#define current ((struct task_struct *)&shim_task)
 extern __thread bool shim_no_sleep;
 
 /* Return: jiffies left, 0 if the timeout expired. Never sleeps for 0. */
