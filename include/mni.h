@@ -44,5 +44,7 @@ int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
 				     unsigned long *seq);
 int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
 				    long timeout, unsigned long *seq);
+int mni_mm_get(struct mm_struct *mm);
+int mni_mm_put(struct mm_struct *mm);
 
 #endif /* _MNI_H */

@@ -85,12 +85,17 @@ static void mni_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
  * invalidation.
  *
  * The first insert on an mm registers this module with the core, which
- * takes mmap_lock for write.
+ * takes mmap_lock for write, unless mni_mm_get() registered @mm already:
+ * then the insert takes no lock but the engine's own spinlock, allocates
+ * nothing, and may be called with mmap_lock held for read (from a fault
+ * handler) or in any context that may not sleep.
  *
- * Context: process context, may sleep; must not hold @mm's mmap_lock.
+ * Context: process context, may sleep; must not hold @mm's mmap_lock
+ * unless @mm is pre-registered with mni_mm_get().
  * Return: 0; -EOVERFLOW for an empty or wrapping range; -EINVAL for NULL
  * arguments, ops without a callback or an mm without users; -ENOMEM; or
- * -EINTR when a signal interrupted the first registration on @mm.
+ * -EINTR when a signal interrupted the first registration on @mm (never
+ * on a pre-registered mm).
  */
 int mni_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 				 struct mm_struct *mm, unsigned long start,
@@ -105,11 +110,11 @@ int mni_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 	if (ret)
 		return ret;
 
-	might_lock(&mm->mmap_lock);
-	mmm = mni_mm_get_existing(mm);
+	mmm = mni_mm_user_get_existing(mm);
 	if (!mmm) {
+		might_lock(&mm->mmap_lock);
 		mmap_write_lock(mm);
-		mmm = mni_mm_get(mm);
+		mmm = mni_mm_user_get_locked(mm);
 		mmap_write_unlock(mm);
 		if (IS_ERR(mmm))
 			return PTR_ERR(mmm);
@@ -148,13 +153,87 @@ int mni_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_s
 	if (ret)
 		return ret;
 
-	mmm = mni_mm_get(mm);
+	mmm = mni_mm_user_get_locked(mm);
 	if (IS_ERR(mmm))
 		return PTR_ERR(mmm);
 	mni_attach(mmm, interval_sub);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
+
+/**
+ * mni_mm_get - pre-register an mm, so that inserts on it never register
+ * @mm: the address space; the caller holds mm_users (mmget(), or
+ *	current->mm), as in a driver's open()
+ *
+ * Registers this module with the core for @mm, if no subscription or
+ * earlier mni_mm_get() did already, and keeps the registration until the
+ * matching mni_mm_put(), whatever subscriptions come and go. Meanwhile
+ * mni_interval_notifier_insert() on @mm takes no mmap_lock, allocates
+ * nothing and cannot fail for want of a registration: a fault handler
+ * holding mmap_lock for read may insert. Calls nest: each needs its own
+ * mni_mm_put().
+ *
+ * Context: process context, may sleep; must not hold @mm's mmap_lock.
+ * Return: 0; -EINVAL for a NULL @mm or one without users; -ENOMEM; or
+ * -EINTR when a signal interrupted the registration.
+ */
+int mni_mm_get(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	if (!mm || atomic_read(&mm->mm_users) <= 0) {
+		mni_caller_err(NULL, __builtin_return_address(0), "%s on %s",
+			       __func__, mm ? "an mm without users" : "NULL");
+		return -EINVAL;
+	}
+	mmm = mni_mm_user_get_existing(mm);
+	if (!mmm) {
+		might_lock(&mm->mmap_lock);
+		mmap_write_lock(mm);
+		mmm = mni_mm_user_get_locked(mm);
+		mmap_write_unlock(mm);
+		if (IS_ERR(mmm))
+			return PTR_ERR(mmm);
+	}
+	/* Pairs with mmdrop() in mni_mm_put(). */
+	mmgrab(mm);
+	mni_mm_pin(mmm);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(mni_mm_get, MNI_NS);
+
+/**
+ * mni_mm_put - end a pre-registration made by mni_mm_get()
+ * @mm: the address space
+ *
+ * Ends one mni_mm_get() of @mm. The registration with the core ends when
+ * the last pre-registration is put and no subscription of @mm is left;
+ * subscriptions still inserted keep working. Works after @mm has exited.
+ * A put without a matching get changes nothing and is refused with a
+ * rate-limited message.
+ *
+ * Context: process context; does not sleep.
+ * Return: 0, or -EINVAL when @mm is NULL or has no pre-registration left.
+ */
+int mni_mm_put(struct mm_struct *mm)
+{
+	struct mni_mm *mmm = NULL;
+
+	if (mm)
+		mmm = mni_mm_unpin(mm);
+	if (!mmm) {
+		mni_caller_err(NULL, __builtin_return_address(0), "%s of %s",
+			       __func__,
+			       mm ? "an mm not pre-registered (put twice?)" : "NULL");
+		return -EINVAL;
+	}
+	mni_mm_user_put(mmm);
+	/* Pairs with mmgrab() in mni_mm_get(). */
+	mmdrop(mm);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(mni_mm_put, MNI_NS);
 
 /**
  * mni_interval_notifier_remove - Remove an interval notifier
@@ -210,7 +289,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	if (ret > 0)
 		mni_itree_remove_wait(&mmm->itree, interval_sub);
 
-	mni_mm_put(mmm);
+	mni_mm_user_put(mmm);
 	/* Pairs with mmgrab() in mni_attach(). */
 	mmdrop(mm);
 }

@@ -4,10 +4,13 @@
  *
  * Lifetime of a struct mni_mm
  * ---------------------------
- * 1. The first insert on an mm allocates it and registers end_nb, then
- *    start_nb, with mmap_lock held for write (see mni_mm_register()).
- * 2. It stays in the registry while @users != 0. The last remove takes it
- *    out and hands both notifiers back with mmu_notifier_put().
+ * 1. The first insert on an mm, or mni_mm_get(), allocates it and
+ *    registers end_nb, then start_nb, with mmap_lock held for write (see
+ *    mni_mm_register()).
+ * 2. It stays in the registry while @users != 0: subscriptions and
+ *    pre-registrations. The last of them takes it out and hands both
+ *    notifiers back with mmu_notifier_put(). A later insert makes a new
+ *    entry.
  * 3. If the mm exits first, ->release marks the engine dead, runs the
  *    RELEASE pass and hands the notifiers back itself; the entry stays in
  *    the registry until the last remove, which then only drops the
@@ -23,7 +26,11 @@
  *    record left, is freed after an RCU grace period for registry walkers,
  *    when the registry and both notifiers have dropped their references.
  *
- * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock.
+ * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock. Once an
+ * entry exists, insert, remove, read_begin and invalidations take no
+ * module-wide lock: the entry is found under RCU and counted atomically;
+ * mni_registry_lock serialises only hash changes (first insert, last
+ * user) and the walks of debugfs and module exit.
  */
 #include <linux/delay.h>
 #include <linux/hashtable.h>
@@ -37,7 +44,7 @@
 
 #define MNI_REGISTRY_BITS 7
 
-/* Guards the registry hash and mni_mm.users/.nbs_put; readers use RCU. */
+/* Guards changes to the registry hash; readers use RCU. */
 static DEFINE_SPINLOCK(mni_registry_lock);
 static DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
 
@@ -119,12 +126,7 @@ void mni_mm_put_ref(struct mni_mm *mmm)
  */
 bool mni_mm_is_listed(struct mni_mm *mmm)
 {
-	bool listed;
-
-	spin_lock(&mni_registry_lock);
-	listed = mmm->users;
-	spin_unlock(&mni_registry_lock);
-	return listed;
+	return atomic_long_read(&mmm->users);
 }
 
 /**
@@ -141,17 +143,6 @@ void mni_mm_for_each(mni_mm_visit_t visit, void *arg)
 	hash_for_each_rcu(mni_registry, bkt, mmm, node)
 		visit(mmm, arg);
 	rcu_read_unlock();
-}
-
-static struct mni_mm *mni_mm_lookup_locked(struct mm_struct *mm)
-{
-	struct mni_mm *mmm;
-
-	lockdep_assert_held(&mni_registry_lock);
-	hash_for_each_possible(mni_registry, mmm, node, (unsigned long)mm)
-		if (mmm->mm == mm)
-			return mmm;
-	return NULL;
 }
 
 /**
@@ -171,24 +162,13 @@ struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
 	return NULL;
 }
 
-/* Move the notifiers out of the entry once; true for the caller who must put. */
-static bool mni_mm_take_nbs_locked(struct mni_mm *mmm)
-{
-	bool take = !mmm->nbs_put;
-
-	lockdep_assert_held(&mni_registry_lock);
-	mmm->nbs_put = true;
-	return take;
-}
-
+/*
+ * Move the notifiers out of the entry once: true for the one caller (the
+ * last user or release) who must hand them back.
+ */
 static bool mni_mm_take_nbs(struct mni_mm *mmm)
 {
-	bool take;
-
-	spin_lock(&mni_registry_lock);
-	take = mni_mm_take_nbs_locked(mmm);
-	spin_unlock(&mni_registry_lock);
-	return take;
+	return !atomic_xchg(&mmm->nbs_put, 1);
 }
 
 #ifdef MNI_DEBUG_HOOKS
@@ -331,31 +311,36 @@ static int mni_mm_register(struct mni_mm *mmm)
 	return 0;
 
 err_put_end:
-	mmm->nbs_put = true;
+	atomic_set(&mmm->nbs_put, 1);
 	mmu_notifier_put(&mmm->end_nb);
 	return ret;
 }
 
 /**
- * mni_mm_get_existing - take a user reference on @mm's entry if it has one
+ * mni_mm_user_get_existing - take a user reference on @mm's entry if it has one
  * @mm: the address space
  *
+ * Takes no lock: an entry whose users already dropped to zero is on its way
+ * out and is passed over, and so may be an older one still unhooking.
+ * Context: any.
  * Return: the entry, or NULL.
  */
-struct mni_mm *mni_mm_get_existing(struct mm_struct *mm)
+struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm)
 {
 	struct mni_mm *mmm;
 
-	spin_lock(&mni_registry_lock);
-	mmm = mni_mm_lookup_locked(mm);
-	if (mmm)
-		mmm->users++;
-	spin_unlock(&mni_registry_lock);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
+		if (mmm->mm == mm && atomic_long_inc_not_zero(&mmm->users))
+			break;
+	rcu_read_unlock();
+	/* A user, so the registry's reference keeps it from here. */
 	return mmm;
 }
 
 /**
- * mni_mm_get - take a user reference on @mm's entry, creating it if needed
+ * mni_mm_user_get_locked - take a user reference on @mm's entry, creating
+ *			    it if needed
  * @mm: the address space; mm_users must be held non-zero by the caller
  *
  * Context: mmap_lock held for write, which also keeps two callers from
@@ -363,7 +348,7 @@ struct mni_mm *mni_mm_get_existing(struct mm_struct *mm)
  * Return: the entry or an ERR_PTR(): -ENOMEM, or what registration with the
  * core returned (-EINTR when a signal is pending).
  */
-struct mni_mm *mni_mm_get(struct mm_struct *mm)
+struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm)
 {
 	struct mni_mm *mmm;
 	int ret;
@@ -374,7 +359,7 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	 */
 	lockdep_assert_held_write(&mm->mmap_lock);
 
-	mmm = mni_mm_get_existing(mm);
+	mmm = mni_mm_user_get_existing(mm);
 	if (mmm)
 		return mmm;
 
@@ -391,7 +376,7 @@ struct mni_mm *mni_mm_get(struct mm_struct *mm)
 	mmm->start_nb.ops = &mni_start_ops;
 	mmm->end_nb.ops = &mni_end_ops;
 	mmm->mm = mm;
-	mmm->users = 1;
+	atomic_long_set(&mmm->users, 1);
 	mmm->pid = current->mm == mm ? task_tgid_nr(current) : 0;
 	INIT_WORK(&mmm->debugfs_work, mni_debugfs_work);
 	kref_init(&mmm->ref);
@@ -415,29 +400,55 @@ err_free:
 }
 
 /**
- * mni_mm_put - drop a user reference taken by mni_mm_get()
+ * mni_mm_user_put - drop a user reference
  * @mmm: the entry
  *
  * The last one takes the entry out of the registry and, unless release did
  * already, hands the notifiers back to the core.
+ * Context: any but NMI; takes mni_registry_lock only for the last one.
  */
-void mni_mm_put(struct mni_mm *mmm)
+void mni_mm_user_put(struct mni_mm *mmm)
 {
-	bool put_nbs;
+	if (!atomic_long_dec_and_test(&mmm->users))
+		return;
 
 	spin_lock(&mni_registry_lock);
-	if (--mmm->users) {
-		spin_unlock(&mni_registry_lock);
-		return;
-	}
 	hash_del_rcu(&mmm->node);
-	put_nbs = mni_mm_take_nbs_locked(mmm);
 	spin_unlock(&mni_registry_lock);
 
-	if (put_nbs)
+	if (mni_mm_take_nbs(mmm))
 		mni_mm_put_nbs(mmm, false);
 	mni_debugfs_update(mmm);
 	kref_put(&mmm->ref, mni_mm_free);
+}
+
+/**
+ * mni_mm_pin - make a user reference a pre-registration
+ * @mmm: the entry, with a user reference the caller hands over
+ */
+void mni_mm_pin(struct mni_mm *mmm)
+{
+	atomic_inc(&mmm->pins);
+}
+
+/**
+ * mni_mm_unpin - take back a pre-registration of @mm
+ * @mm: the address space
+ *
+ * Return: the entry, whose user reference the caller now holds and must
+ * drop with mni_mm_user_put(), or NULL if @mm has no pre-registration.
+ */
+struct mni_mm *mni_mm_unpin(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
+		if (mmm->mm == mm && atomic_dec_if_positive(&mmm->pins) >= 0)
+			break;
+	rcu_read_unlock();
+	/* The pin was a user reference: it keeps the entry from here. */
+	return mmm;
 }
 
 /*
@@ -452,11 +463,11 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
 	spin_lock(&mni_registry_lock);
 	hash_for_each(mni_registry, bkt, mmm, node)
 		break;
-	if (mmm) {
+	if (mmm)
 		hash_del_rcu(&mmm->node);
-		*put_nbs = mni_mm_take_nbs_locked(mmm);
-	}
 	spin_unlock(&mni_registry_lock);
+	if (mmm)
+		*put_nbs = mni_mm_take_nbs(mmm);
 	return mmm;
 }
 
@@ -474,14 +485,21 @@ void mni_mm_exit(void)
 {
 	struct mni_mm *mmm;
 	bool put_nbs;
+	long users;
+	int pins;
 
 	while ((mmm = mni_mm_pop(&put_nbs))) {
-		pr_err("mni: %lu subscription(s) never removed from an mm; dropping them\n",
-		       mmm->users);
+		users = atomic_long_read(&mmm->users);
+		pins = atomic_read(&mmm->pins);
+		pr_err("mni: %ld subscription(s) never removed from an mm, %d pre-registration(s) never put; dropping them\n",
+		       users - pins, pins);
 		if (put_nbs)
 			mni_mm_put_nbs(mmm, false);
-		/* Pairs with the mmgrab() of each insert; out of the registry now. */
-		for (; mmm->users; mmm->users--)
+		/*
+		 * Pairs with the mmgrab() of each insert and mni_mm_get();
+		 * out of the registry now, so nothing takes a user any more.
+		 */
+		for (; users; users--)
 			mmdrop(mmm->mm);
 		mni_debugfs_update(mmm);
 		kref_put(&mmm->ref, mni_mm_free);

@@ -24,10 +24,14 @@
  *	each registered notifier and by each subscription.
  * @node: link in the registry hash; changed under mni_registry_lock,
  *	walked under RCU.
- * @users: subscriptions plus inserts in progress, under mni_registry_lock.
- *	The entry is in the registry exactly while it is non-zero.
+ * @users: subscriptions, pre-registrations (@pins) and inserts in
+ *	progress; each holds an mmgrab() of @mm once attached. Taken with
+ *	atomic_long_inc_not_zero() under RCU, so no module-wide lock is on
+ *	the insert and remove paths; the entry leaves the registry when it
+ *	drops to zero, and never comes back.
+ * @pins: mni_mm_get() calls not yet put; each is also a user.
  * @nbs_put: the notifiers were handed back to the core (by the last
- *	remove or by release), under mni_registry_lock.
+ *	user or by release): whoever sets it first hands them back.
  * @ref: one for the registry (@users != 0), one per registered notifier
  *	until its free_notifier, one per queued @debugfs_work.
  * @rcu: frees the struct after registry walkers are done.
@@ -44,8 +48,9 @@ struct mni_mm {
 	struct mmu_notifier end_nb;
 	struct mm_struct *mm;
 	struct hlist_node node;
-	unsigned long users;
-	bool nbs_put;
+	atomic_long_t users;
+	atomic_t pins;
+	atomic_t nbs_put;
 	struct kref ref;
 	struct rcu_head rcu;
 	struct list_head counted;
@@ -54,9 +59,11 @@ struct mni_mm {
 	struct work_struct debugfs_work;
 };
 
-struct mni_mm *mni_mm_get_existing(struct mm_struct *mm);
-struct mni_mm *mni_mm_get(struct mm_struct *mm);
-void mni_mm_put(struct mni_mm *mmm);
+struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm);
+struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm);
+void mni_mm_user_put(struct mni_mm *mmm);
+void mni_mm_pin(struct mni_mm *mmm);
+struct mni_mm *mni_mm_unpin(struct mm_struct *mm);
 struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm);
 void mni_mm_exit(void);
 

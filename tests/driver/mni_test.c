@@ -100,7 +100,10 @@ struct mni_test_bench_sub {
 };
 
 struct mni_test_file {
-	struct mutex lock;		/* guards mirrors, bench, nbench */
+	/* guards mirrors, bench, nbench, pins, pinned_mm */
+	struct mutex lock;
+	struct mm_struct *pinned_mm;	/* MM_GET's mm, put at close */
+	unsigned int pins;		/* MM_GETs not yet put */
 	struct idr mirrors;		/* id -> mirror, holding one ref */
 	struct mni_test_bench_sub *bench;	/* BENCH_ADD's set */
 	unsigned long nbench;		/* entries in bench */
@@ -399,7 +402,10 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 	if (!arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
 	    arg.addr + arg.len <= arg.addr ||
 	    arg.flags & ~(MNI_TEST_ADD_LOCKED | MNI_TEST_ADD_NOMIRROR |
-			  MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NO_FINISH) ||
+			  MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NO_FINISH |
+			  MNI_TEST_ADD_READ_LOCKED) ||
+	    (arg.flags & MNI_TEST_ADD_LOCKED &&
+	     arg.flags & MNI_TEST_ADD_READ_LOCKED) ||
 	    (arg.flags & MNI_TEST_ADD_NO_FINISH &&
 	     !(arg.flags & MNI_TEST_ADD_TWO_PASS)))
 		return -EINVAL;
@@ -409,6 +415,11 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 	ops = mirror_ops_of(arg.flags);
 	if (!ops)
 		return -EOPNOTSUPP;
+#ifndef MNI_TEST_FLAVOUR_MNI
+	if (arg.flags & MNI_TEST_ADD_READ_LOCKED &&
+	    IS_ENABLED(CONFIG_PROVE_LOCKING))
+		return -EOPNOTSUPP;
+#endif
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
@@ -434,6 +445,12 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 							  arg.addr, arg.len,
 							  ops);
 		mmap_write_unlock(mm);
+	} else if (arg.flags & MNI_TEST_ADD_READ_LOCKED) {
+		/* A fault handler's insert: only on a pre-registered mm. */
+		mmap_read_lock(mm);
+		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
+						   arg.len, ops);
+		mmap_read_unlock(mm);
 	} else {
 		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
 						   arg.len, ops);
@@ -919,6 +936,74 @@ static int mni_test_ioc_release_remove(struct file *filp)
 		fput(rr->file);
 		kfree(rr);
 	}
+	return ret;
+}
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+static int mni_test_mm_get(struct mm_struct *mm)
+{
+	return mni_mm_get(mm);
+}
+
+static int mni_test_mm_put(struct mm_struct *mm)
+{
+	return mni_mm_put(mm);
+}
+#else
+/*
+ * The upstream workaround (NVIDIA UVM): register the core's per-mm state
+ * with no notifier, which also marks the mm as having interval notifiers,
+ * so later inserts take no lock. It lasts until the mm is gone.
+ */
+static int mni_test_mm_get(struct mm_struct *mm)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __mmu_notifier_register(NULL, mm);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+static int mni_test_mm_put(struct mm_struct *mm)
+{
+	return 0;
+}
+#endif
+
+/* MM_GET: one pre-registration of the caller's mm, for this file. */
+static int mni_test_ioc_mm_get(struct mni_test_file *f)
+{
+	struct mm_struct *mm = current->mm;
+	int ret = -EBUSY;
+
+	mutex_lock(&f->lock);
+	if (f->pinned_mm && f->pinned_mm != mm)
+		goto out_unlock;
+	ret = mni_test_mm_get(mm);
+	if (!ret) {
+		if (!f->pinned_mm) {
+			/* Pairs with mmdrop() in mni_test_release(). */
+			mmgrab(mm);
+			f->pinned_mm = mm;
+		}
+		f->pins++;
+	}
+out_unlock:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+/* MM_PUT: the engine's answer, also for a put without a get. */
+static int mni_test_ioc_mm_put(struct mni_test_file *f)
+{
+	int ret;
+
+	mutex_lock(&f->lock);
+	ret = mni_test_mm_put(current->mm);
+	if (!ret && f->pins && f->pinned_mm == current->mm)
+		f->pins--;
+	mutex_unlock(&f->lock);
 	return ret;
 }
 
@@ -1449,6 +1534,10 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_delay(f, p, false);
 	case MNI_TEST_IOC_GRAB_MM:
 		return mni_test_ioc_grab_mm();
+	case MNI_TEST_IOC_MM_GET:
+		return mni_test_ioc_mm_get(f);
+	case MNI_TEST_IOC_MM_PUT:
+		return mni_test_ioc_mm_put(f);
 	case MNI_TEST_IOC_CHECK:
 		return mni_test_ioc_check(p);
 	case MNI_TEST_IOC_BENCH_ADD:
@@ -1492,6 +1581,11 @@ static int mni_test_release(struct inode *inode, struct file *filp)
 	idr_for_each_entry(&f->mirrors, m, id)
 		mirror_put(m);
 	idr_destroy(&f->mirrors);
+	/* A driver's release ends its pre-registrations, as here. */
+	for (; f->pins; f->pins--)
+		mni_test_mm_put(f->pinned_mm);
+	if (f->pinned_mm)
+		mmdrop(f->pinned_mm);	/* pairs with mmgrab() in MM_GET */
 	if (f->bench)
 		bench_remove(f->bench, f->nbench);
 	mutex_destroy(&f->bench_lock);

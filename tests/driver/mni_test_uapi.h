@@ -63,6 +63,13 @@ struct mni_test_info {
  * it does when it cannot allocate one.
  */
 #define MNI_TEST_ADD_NO_FINISH		_BITULL(3)
+/*
+ * insert() with mmap_lock held for read, as a driver's fault handler
+ * would; the mm must be pre-registered (MM_GET) or the insert deadlocks.
+ * The kernel's flavour refuses it (EOPNOTSUPP) under lockdep: upstream's
+ * insert says might_lock(mmap_lock) even when it will not take it.
+ */
+#define MNI_TEST_ADD_READ_LOCKED	_BITULL(4)
 
 struct mni_test_add {
 	__u64 addr;		/* in: page aligned */
@@ -296,6 +303,14 @@ struct mni_test_bench_loop {
  * ->release removes every mirror of this file on that mm (no argument).
  */
 #define MNI_TEST_IOC_RELEASE_REMOVE _IO(MNI_TEST_IOC_MAGIC, 0x0e)
+/*
+ * MM_GET: pre-register the caller's mm, held by the file until MM_PUT or
+ * close. Ours: mni_mm_get(). The kernel's: the upstream workaround,
+ * __mmu_notifier_register(NULL, mm), which lasts as long as the mm.
+ * MM_PUT: ours: mni_mm_put() (EINVAL without a get); the kernel's: 0.
+ */
+#define MNI_TEST_IOC_MM_GET	_IO(MNI_TEST_IOC_MAGIC, 0x0f)
+#define MNI_TEST_IOC_MM_PUT	_IO(MNI_TEST_IOC_MAGIC, 0x10)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)

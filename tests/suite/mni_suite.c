@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1392,6 +1394,250 @@ static void test_read_after_release_collides(void)
 		CHECK(retry, "a read after RELEASE did not collide");
 	must_del(fd, id);
 	close(pfd[0]);
+	close(fd);
+}
+
+/* ---------------------------------------------- pre-registration */
+
+#define MNI_DEBUGFS	"/sys/kernel/debug/mmu_interval_notifier/mms"
+
+/*
+ * The "pre_registrations:" line of this process's mm file in our debugfs,
+ * or -1 once no file of this process is there. The files follow the
+ * registry through a workqueue, so this waits up to 2 s for @want.
+ */
+static int debugfs_pins(int want)
+{
+	double t = now_ms() + 2000;
+	char prefix[32], path[300], line[128];
+	struct dirent *de;
+	int pins;
+	DIR *d;
+	FILE *f;
+
+	snprintf(prefix, sizeof(prefix), "%d-", (int)getpid());
+	for (;;) {
+		pins = -1;
+		d = opendir(MNI_DEBUGFS);
+		CHECK(d, "%s: %s", MNI_DEBUGFS, strerror(errno));
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, prefix, strlen(prefix)))
+				break;
+		if (de) {
+			snprintf(path, sizeof(path), "%s/%s", MNI_DEBUGFS,
+				 de->d_name);
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof(line), f))
+				if (sscanf(line, "pre_registrations: %d", &pins) == 1)
+					break;
+			if (f)
+				fclose(f);
+		}
+		closedir(d);
+		if (pins == want || now_ms() > t)
+			return pins;
+		usleep(10000);
+	}
+}
+
+/* Insert with mmap_lock held for read; false if the flavour refuses. */
+static bool add_read_locked(int fd, char *p, size_t len, uint64_t *id)
+{
+	struct mni_test_add add = {
+		.addr = (uintptr_t)p, .len = len,
+		.flags = MNI_TEST_ADD_READ_LOCKED,
+	};
+
+	if (ioctl(fd, MNI_TEST_IOC_ADD, &add)) {
+		CHECK(errno == EOPNOTSUPP && engine_is_kern(),
+		      "ADD under mmap_read_lock: %s", strerror(errno));
+		return false;
+	}
+	*id = add.id;
+	return true;
+}
+
+/* The pages of @id at p are mirrored, and MADV_DONTNEED of page 1 calls it. */
+static void check_mirrors_and_invalidates(int fd, uint64_t id, char *p,
+					  size_t n, unsigned int salt)
+{
+	struct mni_test_log log;
+	struct snap s;
+
+	must_fault(fd, id, p, n, 0);
+	CHECK(madvise(p + psz, psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after MADV_DONTNEED", MNI_TEST_EV_CLEAR, p + psz,
+		     psz, MNI_TEST_LOG_BLOCKABLE);
+	s = must_read(fd, id, p, n);
+	check_absent(&s, 1);
+	check_mirrored(&s, 0, pat(salt, 0));
+	snap_free(&s);
+}
+
+/*
+ * A pre-registered mm takes inserts from a fault handler, with mmap_lock
+ * held for read: ours through mni_mm_get(); the kernel's through the
+ * upstream workaround, __mmu_notifier_register(NULL, mm) as NVIDIA UVM
+ * does, which works only without lockdep: upstream's insert says
+ * might_lock(mmap_lock) even when it will not take it, and lockdep reports
+ * that under the read lock. So the kernel's flavour skips on lockdep
+ * kernels, and ours must pass everywhere.
+ */
+static void test_prereg_insert_under_read_lock(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	uint64_t id;
+
+	fill(p, n, 21);
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_GET) == 0, "MM_GET: %s",
+	      strerror(errno));
+	if (!add_read_locked(fd, p, n * psz, &id))
+		tap_skip("the kernel's insert says might_lock(mmap_lock): lockdep reports the upstream workaround under the read lock");
+	check_mirrors_and_invalidates(fd, id, p, n, 21);
+	must_del(fd, id);
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == 0, "MM_PUT: %s",
+	      strerror(errno));
+	close(fd);
+}
+
+/*
+ * Ours only (the kernel's per-mm state lasts as long as the mm): the
+ * registration outlives the mm's last subscription while a pre-registration
+ * holds it, a fault-path insert after that works, a subscription outlives
+ * the last put, and the registration ends when both are gone.
+ */
+static void test_prereg_outlives_subscriptions(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	uint64_t id;
+
+	if (engine_is_kern())
+		tap_skip("the kernel's engine keeps its per-mm state until exit: nothing to put");
+	fill(p, n, 22);
+	CHECK(debugfs_pins(-1) == -1, "this process is registered already");
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_GET) == 0, "MM_GET: %s",
+	      strerror(errno));
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_GET) == 0, "second MM_GET: %s",
+	      strerror(errno));
+	CHECK(debugfs_pins(2) == 2, "debugfs shows %d pre-registrations, not 2",
+	      debugfs_pins(2));
+	id = must_add(fd, p, n * psz, 0);
+	must_del(fd, id);
+	/* The last subscription is gone: the registration is not. */
+	CHECK(debugfs_pins(2) == 2, "registration gone with its last subscription");
+	CHECK(add_read_locked(fd, p, n * psz, &id), "ADD under mmap_read_lock");
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == 0, "MM_PUT: %s",
+	      strerror(errno));
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == 0, "second MM_PUT: %s",
+	      strerror(errno));
+	/* The subscription still holds the registration, and works. */
+	CHECK(debugfs_pins(0) == 0, "after both puts: %d, not 0 with a subscription left",
+	      debugfs_pins(0));
+	check_mirrors_and_invalidates(fd, id, p, n, 22);
+	must_del(fd, id);
+	CHECK(debugfs_pins(-1) == -1, "registration left after the last put and remove");
+	close(fd);
+}
+
+/* Ours only: a put without a get, or one put too many, is refused. */
+static void test_prereg_put_unbalanced(void)
+{
+	int fd = open_dev();
+
+	if (engine_is_kern())
+		tap_skip("the kernel's engine has no put of a pre-registration");
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == -1 && errno == EINVAL,
+	      "MM_PUT without a get: %s", strerror(errno));
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_GET) == 0, "MM_GET: %s",
+	      strerror(errno));
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == 0, "MM_PUT: %s",
+	      strerror(errno));
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == -1 && errno == EINVAL,
+	      "second MM_PUT: %s", strerror(errno));
+	CHECK(debugfs_pins(-1) == -1, "registration left after an unbalanced put");
+	close(fd);
+}
+
+struct dontneed_loop {
+	char *p;
+	size_t len;
+	volatile bool stop;
+	unsigned long rounds;
+};
+
+static void *dontneed_loop_fn(void *arg)
+{
+	struct dontneed_loop *l = arg;
+
+	while (!l->stop) {
+		CHECK(madvise(l->p, l->len, MADV_DONTNEED) == 0,
+		      "madvise: %s", strerror(errno));
+		l->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * A fault handler inserting under mmap_read_lock, again and again, while a
+ * thread invalidates the range; the process exits with subscriptions and
+ * its pre-registration still open, which its files' close then puts.
+ */
+static void test_prereg_fault_path_inserts_vs_exit(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	pid_t pid;
+
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_GET) == 0, "MM_GET: %s",
+	      strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		int cfd = open_dev();
+		char *p = map_pages(n);
+		struct dontneed_loop l = { .p = p, .len = n * psz };
+		pthread_t tid;
+		uint64_t id;
+		int i;
+
+		fill(p, n, 23);
+		CHECK(ioctl(cfd, MNI_TEST_IOC_MM_GET) == 0, "child MM_GET: %s",
+		      strerror(errno));
+		if (!add_read_locked(cfd, p, n * psz, &id))
+			_exit(77);
+		must_del(cfd, id);
+		CHECK(!pthread_create(&tid, NULL, dontneed_loop_fn, &l),
+		      "pthread_create");
+		for (i = 0; i < 200; i++) {
+			CHECK(add_read_locked(cfd, p + (i % n) * psz, psz, &id),
+			      "ADD under mmap_read_lock");
+			must_fault(cfd, id, p + (i % n) * psz, 1, 0);
+			if (i % 3)
+				must_del(cfd, id);
+		}
+		l.stop = true;
+		pthread_join(tid, NULL);
+		tap_diag("200 fault-path inserts beside %lu invalidations",
+			 l.rounds);
+		/* Exit with subscriptions and the pre-registration open. */
+		_exit(0);
+	}
+	{
+		int status;
+
+		CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+			tap_skip("the kernel's insert says might_lock(mmap_lock): lockdep reports the upstream workaround under the read lock");
+		CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		      "child status %#x", status);
+	}
+	CHECK(ioctl(fd, MNI_TEST_IOC_MM_PUT) == 0, "MM_PUT: %s",
+	      strerror(errno));
 	close(fd);
 }
 
@@ -2966,6 +3212,10 @@ static const struct tap_test tests[] = {
 	TEST(two_pass_reap_refused, 0),
 	TEST(two_pass_read_begin_waits_finish, 0),
 	TEST(two_pass_insert_start_without_finish, 0),
+	TEST(prereg_insert_under_read_lock, 0),
+	TEST(prereg_outlives_subscriptions, 0),
+	TEST(prereg_put_unbalanced, 0),
+	TEST(prereg_fault_path_inserts_vs_exit, 60),
 };
 
 int main(int argc, char **argv)
