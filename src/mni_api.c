@@ -295,6 +295,74 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
 
+/**
+ * mni_interval_notifier_put - Remove an interval notifier without waiting
+ * @interval_sub: Interval subscription to unregister
+ * @release: called once no callback can run on @interval_sub any more
+ *
+ * Takes @interval_sub out of its mm and hands it back through @release,
+ * exactly once, when no callback runs on it and none can start: at once,
+ * from this call, when no invalidation holds it; otherwise from the
+ * invalidation that lets go of it last, as soon as its walk has passed
+ * it (after the current round of at most 16 callbacks, or after the
+ * second passes of two-pass ops). From this call until @release, the
+ * subscription belongs to the engine: its owner must not free, reinsert
+ * or otherwise touch it, and callbacks already collected for it may still
+ * run. This never waits, so it may be called from the subscription's own
+ * callback (to destroy a range on munmap, say), from another
+ * subscription's callback, and from atomic context.
+ *
+ * Why this is safe where a non-blocking remove is not: the memory is
+ * freed by @release, which the engine calls only after every callback
+ * that could touch it has returned, so no caller can free too early;
+ * there is no lookup that hands out pointers to subscriptions, so no
+ * reference outlives it unnoticed; and a second put or a remove of a
+ * put subscription is refused, not raced.
+ *
+ * @release runs in the context of this call or of the invalidation that
+ * held @interval_sub last: it must not sleep, nor take a lock that the
+ * subscription's own callbacks take around this call. It may free the
+ * subscription. When the subscription was the mm's last user (no other
+ * subscription and no mni_mm_get() left), this also ends the mm's
+ * registration, which takes a spinlock_t: on PREEMPT_RT keep the mm
+ * pre-registered to put from a non-blockable callback.
+ *
+ * Context: any but NMI; does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription or @release, -ENOENT for a
+ * subscription this module did not insert, or one already removed or put.
+ */
+int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
+			      void (*release)(struct mmu_interval_notifier *sub))
+{
+	struct mni_mm *mmm = NULL;
+	int ret = -ENOENT;
+
+	if (!interval_sub || !release) {
+		mni_caller_err(interval_sub ? interval_sub->ops : NULL,
+			       __builtin_return_address(0), "put with NULL %s",
+			       release ? "subscription" : "release");
+		return -EINVAL;
+	}
+
+	/* RCU: a stranger's entry may be freed under us otherwise. */
+	rcu_read_lock();
+	if (interval_sub->mm)
+		mmm = mni_mm_lookup_rcu(interval_sub->mm);
+	if (mmm)
+		ret = mni_itree_put(&mmm->itree, interval_sub, release);
+	rcu_read_unlock();
+	if (ret < 0) {
+		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+			       "put of a subscription not inserted here, or removed or put already");
+		return -ENOENT;
+	}
+	/* Unlinked: its user reference kept @mmm alive until this drops it. */
+	if (!ret)
+		mni_itree_put_done(&mmm->itree, interval_sub, release);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
+
 /*
  * The read side of all three read_begin()s. -ENOENT: @sub is not in this
  * module's tree (@seq is then a collision).

@@ -140,6 +140,24 @@ static bool mni_sub_is_dying(const struct mmu_interval_notifier *sub)
 	return mni_sub_stamp(sub) == MNI_STAMP_DYING;
 }
 
+/*
+ * A put subscription (mni_itree_put()) is dying, and keeps the release its
+ * last holder calls in .pprev; a removed one has none there. Lock held.
+ */
+static void mni_sub_set_put(struct mmu_interval_notifier *sub,
+			    mni_release_t release)
+{
+	mni_sub_set_stamp(sub, MNI_STAMP_DYING);
+	sub->deferred_item.pprev = (struct hlist_node **)release;
+}
+
+static mni_release_t mni_sub_put_release(const struct mmu_interval_notifier *sub)
+{
+	if (!mni_sub_is_dying(sub))
+		return NULL;
+	return (mni_release_t)sub->deferred_item.pprev;
+}
+
 /* Tree order: by start, then by address, so every node has one place. */
 static bool mni_node_before(const struct interval_tree_node *a,
 			    const struct interval_tree_node *b)
@@ -234,52 +252,101 @@ static bool mni_itree_overlap_in_flight(struct mni_itree *it,
 }
 
 /*
+ * A slot of a round whose subscription was put while the walk held it
+ * carries this bit: the walk then holds the subscription until it looks at
+ * the slot again, after the round (mni_itree_reap()), so the subscription
+ * stays alive for that look, and the last walk to look releases it.
+ */
+#define MNI_SLOT_PUT	1UL
+
+static struct mmu_interval_notifier *
+mni_slot_sub(const struct mmu_interval_notifier *slot)
+{
+	return (struct mmu_interval_notifier *)((unsigned long)slot &
+						~MNI_SLOT_PUT);
+}
+
+static bool mni_slot_is_put(const struct mmu_interval_notifier *slot)
+{
+	return (unsigned long)slot & MNI_SLOT_PUT;
+}
+
+/*
  * Does @inv's walk run @sub's callback, or still owe it one? Lock held.
+ * @put: the caller puts @sub (or releases a put one): a holding walk's
+ * slot is marked MNI_SLOT_PUT, so that walk looks at it after the round.
  *
  * A slot before @pos is done: the walker published @pos with a release
  * after that callback returned (and after it noted any finish the callback
  * asked for), and touches that subscription no more; the acquire here
  * orders our unlink and the caller's free after all of it. A slot at or
- * after @pos runs or is still to come.
+ * after @pos runs or is still to come. A marked slot holds until its walk
+ * has looked at it.
  *
  * When the caller is the walker itself, it runs inside the callback of the
  * slot at @pos (a walk is on its stack only while it calls one): a later
  * slot is dropped from the round, so a callback may remove another
  * subscription of its own walk without waiting for itself.
+ *
+ * Slots change under the lock here while the walker reads them without
+ * it: WRITE_ONCE(), paired with READ_ONCE() in mni_itree_call_batch().
  */
 static bool mni_inval_holds(struct mni_inval *inv,
-			    const struct mmu_interval_notifier *sub)
+			    const struct mmu_interval_notifier *sub, bool put)
 {
+	struct mmu_interval_notifier *marked;
 	unsigned int i;
 
 	for (i = 0; i < inv->nr_batch; i++)
-		if (inv->batch[i] == sub)
+		if (mni_slot_sub(inv->batch[i]) == sub)
 			break;
 	if (i == inv->nr_batch)
 		return false;
+	if (mni_slot_is_put(inv->batch[i]))
+		return true;
+	marked = (struct mmu_interval_notifier *)((unsigned long)sub |
+						  MNI_SLOT_PUT);
 	if (inv->walker == current) {
 		if (i > inv->pos) {
-			inv->batch[i] = NULL;
+			WRITE_ONCE(inv->batch[i], NULL);
 			return false;
 		}
-		return i == inv->pos;
+		if (i < inv->pos)
+			return false;
+		/* Its own callback: the walk finishes a put after it returns. */
+		if (put)
+			WRITE_ONCE(inv->batch[i], marked);
+		WRITE_ONCE(inv->waiters, true);
+		return true;
 	}
+	if (put)
+		WRITE_ONCE(inv->batch[i], marked);
 	/* Read by mni_itree_walk_end() and mni_itree_walk_next(). */
 	WRITE_ONCE(inv->waiters, true);
 	/*
 	 * Pairs with smp_mb() in mni_itree_walk_end(): the walker, past its
-	 * last callback, sees @waiters and wakes us, or we see its last @pos.
+	 * last callback, sees @waiters (and the mark) and looks, or we see
+	 * its last @pos.
 	 */
 	smp_mb();
 	/* Pairs with smp_store_release() in mni_itree_call_batch(). */
-	return i >= smp_load_acquire(&inv->pos);
+	if (i >= smp_load_acquire(&inv->pos))
+		return true;
+	if (put)
+		WRITE_ONCE(inv->batch[i], (struct mmu_interval_notifier *)sub);
+	return false;
 }
 
-/* Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? */
+/*
+ * Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? Asks
+ * every record, so that each walk holding @sub is told to look at it again
+ * when it lets go (@waiters, and with @put the mark on its slot).
+ */
 static bool mni_itree_sub_busy(struct mni_itree *it,
-			       const struct mmu_interval_notifier *sub)
+			       const struct mmu_interval_notifier *sub, bool put)
 {
 	struct mni_inval *inv;
+	bool busy = false;
 
 	lockdep_assert_held(&it->lock);
 	/*
@@ -287,10 +354,10 @@ static bool mni_itree_sub_busy(struct mni_itree *it,
 	 * set before a callback's slot was passed visible here.
 	 */
 	hlist_for_each_entry(inv, &it->inflight, link)
-		if (mni_inval_holds(inv, sub) ||
+		if (mni_inval_holds(inv, sub, put) ||
 		    (READ_ONCE(inv->finishing) && mni_inval_overlaps(inv, sub)))
-			return true;
-	return false;
+			busy = true;
+	return busy;
 }
 
 /*
@@ -330,6 +397,7 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 	INIT_HLIST_HEAD(&it->spare);
 	it->nr_spare = 0;
 	it->dead = false;
+	it->nr_put_pending = 0;
 	init_swait_queue_head(&it->wq);
 	it->stats = (struct mni_stats){};
 	it->id = id;
@@ -413,7 +481,7 @@ int mni_itree_remove_begin(struct mni_itree *it,
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
-	} else if (mni_itree_sub_busy(it, sub)) {
+	} else if (mni_itree_sub_busy(it, sub, false)) {
 		mni_sub_set_stamp(sub, MNI_STAMP_DYING);
 		it->stats.remove_waits++;
 		ret = 1;
@@ -425,6 +493,117 @@ int mni_itree_remove_begin(struct mni_itree *it,
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
 	return ret;
+}
+
+/**
+ * mni_itree_put - take a subscription out without waiting
+ * @it: the engine of the subscription's mm
+ * @sub: the subscription; need not be one of ours
+ * @release: called once no callback can run on @sub any more
+ *
+ * If no walk holds @sub, it is unlinked and the caller must call
+ * mni_itree_put_done(). Otherwise it is marked dying, and the walk that
+ * lets go of it last (each one holding it is told to look) unlinks it and
+ * calls mni_itree_put_done(): after its round, at its end, or after its
+ * second passes. May be called from @sub's own callback.
+ * Context: any; does not sleep.
+ * Return: 0 (unlinked: call mni_itree_put_done()), 1 (the engine will),
+ * or -ENOENT if @sub is not in this engine or a remove or put of it has
+ * begun already.
+ */
+int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		  mni_release_t release)
+{
+	int ret = 0;
+
+	raw_spin_lock(&it->lock);
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
+		ret = -ENOENT;
+	} else if (mni_itree_sub_busy(it, sub, true)) {
+		mni_sub_set_put(sub, release);
+		it->nr_put_pending++;
+		ret = 1;
+	} else {
+		mni_itree_unlink(it, sub);
+	}
+	raw_spin_unlock(&it->lock);
+
+	if (ret >= 0)
+		trace_mni_remove(it->id, sub, ret);
+	return ret;
+}
+
+/*
+ * If @sub was put and no walk holds it any more, unlink it and hand back
+ * its release; lock held. Walks that still hold it are marked to look.
+ */
+static mni_release_t mni_itree_reap_locked(struct mni_itree *it,
+					   struct mmu_interval_notifier *sub)
+{
+	mni_release_t release;
+
+	lockdep_assert_held(&it->lock);
+	release = mni_sub_put_release(sub);
+	if (!release || mni_itree_sub_busy(it, sub, true))
+		return NULL;
+	mni_itree_unlink(it, sub);
+	it->nr_put_pending--;
+	return release;
+}
+
+/*
+ * A walk let go of its round @subs (@n slots): look at each slot marked
+ * MNI_SLOT_PUT, whose subscription the mark kept alive, unmark it, and
+ * release it unless another walk still holds it. Unmarked slots may point
+ * at subscriptions freed since, and are never followed. One round of the
+ * lock per mark: puts are rare.
+ */
+static void mni_itree_reap(struct mni_itree *it,
+			   struct mmu_interval_notifier **subs, unsigned int n)
+{
+	struct mmu_interval_notifier *sub;
+	mni_release_t release;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		raw_spin_lock(&it->lock);
+		sub = subs[i];
+		release = NULL;
+		if (mni_slot_is_put(sub)) {
+			sub = mni_slot_sub(sub);
+			WRITE_ONCE(subs[i], sub);
+			release = mni_itree_reap_locked(it, sub);
+		}
+		raw_spin_unlock(&it->lock);
+		if (release)
+			mni_itree_put_done(it, sub, release);
+	}
+}
+
+/*
+ * A walk's second passes are over: release the put subscriptions over its
+ * range that only they held. Rare, so a fresh search per release.
+ */
+static void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
+{
+	struct mmu_interval_notifier *sub;
+	struct interval_tree_node *node;
+	mni_release_t release;
+
+	for (;;) {
+		release = NULL;
+		raw_spin_lock(&it->lock);
+		for (node = mni_it_iter_first(&it->root, inv->start, inv->last);
+		     node && it->nr_put_pending && !release;
+		     node = mni_it_iter_next(node, inv->start, inv->last)) {
+			sub = mni_sub_of(node);
+			release = mni_itree_reap_locked(it, sub);
+		}
+		raw_spin_unlock(&it->lock);
+		if (!release)
+			return;
+		mni_itree_put_done(it, sub, release);
+	}
 }
 
 /*
@@ -471,7 +650,7 @@ static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
 {
 	struct mmu_interval_notifier *sub = arg;
 
-	if (mni_itree_sub_busy(it, sub))
+	if (mni_itree_sub_busy(it, sub, false))
 		return false;
 	mni_itree_unlink(it, sub);
 	return true;
@@ -752,8 +931,10 @@ static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
 	bool done;
 
 	for (i = 0; i < inv->nr_batch; i++) {
-		sub = inv->batch[i];
-		if (sub && !mni_sub_is_dying(sub)) {
+		/* Pairs with WRITE_ONCE() in mni_inval_holds(). */
+		sub = READ_ONCE(inv->batch[i]);
+		/* NULL: dropped; marked or dying: being taken out. */
+		if (sub && !mni_slot_is_put(sub) && !mni_sub_is_dying(sub)) {
 			done = mni_sub_invalidate(sub, range, inv->seq,
 						  finishes);
 			/* Pairs with READ_ONCE() in mni_itree_add_stats(). */
@@ -789,6 +970,12 @@ static bool mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv)
 	raw_spin_lock(&it->lock);
 	wake = inv->waiters;
 	inv->waiters = false;
+	if (wake && it->nr_put_pending) {
+		/* A put waits for this round: release it before the next. */
+		raw_spin_unlock(&it->lock);
+		mni_itree_reap(it, inv->batch, inv->nr_batch);
+		raw_spin_lock(&it->lock);
+	}
 	more = mni_itree_collect_locked(it, inv, inv->next);
 	raw_spin_unlock(&it->lock);
 	if (wake)
@@ -798,10 +985,13 @@ static bool mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv)
 
 /*
  * The walk ran to its end with nothing to undo: no round of the lock,
- * unless a remove() sleeps for a slot of the last round.
+ * unless a remove() sleeps for a slot of the last round. An empty last
+ * round (most invalidations overlap no subscription) had none to sleep for.
  */
 static void mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv)
 {
+	if (!inv->nr_batch)
+		return;
 	/*
 	 * Orders the last smp_store_release() of @pos before the loads of
 	 * @waiters and of the wait queue. Pairs with smp_mb() in
@@ -812,34 +1002,49 @@ static void mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv)
 	 * never send at exit.
 	 */
 	smp_mb();
-	if (READ_ONCE(inv->waiters))
-		mni_itree_wake(it);
+	if (!READ_ONCE(inv->waiters))
+		return;
+	mni_itree_reap(it, inv->batch, inv->nr_batch);
+	mni_itree_wake(it);
 }
 
 /*
  * The walk is over, with second passes run or a refusal to undo: nothing
- * is held any more. A refused invalidation changes no PTE, so its record
- * goes now; the end the core may still send finds none.
+ * is held any more, and the put subscriptions it held last are released.
+ * A refused invalidation changes no PTE, so its record goes then; the end
+ * the core may still send finds none.
  */
 static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 				bool refused, bool blockable)
 {
-	bool wake, free = false;
+	bool finishing, wake, free = false;
+	unsigned int n;
 
 	raw_spin_lock(&it->lock);
-	wake = inv->waiters || inv->finishing || refused;
+	finishing = inv->finishing;
+	wake = inv->waiters || finishing || refused;
+	n = inv->nr_batch;
 	inv->nr_batch = 0;
 	inv->next = NULL;
 	inv->waiters = false;
 	inv->finishing = false;
+	raw_spin_unlock(&it->lock);
+
+	/* Still our record: its batch and range are ours to read. */
+	if (wake) {
+		mni_itree_reap(it, inv->batch, n);
+		if (finishing)
+			mni_itree_reap_range(it, inv);
+	}
 	if (refused) {
+		raw_spin_lock(&it->lock);
 		it->stats.callbacks += inv->called;
 		it->stats.refused++;
 		hlist_del(&inv->link);
 		it->nr_inflight--;
 		free = mni_inval_put_locked(it, inv, blockable);
+		raw_spin_unlock(&it->lock);
 	}
-	raw_spin_unlock(&it->lock);
 	if (free)
 		kfree(inv);
 	if (wake)

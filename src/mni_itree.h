@@ -90,6 +90,8 @@ struct mni_inval {
  * @nr_spare: entries on @spare.
  * @dead: the release pass has begun: read_begin() reports a collision at
  *	once, and no wait depends on an end (the core may never send it).
+ * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
+ *	them: the walk that stops holding one last unlinks and releases it.
  * @wq: read_begin() sleeps here for the invalidations overlapping its
  *	subscription, remove() for the callbacks running on its own. Simple
  *	wait queue: its lock is raw as well.
@@ -105,9 +107,21 @@ struct mni_itree {
 	struct hlist_head spare;
 	unsigned int nr_spare;
 	bool dead;
+	unsigned int nr_put_pending;
 	struct swait_queue_head wq;	/* woken after the lock is dropped */
 	unsigned long id;
 };
+
+/* What mni_itree_put() calls once no callback can run on the subscription. */
+typedef void (*mni_release_t)(struct mmu_interval_notifier *sub);
+
+/*
+ * In mni_mm.c: a put subscription is out of the tree and no callback runs
+ * on it: drop what its insert took, then call @release. Called without the
+ * engine lock, from the put or from the walk that held it last.
+ */
+void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			mni_release_t release);
 
 /* In mni_sub.c: how the running kernel calls one subscriber. */
 bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
@@ -128,6 +142,8 @@ int mni_itree_remove_begin(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
 void mni_itree_remove_wait(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
+int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		  mni_release_t release);
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq);
 int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,

@@ -423,6 +423,31 @@ void mni_mm_user_put(struct mni_mm *mmm)
 }
 
 /**
+ * mni_itree_put_done - a put subscription is out of the tree and no callback
+ *			runs on it: drop what its insert took, then hand it back
+ * @it: the engine it was in
+ * @sub: the subscription
+ * @release: its owner's release
+ *
+ * Context: the put's, or the invalidation's whose walk held @sub last; the
+ * engine lock is not held. Any notifier call that runs this holds the
+ * entry (its notifiers' references), and so does the put's caller (@sub's
+ * user reference) until mni_mm_user_put() here.
+ */
+void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			mni_release_t release)
+{
+	struct mni_mm *mmm = container_of(it, struct mni_mm, itree);
+	struct mm_struct *mm = sub->mm;
+
+	/* The owner may free @sub now: nothing below reads it. */
+	release(sub);
+	mni_mm_user_put(mmm);
+	/* Pairs with mmgrab() in mni_attach(). */
+	mmdrop(mm);
+}
+
+/**
  * mni_mm_pin - make a user reference a pre-registration
  * @mmm: the entry, with a user reference the caller hands over
  */

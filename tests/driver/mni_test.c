@@ -84,6 +84,9 @@ struct mni_test_mirror {
 	unsigned int slow_ms;		/* READ_ONCE: callback sleep */
 	unsigned int spin_ms;		/* READ_ONCE: non-blockable spin */
 	bool no_finish;			/* two-pass start hands back none */
+	bool put;			/* PUT: the engine owns it now */
+	atomic_t put_armed;		/* PUT_IN_CALLBACK: put on next call */
+	struct work_struct put_work;	/* the kernel flavour's deferred put */
 
 	raw_spinlock_t log_lock;	/* guards the fields below */
 	unsigned int log_head;		/* oldest entry */
@@ -200,6 +203,8 @@ static void mirror_spin(struct mni_test_mirror *m, bool blockable)
 		mdelay(spin_ms);
 }
 
+static void mirror_put_if_armed(struct mni_test_mirror *m);
+
 static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 			      const struct mmu_notifier_range *range,
 			      unsigned long cur_seq)
@@ -224,6 +229,7 @@ static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 	mirror_slow_down(m, blockable);
 	mutex_unlock(&m->lock);
 	mirror_spin(m, blockable);
+	mirror_put_if_armed(m);
 	return true;
 }
 
@@ -339,13 +345,17 @@ static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
 }
 #endif /* MNI_HAVE_TWO_PASS_OPS */
 
+/* Mirrors the engine released after a PUT, all files together. */
+static atomic_long_t mni_test_released;
+
 static void mirror_release(struct kref *ref)
 {
 	struct mni_test_mirror *m = container_of(ref, struct mni_test_mirror,
 						 ref);
 
 	/* May wait for an invalidation in flight, which may call us. */
-	mmu_interval_notifier_remove(&m->notifier);
+	if (!m->put)
+		mmu_interval_notifier_remove(&m->notifier);
 	kvfree(m->pfns);
 	kfree(m);
 }
@@ -355,6 +365,55 @@ static void mirror_put(struct mni_test_mirror *m)
 {
 	might_sleep();
 	kref_put(&m->ref, mirror_release);
+}
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+/* The engine is done with a put mirror: drop the reference PUT handed it. */
+static void mirror_put_release(struct mmu_interval_notifier *sub)
+{
+	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
+						 notifier);
+
+	atomic_long_inc(&mni_test_released);
+	/* Not the last reference while an ioctl still holds one. */
+	kref_put(&m->ref, mirror_release);
+}
+
+/* PUT: the mirror's own reference goes to the engine. Any context. */
+static void mirror_hand_over(struct mni_test_mirror *m)
+{
+	int ret;
+
+	m->put = true;
+	ret = mni_interval_notifier_put(&m->notifier, mirror_put_release);
+	WARN_ON_ONCE(ret);
+}
+#else
+/* The upstream workaround: a plain remove, in process context. */
+static void mirror_put_work(struct work_struct *work)
+{
+	struct mni_test_mirror *m = container_of(work, struct mni_test_mirror,
+						 put_work);
+
+	mmu_interval_notifier_remove(&m->notifier);
+	m->put = true;
+	atomic_long_inc(&mni_test_released);
+	mirror_put(m);
+}
+
+static void mirror_hand_over(struct mni_test_mirror *m)
+{
+	INIT_WORK(&m->put_work, mirror_put_work);
+	/* Deferred even at once: a callback may not remove. */
+	schedule_work(&m->put_work);
+}
+#endif
+
+/* In a callback: a PUT_IN_CALLBACK put of this mirror happens here. */
+static void mirror_put_if_armed(struct mni_test_mirror *m)
+{
+	if (atomic_xchg(&m->put_armed, 0))
+		mirror_hand_over(m);
 }
 
 static struct mni_test_mirror *mirror_get(struct mni_test_file *f, u64 id)
@@ -1007,6 +1066,32 @@ static int mni_test_ioc_mm_put(struct mni_test_file *f)
 	return ret;
 }
 
+static int mni_test_ioc_put(struct mni_test_file *f,
+			    struct mni_test_put __user *uarg)
+{
+	struct mni_test_mirror *m = NULL;
+	struct mni_test_put arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~MNI_TEST_PUT_IN_CALLBACK || arg.id > INT_MAX)
+		return -EINVAL;
+	if (arg.id) {
+		mutex_lock(&f->lock);
+		m = idr_remove(&f->mirrors, arg.id);
+		mutex_unlock(&f->lock);
+		if (!m)
+			return -ENOENT;
+		/* The idr's reference goes with it. */
+		if (arg.flags & MNI_TEST_PUT_IN_CALLBACK)
+			atomic_set(&m->put_armed, 1);
+		else
+			mirror_hand_over(m);
+	}
+	arg.released = atomic_long_read(&mni_test_released);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
 static int mni_test_ioc_grab_mm(void)
 {
 	mutex_lock(&mni_test_grab_lock);
@@ -1079,6 +1164,11 @@ out_unlock:
 	return ret;
 }
 
+/* CHECK_BAD_PUT's release: the subscription is the ioctl's, nothing to do. */
+static void check_released(struct mmu_interval_notifier *sub)
+{
+}
+
 static int check_engine(struct mmu_interval_notifier *sub,
 			struct mni_test_check *arg)
 {
@@ -1133,6 +1223,17 @@ static int check_engine(struct mmu_interval_notifier *sub,
 			mmu_interval_notifier_remove(sub);
 		}
 		return 0;
+	case MNI_TEST_CHECK_BAD_PUT:
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len, &check_ops);
+		if (arg->ret)
+			return 0;
+		arg->ret = mni_interval_notifier_put(sub, NULL);
+		/* Released at once (nothing holds it): sub is ours again. */
+		if (mni_interval_notifier_put(sub, check_released) ||
+		    mni_interval_notifier_put(sub, check_released) != -ENOENT)
+			arg->ret = -EPROTO;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -1159,6 +1260,7 @@ static int check_engine(struct mmu_interval_notifier *sub,
 	case MNI_TEST_CHECK_FOREIGN_REMOVE:
 	case MNI_TEST_CHECK_DOUBLE_REMOVE:
 	case MNI_TEST_CHECK_START_NO_FINISH:
+	case MNI_TEST_CHECK_BAD_PUT:
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;
@@ -1538,6 +1640,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_mm_get(f);
 	case MNI_TEST_IOC_MM_PUT:
 		return mni_test_ioc_mm_put(f);
+	case MNI_TEST_IOC_PUT:
+		return mni_test_ioc_put(f, p);
 	case MNI_TEST_IOC_CHECK:
 		return mni_test_ioc_check(p);
 	case MNI_TEST_IOC_BENCH_ADD:

@@ -226,6 +226,11 @@ struct mni_test_grab {
 					   * ->invalidate_finish (7.1+;
 					   * EOPNOTSUPP before)
 					   */
+#define MNI_TEST_CHECK_BAD_PUT		7 /* insert; put with a NULL
+					   * release (ret), then put, then
+					   * put again (-ENOENT, else
+					   * -EPROTO); ours only
+					   */
 
 struct mni_test_check {
 	__u64 kind;		/* in: MNI_TEST_CHECK_* */
@@ -310,6 +315,23 @@ struct mni_test_bench_loop {
  * MM_PUT: ours: mni_mm_put() (EINVAL without a get); the kernel's: 0.
  */
 #define MNI_TEST_IOC_MM_GET	_IO(MNI_TEST_IOC_MAGIC, 0x0f)
+/*
+ * PUT: take mirror id out of the file and hand it to the engine. Ours:
+ * mni_interval_notifier_put(), at once or (PUT_IN_CALLBACK) from the
+ * mirror's next invalidate callback; the release frees it. The kernel's
+ * engine has no put: the upstream workaround, a remove at once or, from
+ * the callback, one deferred to a work item. released: out, how many
+ * mirrors this module has had released that way, all files together
+ * (id 0 only reads it).
+ */
+#define MNI_TEST_PUT_IN_CALLBACK	_BITULL(0)
+struct mni_test_put {
+	__u64 id;		/* in: 0 only reads released */
+	__u64 flags;		/* in: MNI_TEST_PUT_* */
+	__u64 released;		/* out */
+};
+
+#define MNI_TEST_IOC_PUT	_IOWR(MNI_TEST_IOC_MAGIC, 0x11, struct mni_test_put)
 #define MNI_TEST_IOC_MM_PUT	_IO(MNI_TEST_IOC_MAGIC, 0x10)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)

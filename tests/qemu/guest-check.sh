@@ -29,13 +29,13 @@ mkdir -p "$W"
 
 # Tests the kernel flavour must skip: the kernel's engine crashes or WARNs
 # on these inputs, or has no such call (the timed and killable
-# read_begin, the put of a pre-registration), so mni_test_kern refuses them
-# (EOPNOTSUPP). The two fault-path insert tests skip there only under
+# read_begin, the put of a pre-registration or of a subscription), so
+# mni_test_kern refuses them (EOPNOTSUPP). The two fault-path insert tests skip there only under
 # lockdep: upstream's insert says might_lock(mmap_lock) even on a
 # pre-registered mm, which lockdep reports under the read lock.
 KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign remove_twice
 	two_pass_insert_start_without_finish read_begin_timeout read_begin_killable
-	prereg_outlives_subscriptions prereg_put_unbalanced
+	prereg_outlives_subscriptions prereg_put_unbalanced put_at_once
 	prereg_insert_under_read_lock prereg_fault_path_inserts_vs_exit"
 
 # ok, not_ok, skip, check, check_fails, tap_end.

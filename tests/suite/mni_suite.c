@@ -1641,6 +1641,145 @@ static void test_prereg_fault_path_inserts_vs_exit(void)
 	close(fd);
 }
 
+/* ------------------------------------------------------------ put */
+
+/* PUT of mirror id (0: none), with flags; returns the released count. */
+static uint64_t mirror_put_ioc(int fd, uint64_t id, uint64_t flags)
+{
+	struct mni_test_put put = { .id = id, .flags = flags };
+
+	CHECK(ioctl(fd, MNI_TEST_IOC_PUT, &put) == 0, "PUT %llu: %s",
+	      (unsigned long long)id, strerror(errno));
+	return put.released;
+}
+
+/* Wait up to 2 s for the released count to reach @want. */
+static uint64_t wait_released(int fd, uint64_t want)
+{
+	double t = now_ms() + 2000;
+	uint64_t r;
+
+	while ((r = mirror_put_ioc(fd, 0, 0)) < want && now_ms() < t)
+		usleep(1000);
+	return r;
+}
+
+/*
+ * A put with nothing in flight releases at once; a bad put is refused:
+ * NULL release, twice (ours only: the kernel's engine has no put, its
+ * flavour removes from a work item, the upstream workaround).
+ */
+static void test_put_at_once(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_check c = {
+		.kind = MNI_TEST_CHECK_BAD_PUT, .addr = (uintptr_t)p,
+		.len = n * psz,
+	};
+	uint64_t id, r0, r;
+
+	fill(p, n, 24);
+	id = must_add(fd, p, n * psz, 0);
+	must_fault(fd, id, p, n, 0);
+	r0 = mirror_put_ioc(fd, 0, 0);
+	r = mirror_put_ioc(fd, id, 0);
+	if (!engine_is_kern())
+		CHECK(r == r0 + 1, "put with nothing in flight: released %llu, wanted %llu",
+		      (unsigned long long)r, (unsigned long long)r0 + 1);
+	CHECK(wait_released(fd, r0 + 1) == r0 + 1, "put never released");
+	CHECK(madvise(p, n * psz, MADV_DONTNEED) == 0, "madvise: %s",
+	      strerror(errno));
+	if (ioctl(fd, MNI_TEST_IOC_CHECK, &c)) {
+		skip_if_kern_refused(-errno);
+		FAIL("CHECK BAD_PUT: %s", strerror(errno));
+	}
+	CHECK(c.ret == -EINVAL, "put with a NULL release = %lld, or a later put misbehaved",
+	      (long long)c.ret);
+	close(fd);
+}
+
+/*
+ * Put from inside the mirror's own callbacks: an UNMAP (munmap) while
+ * another thread keeps faulting a second mirror of the same mm, and a
+ * RELEASE (exit). Ours: mni_interval_notifier_put() there, released once
+ * the walk lets go. The kernel's: a remove deferred to a work item. Both
+ * must release each mirror exactly once; KASAN (debug lane) catches a
+ * callback or a release on freed memory.
+ */
+struct fault_loop {
+	int fd;
+	uint64_t id;
+	char *p;
+	size_t n;
+	volatile bool stop;
+	unsigned long faults;
+};
+
+static void *fault_loop_fn(void *arg)
+{
+	struct fault_loop *l = arg;
+
+	while (!l->stop) {
+		must_fault(l->fd, l->id, l->p, l->n, 0);
+		l->faults++;
+	}
+	return NULL;
+}
+
+static void test_put_in_unmap_and_release_callbacks(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n), *q = map_pages(n);
+	struct fault_loop l = { .fd = fd, .p = q, .n = n };
+	uint64_t id, r0;
+	pthread_t tid;
+	int i, pfd[2];
+	pid_t pid;
+
+	fill(q, n, 25);
+	l.id = must_add(fd, q, n * psz, 0);
+	CHECK(!pthread_create(&tid, NULL, fault_loop_fn, &l), "pthread_create");
+	r0 = mirror_put_ioc(fd, 0, 0);
+	for (i = 0; i < 20; i++) {
+		p = map_pages(n);
+		fill(p, n, 26);
+		id = must_add(fd, p, n * psz, 0);
+		must_fault(fd, id, p, n, 0);
+		mirror_put_ioc(fd, id, MNI_TEST_PUT_IN_CALLBACK);
+		CHECK(munmap(p, n * psz) == 0, "munmap: %s", strerror(errno));
+	}
+	CHECK(wait_released(fd, r0 + 20) == r0 + 20,
+	      "UNMAP callbacks: %llu of 20 puts released",
+	      (unsigned long long)(mirror_put_ioc(fd, 0, 0) - r0));
+	l.stop = true;
+	pthread_join(tid, NULL);
+	tap_diag("20 puts from UNMAP callbacks beside %lu faults", l.faults);
+
+	/* RELEASE: a child puts its mirror from its exit's callback. */
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	r0 = mirror_put_ioc(fd, 0, 0);
+	pid = fork_child();
+	if (!pid) {
+		int cfd = open_dev();
+		char *c = map_pages(n);
+
+		fill(c, n, 27);
+		id = must_add(cfd, c, n * psz, 0);
+		must_fault(cfd, id, c, n, 0);
+		mirror_put_ioc(cfd, id, MNI_TEST_PUT_IN_CALLBACK);
+		_exit(0);
+	}
+	close(pfd[1]);
+	wait_child_ok(pid);
+	CHECK(wait_released(fd, r0 + 1) == r0 + 1, "put from the exit's callback never released");
+	close(pfd[0]);
+	must_del(fd, l.id);
+	close(fd);
+}
+
 /*
  * process_mrelease(2) reaps a dying process's memory from the caller, with
  * non-blockable invalidations (the OOM reaper's path). With the mirror lock
@@ -3216,6 +3355,8 @@ static const struct tap_test tests[] = {
 	TEST(prereg_outlives_subscriptions, 0),
 	TEST(prereg_put_unbalanced, 0),
 	TEST(prereg_fault_path_inserts_vs_exit, 60),
+	TEST(put_at_once, 0),
+	TEST(put_in_unmap_and_release_callbacks, 60),
 };
 
 int main(int argc, char **argv)

@@ -88,6 +88,7 @@ struct results {
 	unsigned long faults_ok, faults_retried, faults_given_up;
 	unsigned long read_waits, read_timeouts, after_release;
 	unsigned long inserts, removes, removes_waited, sleeps;
+	unsigned long puts, puts_released;
 	unsigned long quiet_faults, quiet_max_ns;
 	unsigned long progress[N_INVALIDATORS + N_OWNERS];
 	int engine_idle;
@@ -319,8 +320,22 @@ static void dev_insert(struct dev *d, unsigned long long *rs)
 	add(&R->inserts, 1);
 }
 
-/* As mni_interval_notifier_remove() does; then the object may go. */
-static struct ssub *dev_remove(struct dev *d)
+/* A put subscription's release: no callback runs on it, and none will. */
+static void dev_release(struct mmu_interval_notifier *sub)
+{
+	struct ssub *s = container_of(sub, struct ssub, sub);
+
+	__atomic_store_n(&s->live, 0, __ATOMIC_RELEASE);
+	add(&R->puts_released, 1);
+	/* A callback after this is ASan's use-after-free. */
+	free(s);
+}
+
+/*
+ * As mni_interval_notifier_remove() does; then the object may go. Or, with
+ * @put, as mni_interval_notifier_put() does: the engine frees it.
+ */
+static struct ssub *dev_remove(struct dev *d, bool put)
 {
 	struct ssub *s = d->cur;
 	int ret;
@@ -333,6 +348,20 @@ static struct ssub *dev_remove(struct dev *d)
 	pthread_mutex_lock(&d->lock);
 	d->removing = true;
 	pthread_mutex_unlock(&d->lock);
+	if (put) {
+		add(&R->puts, 1);
+		ret = mni_itree_put(&it, &s->sub, dev_release);
+		if (ret < 0 || ret > 1)
+			error(&R->bad_remove, "put of an inserted sub returned %d", ret);
+		if (!ret)
+			mni_itree_put_done(&it, &s->sub, dev_release);
+		pthread_mutex_lock(&d->lock);
+		d->cur = NULL;
+		d->removing = false;
+		d->valid = false;
+		pthread_mutex_unlock(&d->lock);
+		return NULL;
+	}
 	ret = mni_itree_remove_begin(&it, &s->sub);
 	if (ret < 0 || ret > 1)
 		error(&R->bad_remove, "remove of an inserted sub returned %d", ret);
@@ -363,6 +392,8 @@ struct owner {
 /* Free now, or after a few more removes so a late callback hits the flag. */
 static void retire(struct owner *o, struct ssub *s)
 {
+	if (!s)
+		return;		/* put: the engine frees it */
 	if (rnd_below(&o->rs, 2)) {
 		free(s);
 		return;
@@ -386,14 +417,14 @@ static void *owner_fn(void *arg)
 		else if (r < 7)
 			dev_fault(d, d->cur, &o->rs);
 		else
-			retire(o, dev_remove(d));
+			retire(o, dev_remove(d, !rnd_below(&o->rs, 3)));
 		__atomic_add_fetch(&R->progress[N_INVALIDATORS + o->id], 1,
 				   __ATOMIC_RELAXED);
 		jitter(&o->rs);
 	}
 	for (i = 0; i < DEVS_PER_OWNER; i++)
 		if (mine[i].cur)
-			retire(o, dev_remove(&mine[i]));
+			retire(o, dev_remove(&mine[i], false));
 	for (i = 0; i < QUARANTINE; i++)
 		free(o->quarantine[i]);
 	return NULL;
@@ -598,6 +629,8 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 		  R->after_release, R->read_waits, R->read_timeouts, R->sleeps);
 	utap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
 		  name, R->inserts, R->removes, R->removes_waited);
+	utap_diag("%s: %lu puts, %lu released", name, R->puts,
+		  R->puts_released);
 	if (m == RUN_STORM)
 		utap_diag("%s: %lu read_begins outside the storm, longest %lu us",
 			  name, R->quiet_faults, R->quiet_max_ns / 1000);
@@ -605,7 +638,8 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 		if (!R->progress[i])
 			progress = false;
 	return ran && progress && R->engine_idle && !R->bad_value &&
-	       !R->bad_lock && !R->bad_remove && !R->callback_after_remove;
+	       !R->bad_lock && !R->bad_remove && !R->callback_after_remove &&
+	       R->puts && R->puts == R->puts_released;
 }
 
 int main(void)
@@ -630,7 +664,7 @@ int main(void)
 	       "stress: no read passed read_retry with a version older than a completed invalidation's");
 	REPORT(ok && !R->valid_during_inval,
 	       "stress: no device mirror valid while its range is being invalidated");
-	REPORT(ok, "stress: no callback after remove(), callbacks unlocked inside the map, every thread made progress, engine idle and empty at the end");
+	REPORT(ok, "stress: no callback after remove() or a put's release, every put released once, callbacks unlocked inside the map, every thread made progress, engine idle and empty at the end");
 	main_read_waits = R->read_waits;
 
 	ok = run_child(RUN_STORM, seconds / 4, "storm");

@@ -16,6 +16,8 @@
 
 #include "mni_itree.h"
 
+#include "mni_itree.h"
+
 #define SHIM_MAX_HELD 8
 
 /* What the calling thread holds: spinlocks, and lockdep maps. */
@@ -412,6 +414,14 @@ unsigned long shim_trace_count(const char *event)
 					       __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+/* src/mni_mm.c's job in the kernel: only the release here. */
+void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			mni_release_t release)
+{
+	(void)it;
+	release(sub);
 }
 
 /* src/mni_sub.c's job in the kernel: call a one-pass subscriber. */
