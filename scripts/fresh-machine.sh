@@ -44,7 +44,6 @@
 
 set -u
 
-me=${0##*/}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${MNI_CACHE:-/var/cache/mni}
 fresh=$cache/fresh
@@ -98,6 +97,7 @@ remove_tree() {
 	rm -rf --one-file-system "$1"
 }
 work=$(mktemp -d "${TMPDIR:-/tmp}/mni-fresh.XXXXXX")
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	unmount_all "$root"
 	for t in "$fresh"/.minbase.tmp.*; do
@@ -186,13 +186,18 @@ else
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 echo fresh >"$root/etc/hostname"
-mount -t proc proc "$root/proc" &&
-	mount -t sysfs sysfs "$root/sys" &&
-	mount --bind /dev "$root/dev" &&
-	{ [ ! -d /dev/pts ] || mount --bind /dev/pts "$root/dev/pts"; } &&
-	{ [ ! -d /dev/shm ] || ! mountpoint -q /dev/shm ||
-		mount --bind /dev/shm "$root/dev/shm"; } ||
-	bail "mount /proc, /sys and /dev in $root"
+mounted() {
+	mount -t proc proc "$root/proc" &&
+		mount -t sysfs sysfs "$root/sys" &&
+		mount --bind /dev "$root/dev" || return 1
+	if [ -d /dev/pts ]; then
+		mount --bind /dev/pts "$root/dev/pts" || return 1
+	fi
+	if mountpoint -q /dev/shm; then
+		mount --bind /dev/shm "$root/dev/shm" || return 1
+	fi
+}
+mounted || bail "mount /proc, /sys and /dev in $root"
 
 # As root would, after logging in: a login shell with a clean environment.
 in_chroot() {
