@@ -18,7 +18,8 @@
 #      come through bookworm-security), kept as a tarball in
 #      $MNI_CACHE/fresh/minbase-bookworm.tar and built only when missing;
 #   3. every run unpacks that tarball into $MNI_CACHE/fresh/root (so nothing a
-#      previous run installed survives), bind-mounts /proc, /sys and /dev
+#      previous run installed survives), bind-mounts it on itself (a mount
+#      point, as / is, for unshare --mount) and /proc, /sys and /dev
 #      (QEMU needs /dev; it runs TCG), copies the host's resolv.conf,
 #      unpacks the source tarball in /root and runs, as root in a clean
 #      login environment, `make TARGET` for each of $FRESH_TARGETS (default
@@ -91,6 +92,9 @@ unmount_all() {
 	findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" || true
 	done
+	if mountpoint -q "$1"; then
+		umount "$1" 2>/dev/null || umount -l "$1" || true
+	fi
 }
 remove_tree() {
 	unmount_all "$1"
@@ -186,8 +190,12 @@ else
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 echo fresh >"$root/etc/hostname"
+# The root a mount point of its own, as / is on a machine: else
+# `unshare --mount` (tests/dkms, scripts/matrix.sh) fails in the chroot with
+# "cannot change root filesystem propagation".
 mounted() {
-	mount -t proc proc "$root/proc" &&
+	mount --bind "$root" "$root" &&
+		mount -t proc proc "$root/proc" &&
 		mount -t sysfs sysfs "$root/sys" &&
 		mount --bind /dev "$root/dev" || return 1
 	if [ -d /dev/pts ]; then
