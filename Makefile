@@ -18,11 +18,17 @@
 #   make dkms-check  the package and DKMS end to end in a bookworm chroot and
 #                    QEMU, with the kernel upgrade to bookworm-backports and
 #                    the autopkgtest (tests/dkms/run.sh; a lane of make check)
+#   make fresh-check the README's `make demo` and `make check` from a source
+#                    tarball in a fresh minbase bookworm chroot with a cold
+#                    cache (scripts/fresh-machine.sh; not in make check:
+#                    over an hour). FRESH_TARGETS="demo check-quick" for less
 #
 # DKMS passes KVER=${kernelver} KDIR=${kernel_source_dir}; when told a
 # kernel, nothing here asks the running one.
 
-KVER ?= $(shell scripts/kver.sh)
+# Quiet: on a fresh machine there are no headers until the deps
+# prerequisite has installed them (KVER is expanded again for each recipe).
+KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 MNI_CACHE ?= /var/cache/mni
 export MNI_CACHE KVER
@@ -30,11 +36,12 @@ export MNI_CACHE KVER
 QEMU_LOGS := build/logs
 
 .PHONY: all modules clean deps lint tests check check-quick demo matrix \
-	bench bench-smoke deb dkms-check
+	bench bench-smoke deb dkms-check fresh-check
 
 all: modules
 
 modules:
+	@test -n "$(KVER)" || scripts/kver.sh >/dev/null
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 clean:
@@ -113,6 +120,10 @@ deb:
 
 dkms-check: deps
 	scripts/check.sh "dkms=tests/dkms/run.sh"
+
+# Needs only debootstrap on this machine, not the rest of deps.
+fresh-check:
+	scripts/fresh-machine.sh
 
 bench: deps tests
 	tests/bench/bench.sh
