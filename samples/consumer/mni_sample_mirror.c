@@ -9,7 +9,12 @@
  *
  * The code is written against the upstream API names; <mni_compat.h> maps
  * the four engine functions to mmu_interval_notifier.ko and
- * MNI_IMPORT_NS() imports its symbol namespace.
+ * MNI_IMPORT_NS() imports its symbol namespace. Two extensions of ours
+ * show too: the mm is pre-registered first (mni_mm_get(), as a driver's
+ * open() would), so the insert can run under mmap_lock held for read, as a
+ * fault handler's; and the mirror goes with mni_interval_notifier_put(),
+ * which never waits: the engine frees it through sample_release() once no
+ * callback can run on it.
  *
  * To show that it works, the module mirrors a few pages of the process
  * that loads it (modprobe) and checks that unmapping them reaches the
@@ -124,6 +129,12 @@ static unsigned int sample_mirrored(struct sample_mirror *m, unsigned long *mask
 	return n;
 }
 
+/* The engine is done with a put mirror: no callback runs on it, none will. */
+static void sample_release(struct mmu_interval_notifier *sub)
+{
+	kfree(container_of(sub, struct sample_mirror, notifier));
+}
+
 /* Mirror SAMPLE_PAGES fresh pages of current's mm, then unmap them. */
 static int sample_selftest(void)
 {
@@ -137,26 +148,34 @@ static int sample_selftest(void)
 
 	if (!mm)
 		return -EINVAL;
+	/* A driver's open(): from here inserts on mm never register. */
+	ret = mni_mm_get(mm);
+	if (ret)
+		return ret;
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
-		return -ENOMEM;
+	if (!m) {
+		ret = -ENOMEM;
+		goto err_put_mm;
+	}
 	mutex_init(&m->lock);
 
 	addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(addr)) {
-		kfree(m);
-		return (int)addr;
+		ret = (int)addr;
+		goto err_free;
 	}
 	m->start = addr;
 	m->end = addr + len;
 
+	/* As a fault handler would: under mmap_lock, which insert never takes. */
+	mmap_read_lock(mm);
 	ret = mmu_interval_notifier_insert(&m->notifier, mm, addr, len, &sample_ops);
+	mmap_read_unlock(mm);
 	if (ret) {
 		pr_err("self-test: mmu_interval_notifier_insert: %d\n", ret);
 		vm_munmap(addr, len);
-		kfree(m);
-		return ret;
+		goto err_free;
 	}
 
 	ret = sample_fault(m);
@@ -194,10 +213,17 @@ static int sample_selftest(void)
 	pr_info("self-test passed in %s[%d]: %d pages mirrored, %u invalidations\n",
 		current->comm, task_pid_nr(current), SAMPLE_PAGES, m->invalidations);
 out:
-	mmu_interval_notifier_remove(&m->notifier);
 	if (mapped)
 		vm_munmap(addr, len);
+	/* Never waits; sample_release() frees m, now or once no walk holds it. */
+	mni_interval_notifier_put(&m->notifier, sample_release);
+	mni_mm_put(mm);
+	return ret;
+
+err_free:
 	kfree(m);
+err_put_mm:
+	mni_mm_put(mm);
 	return ret;
 }
 
