@@ -13,6 +13,10 @@
 #   make bench       benchmarks against the kernel's own engine, one QEMU
 #                    boot: results/bench.{csv,md,svg} (tests/bench/bench.sh)
 #   make bench-smoke a short run checking only that every figure comes out
+#   make memory      kernel memory per mm and per subscription, ours and the
+#                    kernel's engine, at 8 and 256 possible CPUs:
+#                    results/memory.csv (tests/qemu/memory.sh; a lane of
+#                    make check, writing to build/memory there)
 #   make deb         the Debian package mmu-interval-notifier-dkms, lintian
 #                    clean, in build/deb/ (scripts/build-deb.sh)
 #   make dkms-check  the package and DKMS end to end in a bookworm chroot and
@@ -35,7 +39,7 @@ export MNI_CACHE KVER
 
 QEMU_LOGS := build/logs
 
-.PHONY: all modules clean deps lint tests check check-quick demo matrix \
+.PHONY: all modules clean deps lint tests check check-quick demo matrix memory \
 	bench bench-smoke deb dkms-check fresh-check
 
 all: modules
@@ -92,6 +96,7 @@ CHECK_LANES += "debug-6.12-rt=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"
 CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
+CHECK_LANES += "memory-$(KVER)=MNI_MEMORY_OUT=build/memory tests/qemu/memory.sh"
 CHECK_LANES += "dkms=tests/dkms/run.sh"
 
 # The kernel matrix: each kernel built at W=1 in a chroot of its Debian
@@ -130,6 +135,9 @@ bench: deps tests
 
 bench-smoke: deps tests
 	tests/bench/bench.sh --smoke
+
+memory: deps tests
+	tests/qemu/memory.sh
 
 demo: deps tests
 	@mkdir -p $(QEMU_LOGS)
