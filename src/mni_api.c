@@ -363,6 +363,50 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
 
+/**
+ * mni_interval_notifier_set_owner - let a device's own migrations skip a
+ *				     subscription
+ * @interval_sub: an inserted interval subscription
+ * @owner: the device's owner pointer (what it passes as pgmap_owner to
+ *	migrate_vma_setup(), or as owner to make_device_exclusive()); NULL
+ *	for none, the default
+ *
+ * From the next invalidation on, an MMU_NOTIFY_MIGRATE or
+ * MMU_NOTIFY_EXCLUSIVE invalidation whose range->owner is @owner does not
+ * call @interval_sub, and mni_interval_read_begin() on it neither waits
+ * for it nor reports a collision for it: the device moved or locked the
+ * pages itself and keeps its mapping. Every other invalidation calls it
+ * as before. Drivers test this by hand in their callbacks today.
+ *
+ * Context: any; does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription; -ENOENT for a subscription
+ * this module did not insert, or one being removed or put.
+ */
+int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
+				    void *owner)
+{
+	struct mni_mm *mmm = NULL;
+	int ret = -ENOENT;
+
+	if (!interval_sub) {
+		mni_caller_err(NULL, __builtin_return_address(0),
+			       "set_owner of a NULL subscription");
+		return -EINVAL;
+	}
+	/* RCU: a stranger's entry may be freed under us otherwise. */
+	rcu_read_lock();
+	if (interval_sub->mm)
+		mmm = mni_mm_lookup_rcu(interval_sub->mm);
+	if (mmm)
+		ret = mni_itree_set_owner(&mmm->itree, interval_sub, owner);
+	rcu_read_unlock();
+	if (ret)
+		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+			       "set_owner of a subscription not inserted here, or going");
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_set_owner, MNI_NS);
+
 /*
  * The read side of all three read_begin()s. -ENOENT: @sub is not in this
  * module's tree (@seq is then a collision).

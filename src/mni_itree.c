@@ -114,9 +114,12 @@ static struct mmu_interval_notifier *mni_sub_of(struct interval_tree_node *node)
 /*
  * A subscription's deferred_item is unused by this engine's lists, so it
  * carries the subscription's stamp: .next holds mni_itree.seq as it was at
- * insert (or MNI_STAMP_DYING), .pprev stays NULL. Only for subscriptions
- * in our tree, and only under the engine lock: never read from a stranger,
- * whose deferred_item the kernel's engine may leave uninitialised.
+ * insert (or MNI_STAMP_DYING); .pprev holds its owner while it lives
+ * (mni_itree_set_owner(), NULL by default), the release of a put one
+ * (mni_sub_set_put()), NULL for one a remove() began on. Only for
+ * subscriptions in our tree, and only under the engine lock (but for the
+ * walker's early look at the stamp): never read from a stranger, whose
+ * deferred_item the kernel's engine may leave uninitialised.
  */
 static unsigned long mni_sub_stamp(const struct mmu_interval_notifier *sub)
 {
@@ -156,6 +159,11 @@ static mni_release_t mni_sub_put_release(const struct mmu_interval_notifier *sub
 	if (!mni_sub_is_dying(sub))
 		return NULL;
 	return (mni_release_t)sub->deferred_item.pprev;
+}
+
+static void *mni_sub_owner(const struct mmu_interval_notifier *sub)
+{
+	return mni_sub_is_dying(sub) ? NULL : sub->deferred_item.pprev;
 }
 
 /* Tree order: by start, then by address, so every node has one place. */
@@ -238,6 +246,16 @@ static bool mni_inval_overlaps(const struct mni_inval *inv,
 	       sub->interval_tree.start <= inv->last;
 }
 
+/*
+ * Does @inv leave @sub alone? A migration or exclusive access started by
+ * @sub's own owner neither calls it nor collides with it. Lock held.
+ */
+static bool mni_inval_skips(const struct mni_inval *inv,
+			    const struct mmu_interval_notifier *sub)
+{
+	return inv->owner && inv->owner == mni_sub_owner(sub);
+}
+
 /* Is an invalidation that overlaps @sub between its start and its end? */
 static bool mni_itree_overlap_in_flight(struct mni_itree *it,
 					const struct mmu_interval_notifier *sub)
@@ -245,9 +263,12 @@ static bool mni_itree_overlap_in_flight(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
-	hlist_for_each_entry(inv, &it->inflight, link)
+	hlist_for_each_entry(inv, &it->inflight, link) {
+		if (mni_inval_skips(inv, sub))
+			continue;
 		if (mni_inval_overlaps(inv, sub))
 			return true;
+	}
 	return false;
 }
 
@@ -530,6 +551,32 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
+	return ret;
+}
+
+/**
+ * mni_itree_set_owner - name the owner whose migrations skip a subscription
+ * @it: the engine of the subscription's mm
+ * @sub: the subscription; need not be one of ours
+ * @owner: compared with range->owner of MMU_NOTIFY_MIGRATE and
+ *	MMU_NOTIFY_EXCLUSIVE invalidations; NULL: none
+ *
+ * Invalidations that start after this and name @owner do not call @sub,
+ * and its read_begin() does not wait for them.
+ * Context: any; does not sleep.
+ * Return: 0, or -ENOENT if @sub is not in this engine or is going.
+ */
+int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			void *owner)
+{
+	int ret = 0;
+
+	raw_spin_lock(&it->lock);
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub))
+		ret = -ENOENT;
+	else
+		sub->deferred_item.pprev = owner;
+	raw_spin_unlock(&it->lock);
 	return ret;
 }
 
@@ -855,6 +902,8 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 		sub = mni_sub_of(node);
 		/* Inserted before @inv began, and not being removed. */
 		if (mni_sub_stamp(sub) < inv->seq) {
+			if (mni_inval_skips(inv, sub))
+				continue;
 			if (n == MNI_WALK_BATCH)
 				break;
 			inv->batch[n++] = sub;
@@ -896,6 +945,7 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->last = range->end - 1;
 		it->seq += 2;
 		inv->seq = it->seq;
+		inv->owner = mni_range_owner(range);
 		inv->walker = current;
 		inv->called = 0;
 		inv->finishing = false;

@@ -38,6 +38,9 @@
  * @last: last address of the range (closed interval)
  * @seq: odd and unique: the cur_seq its callbacks get. Subscriptions
  *	stamped at or after it (inserted later) are not called by it.
+ * @owner: the owner a migration or exclusive-access invalidation names
+ *	(mni_range_owner()), else NULL: it skips, and does not collide with,
+ *	subscriptions of that owner (mni_itree_set_owner()).
  * @walker: the task running the start pass, which alone calls @batch.
  * @next: the tree node the walk's next round starts from, or NULL. Kept
  *	linked: an unlink of it moves it on (mni_itree_unlink()).
@@ -64,6 +67,7 @@ struct mni_inval {
 	unsigned long start;
 	unsigned long last;
 	unsigned long seq;
+	void *owner;
 	struct task_struct *walker;
 	struct interval_tree_node *next;
 	unsigned int nr_batch;
@@ -128,6 +132,7 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			const struct mmu_notifier_range *range,
 			unsigned long cur_seq, struct llist_head *finishes);
 void mni_sub_finish_pass(struct llist_head *finishes);
+void *mni_range_owner(const struct mmu_notifier_range *range);
 
 int mni_itree_init(struct mni_itree *it, unsigned long id);
 void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum);
@@ -144,6 +149,8 @@ void mni_itree_remove_wait(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
 int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		  mni_release_t release);
+int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			void *owner);
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq);
 int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,

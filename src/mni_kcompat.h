@@ -77,6 +77,26 @@
 #endif
 
 /*
+ * The device that starts a migration (MMU_NOTIFY_MIGRATE, 5.9) or takes
+ * exclusive access (MMU_NOTIFY_EXCLUSIVE, 5.14) names itself in the range:
+ * range->owner from 5.14 ("mm: device exclusive memory access"), before
+ * that range->migrate_pgmap_owner. NULL for every other event.
+ */
+static inline void *
+mni_range_owner_of(const struct mmu_notifier_range *range)
+{
+#ifdef MNI_HAVE_RANGE_OWNER
+	if (range->event == MMU_NOTIFY_MIGRATE ||
+	    range->event == MNI_EVENT_EXCLUSIVE)
+		return range->owner;
+#else
+	if (range->event == MMU_NOTIFY_MIGRATE)
+		return range->migrate_pgmap_owner;
+#endif
+	return NULL;
+}
+
+/*
  * 7.1 ("mm/mmu_notifier: Allow two-pass struct mmu_interval_notifiers"):
  * mmu_interval_notifier_ops gained, beside ->invalidate(),
  * ->invalidate_start(), which may hand back a

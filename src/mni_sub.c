@@ -25,6 +25,18 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 }
 
 /**
+ * mni_range_owner - who started @range, for the owner filter
+ * @range: an invalidation
+ *
+ * Return: the owner a migration or an exclusive-access invalidation names,
+ * else NULL.
+ */
+void *mni_range_owner(const struct mmu_notifier_range *range)
+{
+	return mni_range_owner_of(range);
+}
+
+/**
  * mni_sub_finish_pass - run the second passes collected by one invalidation
  * @finishes: filled by mni_sub_invalidate(); empty on return
  */

@@ -43,6 +43,7 @@
 #include <linux/hmm.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
+#include <linux/migrate.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -85,6 +86,7 @@ struct mni_test_mirror {
 	unsigned int spin_ms;		/* READ_ONCE: non-blockable spin */
 	bool no_finish;			/* two-pass start hands back none */
 	bool put;			/* PUT: the engine owns it now */
+	void *owner;			/* SET_OWNER (kernel flavour's check) */
 	atomic_t put_armed;		/* PUT_IN_CALLBACK: put on next call */
 	struct work_struct put_work;	/* the kernel flavour's deferred put */
 
@@ -212,6 +214,13 @@ static bool mirror_invalidate(struct mmu_interval_notifier *sub,
 	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
 						 notifier);
 	bool blockable = mmu_notifier_range_blockable(range);
+
+	/*
+	 * The upstream way to skip a device's own migration: by hand. Ours
+	 * never calls us then (mni_interval_notifier_set_owner()).
+	 */
+	if (READ_ONCE(m->owner) && mni_range_owner_of(range) == READ_ONCE(m->owner))
+		return true;
 
 	if (blockable) {
 		mutex_lock(&m->lock);
@@ -1092,6 +1101,78 @@ static int mni_test_ioc_put(struct mni_test_file *f,
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
+static int mni_test_ioc_set_owner(struct mni_test_file *f,
+				  struct mni_test_owner __user *uarg)
+{
+	struct mni_test_owner arg;
+	struct mni_test_mirror *m;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+#ifdef MNI_TEST_FLAVOUR_MNI
+	ret = mni_interval_notifier_set_owner(&m->notifier,
+					      (void *)(uintptr_t)arg.owner);
+#else
+	/* Pairs with READ_ONCE() in mirror_invalidate(). */
+	WRITE_ONCE(m->owner, (void *)(uintptr_t)arg.owner);
+#endif
+	mirror_put(m);
+	return ret;
+}
+
+/* migrate_vma_*(): DEVICE_MIGRATION from 6.1, DEVICE_PRIVATE before. */
+#if IS_ENABLED(CONFIG_DEVICE_MIGRATION) || \
+	(IS_ENABLED(CONFIG_DEVICE_PRIVATE) && IS_ENABLED(CONFIG_MIGRATION))
+#define MNI_TEST_MIGRATE_MAX	32UL
+static int mni_test_ioc_migrate(struct mni_test_owner __user *uarg)
+{
+	unsigned long src[MNI_TEST_MIGRATE_MAX] = {};
+	unsigned long dst[MNI_TEST_MIGRATE_MAX] = {};
+	struct mm_struct *mm = current->mm;
+	struct mni_test_owner arg;
+	struct migrate_vma args = {};
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
+	    arg.len >> PAGE_SHIFT > MNI_TEST_MIGRATE_MAX ||
+	    arg.addr + arg.len <= arg.addr)
+		return -EINVAL;
+	args.start = arg.addr;
+	args.end = arg.addr + arg.len;
+	args.src = src;
+	args.dst = dst;
+	args.pgmap_owner = (void *)(uintptr_t)arg.owner;
+	args.flags = MIGRATE_VMA_SELECT_SYSTEM;
+	mmap_read_lock(mm);
+	args.vma = find_vma(mm, arg.addr);
+	if (!args.vma || args.vma->vm_start > arg.addr ||
+	    args.vma->vm_end < args.end) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	/* The MIGRATE invalidation; no destination, so nothing moves. */
+	ret = migrate_vma_setup(&args);
+	if (!ret) {
+		migrate_vma_pages(&args);
+		migrate_vma_finalize(&args);
+	}
+out_unlock:
+	mmap_read_unlock(mm);
+	return ret;
+}
+#else
+static int mni_test_ioc_migrate(struct mni_test_owner __user *uarg)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 static int mni_test_ioc_grab_mm(void)
 {
 	mutex_lock(&mni_test_grab_lock);
@@ -1642,6 +1723,10 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_mm_put(f);
 	case MNI_TEST_IOC_PUT:
 		return mni_test_ioc_put(f, p);
+	case MNI_TEST_IOC_SET_OWNER:
+		return mni_test_ioc_set_owner(f, p);
+	case MNI_TEST_IOC_MIGRATE:
+		return mni_test_ioc_migrate(p);
 	case MNI_TEST_IOC_CHECK:
 		return mni_test_ioc_check(p);
 	case MNI_TEST_IOC_BENCH_ADD:

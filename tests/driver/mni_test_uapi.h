@@ -332,6 +332,26 @@ struct mni_test_put {
 };
 
 #define MNI_TEST_IOC_PUT	_IOWR(MNI_TEST_IOC_MAGIC, 0x11, struct mni_test_put)
+
+/*
+ * SET_OWNER: mirror id's owner (any cookie; 0: none). Ours:
+ * mni_interval_notifier_set_owner(). The kernel's: the upstream way, its
+ * callback compares range->owner by hand and returns at once.
+ * MIGRATE: migrate_vma_setup() over [addr, addr + len) (at most 32 pages,
+ * system memory) naming owner as pgmap_owner, which sends an
+ * MMU_NOTIFY_MIGRATE invalidation with that owner; then nothing is moved
+ * and migrate_vma_finalize() puts the pages back. EOPNOTSUPP on a kernel
+ * without device-private migration.
+ */
+struct mni_test_owner {
+	__u64 id;		/* in: SET_OWNER's mirror */
+	__u64 addr;		/* in: MIGRATE's range */
+	__u64 len;
+	__u64 owner;		/* in */
+};
+
+#define MNI_TEST_IOC_SET_OWNER	_IOWR(MNI_TEST_IOC_MAGIC, 0x12, struct mni_test_owner)
+#define MNI_TEST_IOC_MIGRATE	_IOWR(MNI_TEST_IOC_MAGIC, 0x13, struct mni_test_owner)
 #define MNI_TEST_IOC_MM_PUT	_IO(MNI_TEST_IOC_MAGIC, 0x10)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)

@@ -1780,6 +1780,71 @@ static void test_put_in_unmap_and_release_callbacks(void)
 	close(fd);
 }
 
+/* ---------------------------------------------------------- owner */
+
+/*
+ * The owner filter: a migration that names the mirror's owner (as a device
+ * migrating its own pages would) leaves the mirror alone, neither calling
+ * it nor colliding with its reads; one naming another owner invalidates it
+ * as usual. Ours by mni_interval_notifier_set_owner(); the kernel's by the
+ * upstream way, a callback that compares range->owner by hand. The pages
+ * themselves never move (no destination), so the CPU content is intact.
+ */
+static void test_owner_skips_own_migration(void)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_owner own = { .owner = 0xa11ce };
+	struct mni_test_owner mig = {
+		.addr = (uintptr_t)p, .len = n * psz, .owner = 0xa11ce,
+	};
+	struct mni_test_log log;
+	struct snap s;
+	uint64_t id, seq;
+	bool retry;
+	size_t i;
+
+	fill(p, n, 28);
+	id = must_add(fd, p, n * psz, 0);
+	own.id = id;
+	CHECK(ioctl(fd, MNI_TEST_IOC_SET_OWNER, &own) == 0, "SET_OWNER: %s",
+	      strerror(errno));
+	must_fault(fd, id, p, n, 0);
+	get_log(fd, id, true, &log);
+	CHECK(mirror_seq_begin(fd, id, &seq) == 0, "SEQ_BEGIN");
+	if (ioctl(fd, MNI_TEST_IOC_MIGRATE, &mig)) {
+		CHECK(errno == EOPNOTSUPP, "MIGRATE: %s", strerror(errno));
+		tap_skip("no device-private migration in this kernel");
+	}
+	get_log(fd, id, true, &log);
+	if (log.count)
+		dump_log("after its own owner's migration", &log);
+	CHECK(!log.count, "its own owner's migration called the mirror");
+	CHECK(mirror_seq_retry(fd, id, seq, &retry) == 0 && !retry,
+	      "its own owner's migration collided with a read");
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&s, i, pat(28, i));
+	snap_free(&s);
+
+	mig.owner = 0xb0b;
+	CHECK(ioctl(fd, MNI_TEST_IOC_MIGRATE, &mig) == 0, "MIGRATE: %s",
+	      strerror(errno));
+	get_log(fd, id, true, &log);
+	expect_event(&log, "after another owner's migration",
+		     MNI_TEST_EV_MIGRATE, p, n * psz, MNI_TEST_LOG_BLOCKABLE);
+	CHECK(mirror_seq_retry(fd, id, seq, &retry) == 0 && retry,
+	      "another owner's migration did not collide");
+	s = must_read(fd, id, p, n);
+	for (i = 0; i < n; i++)
+		check_absent(&s, i);
+	snap_free(&s);
+	for (i = 0; i < n; i++)
+		CHECK(p[i * psz] == (char)pat(28, i), "page %zu changed", i);
+	close(fd);
+}
+
 /*
  * process_mrelease(2) reaps a dying process's memory from the caller, with
  * non-blockable invalidations (the OOM reaper's path). With the mirror lock
@@ -3357,6 +3422,7 @@ static const struct tap_test tests[] = {
 	TEST(prereg_fault_path_inserts_vs_exit, 60),
 	TEST(put_at_once, 0),
 	TEST(put_in_unmap_and_release_callbacks, 60),
+	TEST(owner_skips_own_migration, 0),
 };
 
 int main(int argc, char **argv)

@@ -1565,6 +1565,88 @@ static void test_concurrent_walk_rounds(void)
 	concurrent_walk(MNI_WALK_BATCH + 2);
 }
 
+/* Calls of count_ops subscriptions, by address. */
+static struct mmu_interval_notifier *owner_called[4];
+static int owner_ncalled;
+
+static bool count_invalidate(struct mmu_interval_notifier *sub,
+			     const struct mmu_notifier_range *range,
+			     unsigned long cur_seq)
+{
+	(void)range;
+	if (owner_ncalled < 4)
+		owner_called[owner_ncalled++] = sub;
+	mmu_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops count_ops = {
+	.invalidate = count_invalidate,
+};
+
+/*
+ * The owner filter: a migration or exclusive access that names a
+ * subscription's owner skips it (no call) and does not hold up its
+ * read_begin (no collision); any other event, or another owner, does.
+ */
+static void test_owner_filter(void)
+{
+	static int dev_a, dev_b;
+	struct mmu_interval_notifier s[2] = {};
+	struct mmu_notifier_range r = {
+		.mm = fake_mm, .start = 0, .end = 100,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+	};
+	static const enum mmu_notifier_event evs[] = {
+		MMU_NOTIFY_MIGRATE, MMU_NOTIFY_EXCLUSIVE, MMU_NOTIFY_UNMAP,
+	};
+	struct mni_itree it;
+	unsigned long seq0, seq;
+	unsigned int e;
+	int i;
+
+	CHECK(!mni_itree_init(&it, 9), "init");
+	for (i = 0; i < 2; i++) {
+		s[i].interval_tree.start = 0;
+		s[i].interval_tree.last = 99;
+		s[i].ops = &count_ops;
+		s[i].mm = fake_mm;
+		mni_itree_insert(&it, &s[i]);
+	}
+	CHECK(!mni_itree_set_owner(&it, &s[0], &dev_a), "set_owner");
+	CHECK(mni_itree_set_owner(&it, &M.strangers[0].sub, &dev_a) == -ENOENT,
+	      "set_owner of a stranger");
+	for (e = 0; e < ARRAY_SIZE(evs); e++) {
+		for (i = 0; i < 2; i++) {
+			void *owner = i ? &dev_b : &dev_a;
+			bool skip = evs[e] != MMU_NOTIFY_UNMAP && !i;
+
+			r.event = evs[e];
+			r.owner = owner;
+			CHECK(!mni_itree_read_sample(&it, &s[0], &seq0), "sample");
+			owner_ncalled = 0;
+			CHECK(!mni_itree_invalidate_start(&it, &r), "start");
+			CHECK(owner_ncalled == (skip ? 1 : 2) &&
+			      owner_called[0] == &s[skip ? 1 : 0],
+			      "event %d, owner %s: %d calls", evs[e],
+			      i ? "b" : "a", owner_ncalled);
+			CHECK((mni_itree_read_sample(&it, &s[0], &seq) == -EAGAIN) == !skip,
+			      "event %d: read_begin of the owner's sub %s", evs[e],
+			      skip ? "waits" : "does not wait");
+			CHECK(mni_itree_read_sample(&it, &s[1], &seq) == -EAGAIN,
+			      "read_begin of the other sub does not wait");
+			mni_itree_invalidate_end(&it, &r);
+			CHECK(!mni_itree_read_sample(&it, &s[0], &seq) &&
+			      (seq == seq0) == skip,
+			      "event %d: the owner's sub %s", evs[e],
+			      skip ? "collided" : "did not collide");
+		}
+	}
+	for (i = 0; i < 2; i++)
+		CHECK(!mni_itree_remove_begin(&it, &s[i]), "remove");
+	mni_itree_destroy(&it);
+}
+
 static void test_strangers(void)
 {
 	int i;
@@ -1598,6 +1680,7 @@ static const struct utest tests[] = {
 	{ "model: a concurrent walk seen mid-flight", test_concurrent_walk, 0, 0 },
 	{ "model: a concurrent walk of two rounds; a remove waits only for its round", test_concurrent_walk_rounds, 0, 0 },
 	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
+	{ "model: the owner filter skips a migration of the sub's own owner", test_owner_filter, 0, 0 },
 };
 
 int main(void)

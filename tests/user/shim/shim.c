@@ -424,6 +424,15 @@ void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	release(sub);
 }
 
+/* src/mni_sub.c's job in the kernel: the owner a range names. */
+void *mni_range_owner(const struct mmu_notifier_range *range)
+{
+	if (range->event == MMU_NOTIFY_MIGRATE ||
+	    range->event == MMU_NOTIFY_EXCLUSIVE)
+		return range->owner;
+	return NULL;
+}
+
 /* src/mni_sub.c's job in the kernel: call a one-pass subscriber. */
 bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			const struct mmu_notifier_range *range,
