@@ -1647,6 +1647,141 @@ static void test_owner_filter(void)
 	mni_itree_destroy(&it);
 }
 
+/* ---- put: a subscription released when no walk holds it ----------- */
+
+static struct {
+	struct mni_itree it;
+	struct mmu_interval_notifier s[3];
+	int released[3];		/* atomic */
+	int put_self;			/* callback of s[0] puts s[0] and s[2] */
+	int block;			/* atomic: callback of s[0] waits for go */
+	int arrived, go;		/* atomic */
+	int put_ret[2];
+} P;
+
+static void put_release(struct mmu_interval_notifier *sub)
+{
+	__atomic_add_fetch(&P.released[sub - P.s], 1, __ATOMIC_RELAXED);
+}
+
+static int put_now(struct mmu_interval_notifier *sub)
+{
+	int ret = mni_itree_put(&P.it, sub, put_release);
+
+	if (!ret)
+		mni_itree_put_done(&P.it, sub, put_release);
+	return ret;
+}
+
+static bool put_invalidate(struct mmu_interval_notifier *sub,
+			   const struct mmu_notifier_range *range,
+			   unsigned long cur_seq)
+{
+	(void)range;
+	CHECK(!__atomic_load_n(&P.released[sub - P.s], __ATOMIC_RELAXED),
+	      "callback on a released subscription");
+	mmu_interval_set_seq(sub, cur_seq);
+	if (sub == &P.s[0] && P.put_self) {
+		P.put_self = 0;
+		/* Its own: held, released after this returns. */
+		P.put_ret[0] = mni_itree_put(&P.it, sub, put_release);
+		/* A later one of the same walk: dropped and released now. */
+		P.put_ret[1] = put_now(&P.s[2]);
+	}
+	if (sub == &P.s[0] && __atomic_load_n(&P.block, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&P.arrived, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&P.go, __ATOMIC_ACQUIRE))
+			usleep(100);
+	}
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops put_ops = {
+	.invalidate = put_invalidate,
+};
+
+static void *put_walk_fn(void *arg)
+{
+	mni_itree_invalidate_start(&P.it, arg);
+	return NULL;
+}
+
+static void put_setup(void)
+{
+	int i;
+
+	memset(&P, 0, sizeof(P));
+	CHECK(!mni_itree_init(&P.it, 10), "init");
+	for (i = 0; i < 3; i++) {
+		P.s[i].interval_tree.start = 10 * i;
+		P.s[i].interval_tree.last = 10 * i + 9;
+		P.s[i].ops = &put_ops;
+		P.s[i].mm = fake_mm;
+		mni_itree_insert(&P.it, &P.s[i]);
+	}
+}
+
+/*
+ * put: at once when nothing holds the sub; from its own callback (held,
+ * released right after the callback, within the same start); of a sub
+ * another thread's walk holds (released when that walk lets go, without
+ * any end); never twice, and a remove or second put of it is refused.
+ */
+static void test_put(void)
+{
+	struct mmu_notifier_range r = {
+		.mm = fake_mm, .start = 0, .end = 30,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+	};
+	double t;
+	pthread_t tid;
+
+	put_setup();
+	CHECK(put_now(&P.s[1]) == 0 && P.released[1] == 1, "put of an idle sub");
+	CHECK(put_now(&P.s[1]) == -ENOENT && P.released[1] == 1, "second put");
+	CHECK(mni_itree_remove_begin(&P.it, &P.s[1]) == -ENOENT,
+	      "remove of a put sub");
+
+	P.put_self = 1;
+	CHECK(!mni_itree_invalidate_start(&P.it, &r), "start");
+	CHECK(P.put_ret[0] == 1 && P.put_ret[1] == 0,
+	      "put from its own callback = %d, of a later sub = %d",
+	      P.put_ret[0], P.put_ret[1]);
+	CHECK(P.released[0] == 1 && P.released[2] == 1,
+	      "released %d and %d times after the walk", P.released[0],
+	      P.released[2]);
+	mni_itree_invalidate_end(&P.it, &r);
+	CHECK(RB_EMPTY_ROOT(&P.it.root.rb_root) && !P.it.nr_put_pending,
+	      "engine not empty after the puts");
+	mni_itree_destroy(&P.it);
+
+	/* Another thread's walk holds s[1] (its round, not reached yet). */
+	put_setup();
+	__atomic_store_n(&P.block, 1, __ATOMIC_RELEASE);
+	CHECK(!pthread_create(&tid, NULL, put_walk_fn, &r), "pthread_create");
+	t = now() + 5;
+	while (!__atomic_load_n(&P.arrived, __ATOMIC_ACQUIRE)) {
+		CHECK(now() < t, "walk did not reach sub 0");
+		usleep(100);
+	}
+	CHECK(mni_itree_put(&P.it, &P.s[1], put_release) == 1,
+	      "put of a sub another walk holds");
+	CHECK(mni_itree_put(&P.it, &P.s[0], put_release) == 1,
+	      "put of the sub whose callback runs");
+	CHECK(!P.released[0] && !P.released[1], "released while held");
+	__atomic_store_n(&P.go, 1, __ATOMIC_RELEASE);
+	pthread_join(tid, NULL);
+	/* No end was sent: the walk released them itself. */
+	CHECK(P.released[0] == 1 && P.released[1] == 1,
+	      "released %d and %d times once the walk let go",
+	      P.released[0], P.released[1]);
+	mni_itree_invalidate_end(&P.it, &r);
+	CHECK(put_now(&P.s[2]) == 0 && P.released[2] == 1, "last put");
+	CHECK(RB_EMPTY_ROOT(&P.it.root.rb_root) && !P.it.nr_put_pending,
+	      "engine not empty after the puts");
+	mni_itree_destroy(&P.it);
+}
+
 static void test_strangers(void)
 {
 	int i;
@@ -1681,6 +1816,7 @@ static const struct utest tests[] = {
 	{ "model: a concurrent walk of two rounds; a remove waits only for its round", test_concurrent_walk_rounds, 0, 0 },
 	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
 	{ "model: the owner filter skips a migration of the sub's own owner", test_owner_filter, 0, 0 },
+	{ "model: put releases once no walk holds the sub: idle, from its own callback, held by another walk", test_put, 0, 0 },
 };
 
 int main(void)

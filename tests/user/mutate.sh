@@ -34,7 +34,9 @@ refused-record-kept|s/^	if (refused) {$/	if (0) {/
 lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/
 walk-end-no-wake|s/^	if (READ_ONCE(inv->waiters))$/	if (0 \&\& READ_ONCE(inv->waiters))/
 held-slot-done|s/^	return i >= smp_load_acquire(\&inv->pos);$/	return false;/
-unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/'
+unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/
+put-while-held|s/^	} else if (mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
+reap-skips-marked|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/'
 
 n=0
 pass=0
