@@ -899,14 +899,17 @@ static bool read_recs(int fd, struct child_rec *recs)
 
 /*
  * Take over the mirrors a dead child left, now that its mm is gone; when
- * the table is full, check one at once and remove it.
+ * dead ones fill half the table, check one at once and remove it.
  */
 static void adopt(const struct child_rec *recs)
 {
 	for (; recs->id; recs++) {
 		struct slot *s = free_slot(), tmp;
+		unsigned int dead = 0;
 
-		if (!s)
+		for (unsigned int i = 0; i < MAX_MIRRORS; i++)
+			dead += P.slot[i].used && P.slot[i].dead;
+		if (!s || dead >= MAX_MIRRORS / 2)
 			s = &tmp;
 		*s = (struct slot){ .used = true, .dead = true,
 				    .nomirror = recs->nomirror,
