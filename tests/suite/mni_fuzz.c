@@ -24,8 +24,9 @@
  *    private), munmap, mremap (shrink, grow, move, move with
  *    MREMAP_DONTUNMAP), mprotect, madvise (DONTNEED, FREE, COLD, PAGEOUT,
  *    REMOVE, WILLNEED, HUGEPAGE, POPULATE_*, WIPEONFORK, ...), CPU reads
- *    and writes, and hole punches in the memfd, which invalidate the
- *    mirrors of every worker mapping it;
+ *    and writes, hole punches in the memfd, which invalidate the
+ *    mirrors of every worker mapping it, and move_pages(2) between the
+ *    nodes of numa=fake=2;
  *  - mirror ioctls on overlapping ranges: ADD (plain, LOCKED, NOMIRROR),
  *    DEL, FAULT (read or write, sometimes with a delay before the
  *    sequence check), READ, SEQ_BEGIN/SEQ_RETRY, SLOW and SPIN, LOG;
@@ -114,7 +115,7 @@ static uint64_t splitmix64(uint64_t *s)
 
 enum {
 	OP_MMAP_ANON, OP_MMAP_FILE, OP_MUNMAP, OP_MREMAP, OP_MPROTECT,
-	OP_MADVISE, OP_TOUCH, OP_PUNCH, OP_ADD, OP_DEL, OP_FAULT, OP_READ,
+	OP_MADVISE, OP_TOUCH, OP_PUNCH, OP_MIGRATE, OP_ADD, OP_DEL, OP_FAULT, OP_READ,
 	OP_SEQ, OP_SLOW, OP_LOG, OP_FORK, OP_MRELEASE, OP_EXIT, NOPS
 };
 
@@ -124,7 +125,9 @@ struct fuzz_stats {
 	_Atomic uint64_t errs[NOPS];	/* returned an error we allow */
 	_Atomic uint64_t ns[NOPS];	/* time spent in them */
 	_Atomic uint64_t pages_compared;	/* mirrored pages checked */
-	_Atomic uint64_t races;		/* differences gone on a re-read */
+	_Atomic uint64_t races[3];	/* differences gone on a re-read, by
+					 * the page's kind (enum page_kind)
+					 */
 	_Atomic uint64_t dead_checked;	/* mirrors checked on a dead mm */
 	_Atomic uint64_t children;
 	_Atomic uint64_t fault_efault, fault_eperm, fault_ebusy;
@@ -210,7 +213,8 @@ static const char *const op_names[NOPS] = {
 	[OP_MMAP_ANON] = "mmap_anon", [OP_MMAP_FILE] = "mmap_file",
 	[OP_MUNMAP] = "munmap", [OP_MREMAP] = "mremap",
 	[OP_MPROTECT] = "mprotect", [OP_MADVISE] = "madvise",
-	[OP_TOUCH] = "touch", [OP_PUNCH] = "punch", [OP_ADD] = "add",
+	[OP_TOUCH] = "touch", [OP_PUNCH] = "punch", [OP_MIGRATE] = "migrate",
+	[OP_ADD] = "add",
 	[OP_DEL] = "del", [OP_FAULT] = "fault", [OP_READ] = "read",
 	[OP_SEQ] = "seq", [OP_SLOW] = "slow", [OP_LOG] = "log",
 	[OP_FORK] = "fork", [OP_MRELEASE] = "mrelease", [OP_EXIT] = "exit",
@@ -297,14 +301,21 @@ static void guard_install(void)
 
 /* ------------------------------------------------------ page kinds */
 
+static const char *const kind_names[] = {
+	"anonymous", "private memfd", "shared memfd",
+};
+
 /*
  * What backs the arena now, from /proc/self/maps, for op_touch(): private
  * pages are written only by their own process, the pages of the memfd
  * only with shm_byte() of their file page (or punched back to zeros).
  */
+enum page_kind { PAGE_ANON, PAGE_FILE_PRIVATE, PAGE_FILE_SHARED };
+
 struct vma_kind {
 	uint32_t first, end;	/* arena pages, [first, end) */
 	long shm_page;		/* memfd page at first; -1: not shared memfd */
+	enum page_kind kind;
 };
 
 static unsigned int read_kinds(struct vma_kind *k, unsigned int max)
@@ -338,6 +349,8 @@ static unsigned int read_kinds(struct vma_kind *k, unsigned int max)
 		k[n].end = (e - lo) / psz;
 		k[n].shm_page = perms[3] == 's' && ino == P.shm_ino ?
 				(long)((off + s - s0) / psz) : -1;
+		k[n].kind = !ino ? PAGE_ANON : perms[3] == 's' ?
+			    PAGE_FILE_SHARED : PAGE_FILE_PRIVATE;
 		n++;
 	}
 	return n;
@@ -351,6 +364,18 @@ static long shm_page_of(const struct vma_kind *k, unsigned int n, uint32_t i)
 			return k[j].shm_page < 0 ? -1 :
 			       k[j].shm_page + (i - k[j].first);
 	return -1;
+}
+
+/* The kind of arena page i (anonymous if unmapped). */
+static enum page_kind kind_of(uint32_t i)
+{
+	struct vma_kind k[256];
+	unsigned int n = read_kinds(k, ARRAY_SIZE(k));
+
+	for (unsigned int j = 0; j < n; j++)
+		if (i >= k[j].first && i < k[j].end)
+			return k[j].kind;
+	return PAGE_ANON;
 }
 
 /* --------------------------------------------------------- mm ops */
@@ -537,6 +562,27 @@ static int op_punch(void)
 				 (off_t)off * psz, (off_t)n * psz));
 }
 
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE		(1 << 1)
+#endif
+
+/* move_pages(2) to node 0 or 1 (numa=fake=2): MIGRATE invalidations. */
+static int op_migrate(void)
+{
+	void *pages[IO_PAGES];
+	int nodes[IO_PAGES], status[IO_PAGES], node = rnd(2);
+	uint32_t first, n;
+
+	pick_range(&first, &n, IO_PAGES);
+	for (uint32_t i = 0; i < n; i++) {
+		pages[i] = pg(first + i);
+		nodes[i] = node;
+	}
+	note("[%u+%u) to node %d", first, n, node);
+	return sys_ret(syscall(__NR_move_pages, 0, n, pages, nodes, status,
+			       MPOL_MF_MOVE));
+}
+
 /* ----------------------------------------------------- mirror ops */
 
 static struct slot *pick_slot(void)
@@ -694,7 +740,8 @@ static void check_page(const struct slot *s, uint32_t i, const uint8_t *buf,
 		size_t d = 0;
 
 		if (r == (ssize_t)psz && !memcmp(buf, cpu_page, psz)) {
-			stats->races += t > 0;
+			if (t)
+				stats->races[kind_of(i)]++;
 			return;
 		}
 		while (r == (ssize_t)psz && d < psz - 1 && buf[d] == cpu_page[d])
@@ -719,7 +766,7 @@ static void check_page(const struct slot *s, uint32_t i, const uint8_t *buf,
 			fuzz_fail("READ id %llu page %u: %s",
 				  (unsigned long long)s->id, i, strerror(-ret));
 		if (st == MNI_TEST_PAGE_ABSENT) {
-			stats->races++;
+			stats->races[kind_of(i)]++;
 			return;
 		}
 		buf = mirror_page;
@@ -1059,6 +1106,7 @@ static const struct op ops[NOPS] = {
 	[OP_MADVISE] = { op_madvise, 24, true },
 	[OP_TOUCH] = { op_touch, 40, true },
 	[OP_PUNCH] = { op_punch, 6, true },
+	[OP_MIGRATE] = { op_migrate, 6, true },
 	[OP_ADD] = { op_add, 32, true },
 	[OP_DEL] = { op_del, 18, true },
 	[OP_FAULT] = { op_fault, 56, true },
@@ -1231,6 +1279,27 @@ static void setup_arena(void)
 	CHECK(rbuf && mirror_page && cpu_page, "malloc");
 }
 
+/* Kernel paths the run went through, from /proc/vmstat. */
+static const char *const vm_events[] = {
+	"thp_fault_alloc", "thp_split_pmd", "thp_zero_page_alloc",
+	"thp_collapse_alloc", "pgmigrate_success", "pglazyfreed", "pgfree",
+};
+
+static void read_vmstat(uint64_t *v)
+{
+	char name[64];
+	unsigned long long val;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	memset(v, 0, ARRAY_SIZE(vm_events) * sizeof(*v));
+	while (f && fscanf(f, "%63s %llu", name, &val) == 2)
+		for (unsigned int i = 0; i < ARRAY_SIZE(vm_events); i++)
+			if (!strcmp(name, vm_events[i]))
+				v[i] = val;
+	if (f)
+		fclose(f);
+}
+
 static pid_t spawn_worker(unsigned int idx, unsigned int gen)
 {
 	pid_t pid;
@@ -1248,7 +1317,7 @@ static void test_fuzz(void)
 	unsigned int secs = env_u64("MNI_FUZZ_SECS", DEFAULT_SECS);
 	pid_t pids[MAX_PROCS] = { 0 };
 	unsigned int gens[MAX_PROCS] = { 0 }, live = 0, failed = 0, only;
-	uint64_t total = 0;
+	uint64_t total = 0, vm0[ARRAY_SIZE(vm_events)], vm1[ARRAY_SIZE(vm_events)];
 	double t0 = now_ms();
 	char line[1024];
 	size_t len = 0;
@@ -1265,6 +1334,7 @@ static void test_fuzz(void)
 		 P.max_ops == UINT64_MAX && only == MAX_PROCS ? "" :
 		 ", a replay",
 		 (unsigned long long)run_seed);
+	read_vmstat(vm0);
 	setup_arena();
 	deadline = t0 + secs * 1000.0;
 	for (unsigned int i = 0; i < nprocs; i++) {
@@ -1331,13 +1401,27 @@ static void test_fuzz(void)
 			len = sizeof(line) - 1;
 	}
 	tap_diag("ms per operation: %s", line);
+	read_vmstat(vm1);
+	len = 0;
+	for (unsigned int i = 0; i < ARRAY_SIZE(vm_events); i++) {
+		len += snprintf(line + len, sizeof(line) - len, "%s%s +%llu",
+				i ? ", " : "", vm_events[i],
+				(unsigned long long)(vm1[i] - vm0[i]));
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+	}
+	tap_diag("vmstat: %s", line);
 	tap_diag("FAULT failed with EFAULT %llu, EPERM %llu, EBUSY %llu times",
 		 (unsigned long long)stats->fault_efault,
 		 (unsigned long long)stats->fault_eperm,
 		 (unsigned long long)stats->fault_ebusy);
-	tap_diag("%llu mirrored pages compared with the CPU (%llu races gone on a re-read)",
+	tap_diag("%llu mirrored pages compared with the CPU; differences gone on a re-read: %llu %s, %llu %s, %llu %s",
 		 (unsigned long long)stats->pages_compared,
-		 (unsigned long long)stats->races);
+		 (unsigned long long)stats->races[PAGE_ANON], kind_names[0],
+		 (unsigned long long)stats->races[PAGE_FILE_PRIVATE],
+		 kind_names[1],
+		 (unsigned long long)stats->races[PAGE_FILE_SHARED],
+		 kind_names[2]);
 	tap_diag("%llu reads of dead mirrors, process_mrelease %llu ok %llu EAGAIN",
 		 (unsigned long long)stats->dead_checked,
 		 (unsigned long long)stats->mrelease_ok,
