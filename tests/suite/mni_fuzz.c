@@ -427,11 +427,18 @@ static int map_ret(void *p)
 static int op_mmap_anon(void)
 {
 	uint32_t first, n, p = rnd(ARRAY_SIZE(prots));
+	bool thp;
+	int ret;
 
 	pick_range(&first, &n, ARENA_PAGES);
-	note("[%u+%u) %s", first, n, prot_names[p]);
-	return map_ret(mmap(pg(first), n * psz, prots[p],
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	/* A whole half can take a THP: ask for one (THP "madvise" mode). */
+	thp = n == ARENA_PAGES / 2 && first % n == 0;
+	note("[%u+%u) %s%s", first, n, prot_names[p], thp ? " HUGEPAGE" : "");
+	ret = map_ret(mmap(pg(first), n * psz, prots[p],
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	if (!ret && thp)
+		ret = sys_ret(madvise(pg(first), n * psz, MADV_HUGEPAGE));
+	return ret;
 }
 
 static int op_mmap_file(void)
@@ -1269,6 +1276,8 @@ static void setup_arena(void)
 	CHECK(mmap(arena, SHM_PAGES * psz, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
 	      "mmap: %s", strerror(errno));
+	/* Each generation starts with a half that can take a THP. */
+	madvise(arena, SHM_PAGES * psz, MADV_HUGEPAGE);
 	CHECK(mmap(pg(SHM_PAGES), SHM_PAGES * psz, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_FIXED, P.shm, 0) != MAP_FAILED,
 	      "mmap: %s", strerror(errno));
