@@ -17,6 +17,13 @@
 #                    kernel's engine, at 8 and 256 possible CPUs:
 #                    results/memory.csv (tests/qemu/memory.sh; a lane of
 #                    make check, writing to build/memory there)
+#   make fuzz        the random-program fuzzer (tests/suite/mni_fuzz.c) on
+#                    the 6.1 debug kernel, both engines, for
+#                    MNI_FUZZ_SECONDS in all (default 1800); MNI_FUZZ_SEED=
+#                    replays a run (make check runs it 60 s per engine)
+#   make soak        the stale-read torture and its storm mode on the 6.1
+#                    debug kernel, both engines, for MNI_SOAK_SECONDS in
+#                    all (default 3600), with the operation counts
 #   make deb         the Debian package mmu-interval-notifier-dkms, lintian
 #                    clean, in build/deb/ (scripts/build-deb.sh)
 #   make dkms-check  the package and DKMS end to end in a bookworm chroot and
@@ -40,7 +47,7 @@ export MNI_CACHE KVER
 QEMU_LOGS := build/logs
 
 .PHONY: all modules clean deps lint tests check check-quick demo matrix memory \
-	bench bench-smoke deb dkms-check fresh-check
+	bench bench-smoke deb dkms-check fresh-check fuzz soak
 
 all: modules
 
@@ -138,6 +145,20 @@ bench-smoke: deps tests
 
 memory: deps tests
 	tests/qemu/memory.sh
+
+# Long runs on the 6.1 debug kernel (tests/qemu/debug-lane.sh fuzz, soak).
+MNI_FUZZ_SECONDS ?= 1800
+MNI_SOAK_SECONDS ?= 3600
+
+fuzz: deps tests
+	@mkdir -p $(QEMU_LOGS)
+	MNI_FUZZ_SECONDS=$(MNI_FUZZ_SECONDS) MNI_FUZZ_SEED=$(MNI_FUZZ_SEED) \
+		scripts/check.sh "fuzz-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS) fuzz"
+
+soak: deps tests
+	@mkdir -p $(QEMU_LOGS)
+	MNI_SOAK_SECONDS=$(MNI_SOAK_SECONDS) \
+		scripts/check.sh "soak-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS) soak"
 
 demo: deps tests
 	@mkdir -p $(QEMU_LOGS)

@@ -11,8 +11,9 @@
 # checks that a consumer pins the engine and that the engine unloads once
 # its consumers are gone. If mni_triggers is there too it runs it on both
 # flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
-# and, with no TEST named, guest-lifecycle.sh's load/work/unload loop runs
-# last. Prints one combined TAP stream ending with
+# and so mni_fuzz if it is there (the debug-6.1 lane adds it: "fuzz-..."),
+# both flavours with the same seed; with no TEST named, guest-lifecycle.sh's
+# load/work/unload loop runs last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
 # From the host, after `make` (the engine) and `make -C tests driver suite`:
@@ -155,14 +156,18 @@ check load/mmu_interval_notifier insmod "$G/mmu_interval_notifier.ko"
 check load/mni_test_mni insmod "$G/mni_test_mni.ko"
 check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
-# Arguments "t:NAME" select mni_triggers tests, the others mni_suite tests;
-# a suite none of whose tests was named does not run (all run without any).
+# Arguments "t:NAME" select mni_triggers tests, "f:NAME" mni_fuzz tests,
+# the others mni_suite tests; a suite none of whose tests was named does
+# not run (all run without any).
 # On the kernel command line mni_torture_secs=N sets the length of
-# mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop.
-suite_args='' trig_args=''
+# mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop, and
+# mni_fuzz_secs, mni_fuzz_seed, mni_fuzz_procs and mni_fuzz_ops mni_fuzz's
+# MNI_FUZZ_SECS (per flavour), _SEED, _PROCS and _OPS.
+suite_args='' trig_args='' fuzz_args=''
 for a in "$@"; do
 	case $a in
 	t:*) trig_args="$trig_args ${a#t:}" ;;
+	f:*) fuzz_args="$fuzz_args ${a#f:}" ;;
 	*) suite_args="$suite_args $a" ;;
 	esac
 done
@@ -174,6 +179,15 @@ cmdline_var() {
 }
 torture_secs=$(cmdline_var mni_torture_secs)
 [ -z "$torture_secs" ] || export MNI_TORTURE_SECS="$torture_secs"
+v=$(cmdline_var mni_fuzz_secs) && [ -n "$v" ] && export MNI_FUZZ_SECS="$v"
+v=$(cmdline_var mni_fuzz_seed) && [ -n "$v" ] && export MNI_FUZZ_SEED="$v"
+v=$(cmdline_var mni_fuzz_procs) && [ -n "$v" ] && export MNI_FUZZ_PROCS="$v"
+v=$(cmdline_var mni_fuzz_ops) && [ -n "$v" ] && export MNI_FUZZ_OPS="$v"
+# One seed for both flavours, printed by each run.
+if [ -z "${MNI_FUZZ_SEED:-}" ]; then
+	MNI_FUZZ_SEED=0x$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+	export MNI_FUZZ_SEED
+fi
 
 if [ $# = 0 ] || [ -n "$suite_args" ]; then
 	# shellcheck disable=SC2086
@@ -190,6 +204,13 @@ elif [ $# = 0 ] || [ -n "$trig_args" ]; then
 	# shellcheck disable=SC2086
 	SUITE=mni_triggers TAG=triggers- run_suite mni $trig_args
 	TAG=triggers- compare
+fi
+if [ -x "$G/mni_fuzz" ] && { [ $# = 0 ] || [ -n "$fuzz_args" ]; }; then
+	# shellcheck disable=SC2086
+	SUITE=mni_fuzz TAG=fuzz- run_suite kern $fuzz_args
+	# shellcheck disable=SC2086
+	SUITE=mni_fuzz TAG=fuzz- run_suite mni $fuzz_args
+	TAG=fuzz- compare
 fi
 
 # A consumer holds a reference on the engine module.

@@ -4,9 +4,10 @@
 # guest-debug.sh - the conformance run on the debug kernel (KASAN, lockdep,
 # kmemleak, DEBUG_VM, DEBUG_ATOMIC_SLEEP), inside the QEMU guest
 #
-# Runs guest-check.sh (which loads, tests and unloads every module), then
-# asks kmemleak for a scan: after the modules are gone nothing they
-# allocated may be left. Ends with one summary line counting both.
+# Runs guest-check.sh (which loads, tests and unloads every module; with
+# mni_fuzz in the guest it fuzzes both flavours too), then asks kmemleak
+# for a scan: after the modules are gone nothing they allocated may be
+# left. Ends with one summary line counting both.
 
 G=/guest
 out=/tmp/guest-debug.out
