@@ -46,5 +46,6 @@ exec tests/qemu/run.sh --kernel "$kernel/bzImage" \
 	--add "$out/tests/driver/mni_test_kern.ko" \
 	--add tests/suite/mni_suite \
 	--add tests/suite/mni_triggers \
+	--add tests/suite/mni_faults \
 	--add tests/qemu/guest-tap.sh \
 	"${opts[@]}"

@@ -5,12 +5,13 @@
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
 # mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite,
-# guest-tap.sh.
+# guest-tap.sh (and, when there, mni_triggers and mni_faults).
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
 # its consumers are gone. If mni_triggers is there too it runs it on both
 # flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
+# and so does mni_faults (TAP names "faults-FLAVOUR/..."),
 # and, with no TEST named, guest-lifecycle.sh's load/work/unload loop runs
 # last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
@@ -31,7 +32,8 @@ mkdir -p "$W"
 # on these inputs, or has no such call (the timed and killable
 # read_begin), so mni_test_kern refuses them (EOPNOTSUPP).
 KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign remove_twice
-	two_pass_insert_start_without_finish read_begin_timeout read_begin_killable"
+	two_pass_insert_start_without_finish read_begin_timeout read_begin_killable
+	alloc_debugfs"
 
 # ok, not_ok, skip, check, check_fails, tap_end.
 # shellcheck source=tests/qemu/guest-tap.sh
@@ -150,14 +152,16 @@ check load/mmu_interval_notifier insmod "$G/mmu_interval_notifier.ko"
 check load/mni_test_mni insmod "$G/mni_test_mni.ko"
 check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
-# Arguments "t:NAME" select mni_triggers tests, the others mni_suite tests;
-# a suite none of whose tests was named does not run (all run without any).
+# Arguments "t:NAME" select mni_triggers tests, "f:NAME" mni_faults tests,
+# the others mni_suite tests; a suite none of whose tests was named does not
+# run (all run without any).
 # On the kernel command line mni_torture_secs=N sets the length of
 # mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop.
-suite_args='' trig_args=''
+suite_args='' trig_args='' fault_args=''
 for a in "$@"; do
 	case $a in
 	t:*) trig_args="$trig_args ${a#t:}" ;;
+	f:*) fault_args="$fault_args ${a#f:}" ;;
 	*) suite_args="$suite_args $a" ;;
 	esac
 done
@@ -185,6 +189,17 @@ elif [ $# = 0 ] || [ -n "$trig_args" ]; then
 	# shellcheck disable=SC2086
 	SUITE=mni_triggers TAG=triggers- run_suite mni $trig_args
 	TAG=triggers- compare
+fi
+# Allocation failures (debug kernel; they skip without fault injection) and
+# real OOM kills, on both flavours (TAP names "faults-FLAVOUR/...").
+if [ ! -x "$G/mni_faults" ]; then
+	skip faults "no $G/mni_faults"
+elif [ $# = 0 ] || [ -n "$fault_args" ]; then
+	# shellcheck disable=SC2086
+	SUITE=mni_faults TAG=faults- run_suite kern $fault_args
+	# shellcheck disable=SC2086
+	SUITE=mni_faults TAG=faults- run_suite mni $fault_args
+	TAG=faults- compare
 fi
 
 # A consumer holds a reference on the engine module.
