@@ -152,9 +152,10 @@ check load/mmu_interval_notifier insmod "$G/mmu_interval_notifier.ko"
 check load/mni_test_mni insmod "$G/mni_test_mni.ko"
 check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
-# Arguments "t:NAME" select mni_triggers tests, "f:NAME" mni_faults tests,
-# the others mni_suite tests; a suite none of whose tests was named does not
-# run (all run without any).
+# Arguments "t:NAME" select mni_triggers tests, "f:NAME" mni_faults tests
+# ("f:load_sweep": the module-init allocation sweep after the unload), the
+# others mni_suite tests; a suite none of whose tests was named does not run
+# (all run without any).
 # On the kernel command line mni_torture_secs=N sets the length of
 # mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop.
 suite_args='' trig_args='' fault_args=''
@@ -165,6 +166,16 @@ for a in "$@"; do
 	*) suite_args="$suite_args $a" ;;
 	esac
 done
+# f:load_sweep is not a test of the mni_faults suite: see below.
+load_sweep=0 rest=''
+for a in $fault_args; do
+	if [ "$a" = load_sweep ]; then
+		load_sweep=1
+	else
+		rest="$rest $a"
+	fi
+done
+fault_args=$rest
 cmdline_var() {
 	read -r cl </proc/cmdline
 	for w in $cl; do
@@ -212,6 +223,18 @@ check unload/mni_test_kern rmmod mni_test_kern
 check unload/mmu_interval_notifier rmmod mmu_interval_notifier
 if module_loaded mmu_interval_notifier; then
 	not_ok "unload/gone # /sys/module/mmu_interval_notifier still there"
+fi
+
+# Allocation failures of module init: the engine is unloaded now.
+if { [ $# = 0 ] || [ "$load_sweep" = 1 ]; } && [ -x "$G/mni_faults" ]; then
+	"$G/mni_faults" --load-sweep "$G/mmu_interval_notifier.ko" >"$W/load-sweep.out" 2>&1
+	rc=$?
+	sed 's/^/# [faults-load] /' "$W/load-sweep.out"
+	case $rc in
+	0) ok faults/load_sweep ;;
+	77) skip faults/load_sweep "no fault injection in this kernel" ;;
+	*) not_ok "faults/load_sweep # exit $rc" ;;
+	esac
 fi
 
 # Load / work / unload cycles of the engine: no leak, no warning, no
