@@ -1271,7 +1271,7 @@ static struct tap_test tests[] = {
 	TEST(alloc_insert_locked_sweep, 120),
 	TEST(alloc_record, 60),
 	TEST(alloc_debugfs, 60),
-	TEST(oom_kill_20, 300),
+	TEST(oom_kill_20, 600),
 };
 
 int main(int argc, char **argv)
