@@ -41,7 +41,7 @@ fuzz)
 	build=(MNI_DEBUG_HOOKS=1)
 	opts=(--append "numa=fake=2 mni_fuzz_secs=$((secs / 2))${MNI_FUZZ_SEED:+ mni_fuzz_seed=$MNI_FUZZ_SEED}"
 	      --add tests/suite/mni_fuzz --add tests/qemu/guest-check.sh
-	      --script tests/qemu/guest-debug.sh -- f:fuzz) ;;
+	      --script tests/qemu/guest-debug.sh -- z:fuzz) ;;
 soak)
 	secs=${MNI_SOAK_SECONDS:-3600}
 	kver=6.1 out=build/debug log=soak-6.1-debug.log timeout=$((secs + 900))
@@ -70,5 +70,6 @@ exec tests/qemu/run.sh --kernel "$kernel/bzImage" \
 	--add "$out/tests/driver/mni_test_kern.ko" \
 	--add tests/suite/mni_suite \
 	--add tests/suite/mni_triggers \
+	--add tests/suite/mni_faults \
 	--add tests/qemu/guest-tap.sh \
 	"${opts[@]}"

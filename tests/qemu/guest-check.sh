@@ -5,14 +5,15 @@
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
 # mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite,
-# guest-tap.sh.
+# guest-tap.sh (and, when there, mni_triggers and mni_faults).
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
 # its consumers are gone. If mni_triggers is there too it runs it on both
 # flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
 # and so mni_fuzz if it is there (the debug-6.1 lane adds it: "fuzz-..."),
-# both flavours with the same seed; with no TEST named, guest-lifecycle.sh's
+# both flavours with the same seed, and mni_faults (TAP names
+# "faults-FLAVOUR/..."); with no TEST named, guest-lifecycle.sh's
 # load/work/unload loop runs last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
@@ -31,13 +32,15 @@ mkdir -p "$W"
 # Tests the kernel flavour must skip: the kernel's engine crashes or WARNs
 # on these inputs, or has no such call (the timed and killable
 # read_begin, the put of a pre-registration or of a subscription), so
-# mni_test_kern refuses them (EOPNOTSUPP). The two fault-path insert tests skip there only under
-# lockdep: upstream's insert says might_lock(mmap_lock) even on a
-# pre-registered mm, which lockdep reports under the read lock.
+# mni_test_kern refuses them (EOPNOTSUPP). The two fault-path insert tests
+# skip there only under lockdep: upstream's insert says
+# might_lock(mmap_lock) even on a pre-registered mm, which lockdep reports
+# under the read lock.
 KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign remove_twice
 	two_pass_insert_start_without_finish read_begin_timeout read_begin_killable
 	prereg_outlives_subscriptions prereg_put_unbalanced put_at_once
-	prereg_insert_under_read_lock prereg_fault_path_inserts_vs_exit"
+	prereg_insert_under_read_lock prereg_fault_path_inserts_vs_exit
+	alloc_debugfs"
 
 # ok, not_ok, skip, check, check_fails, tap_end.
 # shellcheck source=tests/qemu/guest-tap.sh
@@ -156,21 +159,33 @@ check load/mmu_interval_notifier insmod "$G/mmu_interval_notifier.ko"
 check load/mni_test_mni insmod "$G/mni_test_mni.ko"
 check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
-# Arguments "t:NAME" select mni_triggers tests, "f:NAME" mni_fuzz tests,
-# the others mni_suite tests; a suite none of whose tests was named does
-# not run (all run without any).
+# Arguments "t:NAME" select mni_triggers tests, "z:NAME" mni_fuzz tests,
+# "f:NAME" mni_faults tests ("f:load_sweep": the module-init allocation
+# sweep after the unload), the others mni_suite tests; a suite none of
+# whose tests was named does not run (all run without any).
 # On the kernel command line mni_torture_secs=N sets the length of
 # mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop, and
 # mni_fuzz_secs, mni_fuzz_seed, mni_fuzz_procs and mni_fuzz_ops mni_fuzz's
 # MNI_FUZZ_SECS (per flavour), _SEED, _PROCS and _OPS.
-suite_args='' trig_args='' fuzz_args=''
+suite_args='' trig_args='' fuzz_args='' fault_args=''
 for a in "$@"; do
 	case $a in
 	t:*) trig_args="$trig_args ${a#t:}" ;;
-	f:*) fuzz_args="$fuzz_args ${a#f:}" ;;
+	z:*) fuzz_args="$fuzz_args ${a#z:}" ;;
+	f:*) fault_args="$fault_args ${a#f:}" ;;
 	*) suite_args="$suite_args $a" ;;
 	esac
 done
+# f:load_sweep is not a test of the mni_faults suite: see below.
+load_sweep=0 rest=''
+for a in $fault_args; do
+	if [ "$a" = load_sweep ]; then
+		load_sweep=1
+	else
+		rest="$rest $a"
+	fi
+done
+fault_args=$rest
 cmdline_var() {
 	read -r cl </proc/cmdline
 	for w in $cl; do
@@ -212,6 +227,17 @@ if [ -x "$G/mni_fuzz" ] && { [ $# = 0 ] || [ -n "$fuzz_args" ]; }; then
 	SUITE=mni_fuzz TAG=fuzz- run_suite mni $fuzz_args
 	TAG=fuzz- compare
 fi
+# Allocation failures (debug kernel; they skip without fault injection) and
+# real OOM kills, on both flavours (TAP names "faults-FLAVOUR/...").
+if [ ! -x "$G/mni_faults" ]; then
+	skip faults "no $G/mni_faults"
+elif [ $# = 0 ] || [ -n "$fault_args" ]; then
+	# shellcheck disable=SC2086
+	SUITE=mni_faults TAG=faults- run_suite kern $fault_args
+	# shellcheck disable=SC2086
+	SUITE=mni_faults TAG=faults- run_suite mni $fault_args
+	TAG=faults- compare
+fi
 
 # A consumer holds a reference on the engine module.
 if module_loaded mni_test_mni; then
@@ -223,6 +249,18 @@ check unload/mni_test_kern rmmod mni_test_kern
 check unload/mmu_interval_notifier rmmod mmu_interval_notifier
 if module_loaded mmu_interval_notifier; then
 	not_ok "unload/gone # /sys/module/mmu_interval_notifier still there"
+fi
+
+# Allocation failures of module init: the engine is unloaded now.
+if { [ $# = 0 ] || [ "$load_sweep" = 1 ]; } && [ -x "$G/mni_faults" ]; then
+	"$G/mni_faults" --load-sweep "$G/mmu_interval_notifier.ko" >"$W/load-sweep.out" 2>&1
+	rc=$?
+	sed 's/^/# [faults-load] /' "$W/load-sweep.out"
+	case $rc in
+	0) ok faults/load_sweep ;;
+	77) skip faults/load_sweep "no fault injection in this kernel" ;;
+	*) not_ok "faults/load_sweep # exit $rc" ;;
+	esac
 fi
 
 # Load / work / unload cycles of the engine: no leak, no warning, no
