@@ -258,7 +258,7 @@ EXPORT_SYMBOL_NS_GPL(mni_mm_put, MNI_NS);
  */
 void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 {
-	struct mni_mm *mmm = NULL;
+	struct mni_mm *mmm;
 	struct mm_struct *mm;
 	int ret = -ENOENT;
 
@@ -272,8 +272,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
-	if (mm)
-		mmm = mni_mm_lookup_rcu(mm);
+	mmm = mni_mm_lookup_rcu(mm);
 	if (mmm)
 		ret = mni_itree_remove_begin(&mmm->itree, interval_sub);
 	rcu_read_unlock();
@@ -334,7 +333,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
 int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			      void (*release)(struct mmu_interval_notifier *sub))
 {
-	struct mni_mm *mmm = NULL;
+	struct mni_mm *mmm;
 	int ret = -ENOENT;
 
 	if (!interval_sub || !release) {
@@ -346,8 +345,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
-	if (interval_sub->mm)
-		mmm = mni_mm_lookup_rcu(interval_sub->mm);
+	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	if (mmm)
 		ret = mni_itree_put(&mmm->itree, interval_sub, release);
 	rcu_read_unlock();
@@ -385,7 +383,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
 int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 				    void *owner)
 {
-	struct mni_mm *mmm = NULL;
+	struct mni_mm *mmm;
 	int ret = -ENOENT;
 
 	if (!interval_sub) {
@@ -395,8 +393,7 @@ int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 	}
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
-	if (interval_sub->mm)
-		mmm = mni_mm_lookup_rcu(interval_sub->mm);
+	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	if (mmm)
 		ret = mni_itree_set_owner(&mmm->itree, interval_sub, owner);
 	rcu_read_unlock();
@@ -414,7 +411,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_set_owner, MNI_NS);
 static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 			  bool killable, unsigned long *seq)
 {
-	struct mni_mm *mmm = NULL;
+	struct mni_mm *mmm;
 	int ret = -ENOENT;
 
 	/* Before any sleep, as the core does: see mni_invalidate_map. */
@@ -422,8 +419,7 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	lock_map_release(&mni_invalidate_map);
 
 	rcu_read_lock();
-	if (sub->mm)
-		mmm = mni_mm_lookup_rcu(sub->mm);
+	mmm = mni_mm_lookup_rcu(sub->mm);
 	if (mmm)
 		ret = mni_itree_read_sample(&mmm->itree, sub, seq);
 	rcu_read_unlock();

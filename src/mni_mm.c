@@ -147,7 +147,8 @@ void mni_mm_for_each(mni_mm_visit_t visit, void *arg)
 
 /**
  * mni_mm_lookup_rcu - find the entry of @mm, without a reference
- * @mm: the address space
+ * @mm: the address space; NULL (a subscription never inserted) finds none,
+ *	since no entry has a NULL mm
  *
  * Context: rcu_read_lock() held; the result is only valid under it unless
  * the caller knows a subscription of it is inserted.
