@@ -21,7 +21,7 @@
  *   alloc_insert_sweep         fail-nth = 1, 2, ... on the first insert of
  *   alloc_insert_locked_sweep  a fresh mm (insert(), insert_locked()) until
  *                              it succeeds: every allocation on the way
- *                              (driver, mni_mm_get()'s kzalloc,
+ *                              (driver, mni_mm_user_get_locked()'s kzalloc,
  *                              mni_itree_init()'s spare records, the
  *                              core's __mmu_notifier_register()) fails once;
  *                              each failure is ENOMEM, leaves no entry and
@@ -400,7 +400,7 @@ static void insert_sweep(uint64_t flags)
 {
 	/* Sites that must have failed once each, by flavour. */
 	static const char *const mni_sites[] = {
-		"mni_mm_get", "mni_itree_init", "__mmu_notifier_register",
+		"mni_mm_user_get_locked", "mni_itree_init", "__mmu_notifier_register",
 	};
 	static const char *const kern_sites[] = { "__mmu_notifier_register" };
 	const char *const *need = is_mni() ? mni_sites : kern_sites;
