@@ -166,7 +166,8 @@ check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 # On the kernel command line mni_torture_secs=N sets the length of
 # mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop, and
 # mni_fuzz_secs, mni_fuzz_seed, mni_fuzz_procs and mni_fuzz_ops mni_fuzz's
-# MNI_FUZZ_SECS (per flavour), _SEED, _PROCS and _OPS.
+# MNI_FUZZ_SECS (per flavour), _SEED, _PROCS and _OPS, and mni_oom_kills
+# mni_faults' MNI_OOM_KILLS.
 suite_args='' trig_args='' fuzz_args='' fault_args=''
 for a in "$@"; do
 	case $a in
@@ -198,6 +199,7 @@ v=$(cmdline_var mni_fuzz_secs) && [ -n "$v" ] && export MNI_FUZZ_SECS="$v"
 v=$(cmdline_var mni_fuzz_seed) && [ -n "$v" ] && export MNI_FUZZ_SEED="$v"
 v=$(cmdline_var mni_fuzz_procs) && [ -n "$v" ] && export MNI_FUZZ_PROCS="$v"
 v=$(cmdline_var mni_fuzz_ops) && [ -n "$v" ] && export MNI_FUZZ_OPS="$v"
+v=$(cmdline_var mni_oom_kills) && [ -n "$v" ] && export MNI_OOM_KILLS="$v"
 # One seed for both flavours, printed by each run.
 if [ -z "${MNI_FUZZ_SEED:-}" ]; then
 	MNI_FUZZ_SEED=0x$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
