@@ -362,6 +362,69 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
 
 /**
+ * mni_interval_notifier_update - Move an interval notifier to another range
+ * @interval_sub: an inserted interval subscription
+ * @start: Starting virtual address of the new range
+ * @length: Length of the new range
+ *
+ * Changes the range @interval_sub monitors to [@start, @start + @length)
+ * atomically, in place of a remove and an insert, which leave a window
+ * where an invalidation calls neither subscription. Every invalidation
+ * whose pass is calling subscriptions when this runs and that overlaps the
+ * old or the new range calls @interval_sub exactly once; each one that
+ * starts after this returns calls it as the new range says. A read begun
+ * before this (mni_interval_read_begin()) sees a collision at
+ * mmu_interval_read_retry(), and the next read_begin() waits for the
+ * invalidations in flight over the new range. The new range's part that
+ * the old one did not cover holds no device mapping the subscription made;
+ * the part it leaves must be unmapped by the driver, or handed to another
+ * subscription inserted over it before this call.
+ *
+ * Updates of one subscription (or an update racing with its remove or put)
+ * are serialised by the engine: each is whole, the last one wins, and a
+ * walk never sees half of one. It never waits, so it may be called
+ * wherever insert may, from a callback (its own subscription's too), and
+ * under locks the callbacks take. It allocates (without reclaim) only
+ * when an invalidation whose pass is running still owes @interval_sub a
+ * callback and the engine's spare entries for those are used up.
+ *
+ * Context: any but NMI; does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription; -EOVERFLOW for an empty or
+ * wrapping range; -ENOENT for a subscription this module did not insert,
+ * or one removed or put; -ENOMEM (the subscription keeps its old range).
+ */
+int mni_interval_notifier_update(struct mmu_interval_notifier *interval_sub,
+				 unsigned long start, unsigned long length)
+{
+	void *caller = __builtin_return_address(0);
+	struct mni_mm *mmm;
+	unsigned long last;
+	int ret = -ENOENT;
+
+	if (!interval_sub) {
+		mni_caller_err(NULL, caller, "update of a NULL subscription");
+		return -EINVAL;
+	}
+	if (!length || check_add_overflow(start, length - 1, &last)) {
+		mni_caller_err(interval_sub->ops, caller,
+			       "update to %s range [%#lx, +%#lx)",
+			       length ? "wrapping" : "empty", start, length);
+		return -EOVERFLOW;
+	}
+	/* RCU: a stranger's entry may be freed under us otherwise. */
+	rcu_read_lock();
+	mmm = mni_mm_lookup_rcu(interval_sub->mm);
+	if (mmm)
+		ret = mni_itree_update(&mmm->itree, interval_sub, start, last);
+	rcu_read_unlock();
+	if (ret == -ENOENT)
+		mni_caller_err(interval_sub->ops, caller,
+			       "update of a subscription not inserted here, or removed or put");
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_update, MNI_NS);
+
+/**
  * mni_interval_notifier_set_owner - let a device's own migrations skip a
  *				     subscription
  * @interval_sub: an inserted interval subscription

@@ -130,11 +130,18 @@ static unsigned long mni_sub_stamp(const struct mmu_interval_notifier *sub)
 	return (unsigned long)READ_ONCE(sub->deferred_item.next);
 }
 
-static void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
-			      unsigned long stamp)
+/* A new stamp for a subscription that stays in the tree: owner kept. */
+static void mni_sub_restamp(struct mmu_interval_notifier *sub,
+			    unsigned long stamp)
 {
 	/* Pairs with READ_ONCE() in mni_sub_stamp(). */
 	WRITE_ONCE(sub->deferred_item.next, (struct hlist_node *)stamp);
+}
+
+static void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
+			      unsigned long stamp)
+{
+	mni_sub_restamp(sub, stamp);
 	sub->deferred_item.pprev = NULL;
 }
 
@@ -221,8 +228,16 @@ static bool mni_itree_contains(struct mni_itree *it,
 	return false;
 }
 
-static void mni_itree_unlink(struct mni_itree *it,
-			     struct mmu_interval_notifier *sub)
+/* An entry of a walk's @owed back to the spares; lock held. */
+static void mni_owed_put_locked(struct mni_itree *it, struct mni_owed *o)
+{
+	o->next = it->owed_spare;
+	it->owed_spare = o;
+}
+
+/* Take @sub's node out of the tree, to be linked again or not; lock held. */
+static void mni_itree_take_out(struct mni_itree *it,
+			       struct mmu_interval_notifier *sub)
 {
 	struct mni_inval *inv;
 
@@ -233,17 +248,43 @@ static void mni_itree_unlink(struct mni_itree *it,
 			inv->next = mni_it_iter_next(inv->next, inv->start,
 						     inv->last);
 	mni_it_remove(&sub->interval_tree, &it->root);
+}
+
+static void mni_itree_unlink(struct mni_itree *it,
+			     struct mmu_interval_notifier *sub)
+{
+	struct mni_owed **link, *o;
+	struct mni_inval *inv;
+
+	mni_itree_take_out(it, sub);
+	/* No walk calls it any more: drop what updates queued for it. */
+	hlist_for_each_entry(inv, &it->inflight, link) {
+		for (link = &inv->owed; (o = *link);) {
+			if (o->sub != sub) {
+				link = &o->next;
+				continue;
+			}
+			*link = o->next;
+			mni_owed_put_locked(it, o);
+		}
+	}
 	RB_CLEAR_NODE(&sub->interval_tree.rb);
 	mni_sub_set_stamp(sub, 0);
 }
 
 /* An empty range ([x, x): last below start) overlaps nothing. */
+static bool mni_inval_overlaps_range(const struct mni_inval *inv,
+				     unsigned long start, unsigned long last)
+{
+	return inv->start <= inv->last && inv->start <= last &&
+	       start <= inv->last;
+}
+
 static bool mni_inval_overlaps(const struct mni_inval *inv,
 			       const struct mmu_interval_notifier *sub)
 {
-	return inv->start <= inv->last &&
-	       inv->start <= sub->interval_tree.last &&
-	       sub->interval_tree.start <= inv->last;
+	return mni_inval_overlaps_range(inv, sub->interval_tree.start,
+					sub->interval_tree.last);
 }
 
 /*
@@ -419,6 +460,7 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 	it->nr_spare = 0;
 	it->dead = false;
 	it->nr_put_pending = 0;
+	it->owed_spare = NULL;
 	init_swait_queue_head(&it->wq);
 	it->stats = (struct mni_stats){};
 	it->id = id;
@@ -449,11 +491,21 @@ void mni_itree_destroy(struct mni_itree *it)
 {
 	struct mni_inval *inv;
 	struct hlist_node *next;
+	struct mni_owed *o;
 
-	hlist_for_each_entry_safe(inv, next, &it->inflight, link)
+	hlist_for_each_entry_safe(inv, next, &it->inflight, link) {
+		while ((o = inv->owed)) {
+			inv->owed = o->next;
+			kfree(o);
+		}
 		kfree(inv);
+	}
 	hlist_for_each_entry_safe(inv, next, &it->spare, link)
 		kfree(inv);
+	while ((o = it->owed_spare)) {
+		it->owed_spare = o->next;
+		kfree(o);
+	}
 	INIT_HLIST_HEAD(&it->inflight);
 	INIT_HLIST_HEAD(&it->spare);
 	it->nr_spare = 0;
@@ -577,6 +629,149 @@ int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	else
 		sub->deferred_item.pprev = owner;
 	raw_spin_unlock(&it->lock);
+	return ret;
+}
+
+/*
+ * Would @inv's walk miss a callback it owes @sub if @sub moved from its
+ * place to [@start, @last]? Lock held. A walk owes @sub a callback if it
+ * began after @sub's insert (or last update), does not skip it, overlaps
+ * its old or its new range, and has not called it yet:
+ *   - @sub in the walk's round: called, or called from the round whatever
+ *     its range: owes nothing more;
+ *   - old range overlapped: the tree walk calls @sub unless it has gone
+ *     past @sub's place (before @next, or no @next);
+ *   - new range only: owed while the walk still runs.
+ * Whether it still runs is read from @pos, which the walker stores without
+ * the lock: @waiters is set first, so either the walker sees it after its
+ * last callback and comes back for @owed (mni_itree_walk_end()), or we see
+ * that last @pos and take the walk for over.
+ */
+static bool mni_inval_owes(struct mni_inval *inv,
+			   const struct mmu_interval_notifier *sub,
+			   unsigned long start, unsigned long last)
+{
+	bool old = mni_inval_overlaps(inv, sub);
+	unsigned int i, pos;
+
+	if (mni_sub_stamp(sub) >= inv->seq || mni_inval_skips(inv, sub) ||
+	    (!old && !mni_inval_overlaps_range(inv, start, last)))
+		return false;
+	for (i = 0; i < inv->nr_batch; i++)
+		if (mni_slot_sub(inv->batch[i]) == sub)
+			return false;
+	if (old)
+		return inv->next &&
+		       !mni_node_before(&sub->interval_tree, inv->next);
+	if (inv->next || inv->owed)
+		return true;
+	/* Read by mni_itree_walk_end(). */
+	WRITE_ONCE(inv->waiters, true);
+	/* Pairs with smp_mb() in mni_itree_walk_end(). */
+	smp_mb();
+	/* Pairs with smp_store_release() in mni_itree_call_batch(). */
+	pos = smp_load_acquire(&inv->pos);
+	return pos < inv->nr_batch;
+}
+
+/* Are @n spare entries of mni_inval.owed at hand? Lock held. */
+static bool mni_owed_spares(struct mni_itree *it, unsigned int n)
+{
+	struct mni_owed *o;
+
+	for (o = it->owed_spare; o && n; o = o->next)
+		n--;
+	return !n;
+}
+
+/* Add @n spare entries; without reclaim, which runs invalidations. */
+static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
+{
+	struct mni_owed *o;
+
+	while (n--) {
+		o = kmalloc(sizeof(*o), GFP_NOWAIT | __GFP_NOWARN);
+		if (!o)
+			o = kmalloc(sizeof(*o), GFP_ATOMIC | __GFP_NOWARN);
+		if (!o)
+			return -ENOMEM;
+		raw_spin_lock(&it->lock);
+		mni_owed_put_locked(it, o);
+		raw_spin_unlock(&it->lock);
+	}
+	return 0;
+}
+
+/**
+ * mni_itree_update - move a subscription to another range
+ * @it: the engine of the subscription's mm
+ * @sub: the subscription; need not be one of ours
+ * @start: first address of the new range
+ * @last: last address of the new range (closed interval)
+ *
+ * In one critical section: every walk in flight that owes @sub a callback
+ * (mni_inval_owes()) gets it queued, @sub moves to its new place, and its
+ * sequence and stamp take a fresh value. So each invalidation whose walk
+ * runs across the update and overlaps the old or the new range calls @sub
+ * once; those that start later call it as its new range says; and
+ * read_retry() reports a collision to every read begun before. Never
+ * waits. Allocates only when a walk in flight owes @sub a callback and the
+ * spare entries are used up.
+ * Context: any; does not sleep.
+ * Return: 0; -ENOENT if @sub is not in this engine or is going; -ENOMEM.
+ */
+int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     unsigned long start, unsigned long last)
+{
+	unsigned int need, queued = 0;
+	struct mni_inval *inv;
+	struct mni_owed *o;
+	int ret = 0;
+
+	raw_spin_lock(&it->lock);
+	for (;;) {
+		if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
+			ret = -ENOENT;
+			goto out;
+		}
+		need = 0;
+		hlist_for_each_entry(inv, &it->inflight, link)
+			need += mni_inval_owes(inv, sub, start, last);
+		if (mni_owed_spares(it, need))
+			break;
+		raw_spin_unlock(&it->lock);
+		ret = mni_owed_alloc(it, need);
+		raw_spin_lock(&it->lock);
+		if (ret)
+			goto out;
+	}
+	/*
+	 * Under the same lock, a walk's answer can only turn from owed to
+	 * not owed (its @pos moves on): @need spares are enough.
+	 */
+	hlist_for_each_entry(inv, &it->inflight, link) {
+		o = it->owed_spare;
+		if (!o || !mni_inval_owes(inv, sub, start, last))
+			continue;
+		it->owed_spare = o->next;
+		o->sub = sub;
+		o->next = inv->owed;
+		inv->owed = o;
+		queued++;
+	}
+	mni_itree_take_out(it, sub);
+	sub->interval_tree.start = start;
+	sub->interval_tree.last = last;
+	/* Odd and fresh, like an insert's; walks in flight skip @sub now. */
+	it->seq += 2;
+	mni_sub_restamp(sub, it->seq);
+	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
+	WRITE_ONCE(sub->invalidate_seq, it->seq);
+	mni_it_link(&sub->interval_tree, &it->root);
+out:
+	raw_spin_unlock(&it->lock);
+	if (!ret)
+		trace_mni_update(it->id, sub, queued);
 	return ret;
 }
 
@@ -896,6 +1091,7 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 {
 	struct mmu_interval_notifier *sub;
 	unsigned int n = 0;
+	struct mni_owed *o;
 
 	lockdep_assert_held(&it->lock);
 	for (; node; node = mni_it_iter_next(node, inv->start, inv->last)) {
@@ -909,10 +1105,17 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 			inv->batch[n++] = sub;
 		}
 	}
+	/* The tree is done: call what updates moved out of the walk's way. */
+	while (!node && n < MNI_WALK_BATCH && inv->owed) {
+		o = inv->owed;
+		inv->owed = o->next;
+		inv->batch[n++] = o->sub;
+		mni_owed_put_locked(it, o);
+	}
 	inv->nr_batch = n;
 	inv->pos = 0;
 	inv->next = node;
-	return node;
+	return node || inv->owed;
 }
 
 /*
@@ -950,6 +1153,7 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->called = 0;
 		inv->finishing = false;
 		inv->waiters = false;
+		inv->owed = NULL;
 		hlist_add_head(&inv->link, &it->inflight);
 		*in_flight = ++it->nr_inflight;
 		first = range->end > range->start ?
@@ -1034,28 +1238,35 @@ static bool mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv)
 }
 
 /*
- * The walk ran to its end with nothing to undo: no round of the lock,
- * unless a remove() sleeps for a slot of the last round. An empty last
- * round (most invalidations overlap no subscription) had none to sleep for.
+ * The walk's last round is done: no round of the lock, unless a remove()
+ * sleeps for a slot of that round or an update queued a callback on @owed
+ * meanwhile; then a round of the lock as between two rounds. An empty
+ * last round (most invalidations overlap no subscription) had no slot to
+ * sleep for, and an update that saw it took the walk for over.
+ * Return: true if that collected another round to call, with @more set.
  */
-static void mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv)
+static bool mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv,
+			       bool *more)
 {
 	if (!inv->nr_batch)
-		return;
+		return false;
 	/*
 	 * Orders the last smp_store_release() of @pos before the loads of
 	 * @waiters and of the wait queue. Pairs with smp_mb() in
 	 * mni_inval_holds() (a remover that found its slot unfinished set
-	 * @waiters first) and with the barrier of set_current_state() in
+	 * @waiters first), with smp_mb() in mni_inval_owes() (an update that
+	 * found the round unfinished set @waiters before it queued on @owed),
+	 * and with the barrier of set_current_state() in
 	 * prepare_to_swait_event() (a sleeper queues before it looks at @pos).
 	 * Without it a remove() could sleep until the end, which the core may
-	 * never send at exit.
+	 * never send at exit (mutation walk-end-no-wake), and a walk could
+	 * miss a subscription an update moved (update-owed-lost).
 	 */
 	smp_mb();
 	if (!READ_ONCE(inv->waiters))
-		return;
-	mni_itree_reap(it, inv->batch, inv->nr_batch);
-	mni_itree_wake(it);
+		return false;
+	*more = mni_itree_walk_next(it, inv);
+	return inv->nr_batch;
 }
 
 /*
@@ -1068,9 +1279,15 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 				bool refused, bool blockable)
 {
 	bool finishing, wake, free = false;
+	struct mni_owed *o;
 	unsigned int n;
 
 	raw_spin_lock(&it->lock);
+	/* A refused walk calls no more; a finished one has none left. */
+	while ((o = inv->owed)) {
+		inv->owed = o->next;
+		mni_owed_put_locked(it, o);
+	}
 	finishing = inv->finishing;
 	wake = inv->waiters || finishing || refused;
 	n = inv->nr_batch;
@@ -1128,8 +1345,15 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 
 	lock_map_acquire(&mni_invalidate_map);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
-	while ((done = mni_itree_call_batch(it, inv, range, &finishes)) && more)
-		more = mni_itree_walk_next(it, inv);
+	for (;;) {
+		done = mni_itree_call_batch(it, inv, range, &finishes);
+		if (!done)
+			break;
+		if (more)
+			more = mni_itree_walk_next(it, inv);
+		else if (!mni_itree_walk_end(it, inv, &more))
+			break;
+	}
 	/*
 	 * Second passes of two-pass ops: after the whole pass, even a refused
 	 * one.
@@ -1139,8 +1363,6 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 		mni_itree_walk_done(it, inv, !done, blockable);
 	} else if (!done) {
 		mni_itree_walk_done(it, inv, true, blockable);
-	} else {
-		mni_itree_walk_end(it, inv);
 	}
 	lock_map_release(&mni_invalidate_map);
 	return done ? 0 : -EAGAIN;

@@ -27,6 +27,23 @@
 #endif
 
 /**
+ * struct mni_owed - a callback a walk owes a subscription that moved
+ * @next: the next on the walk's mni_inval.owed, or on mni_itree.owed_spare
+ * @sub: the subscription, in the tree and not dying while this is queued
+ *	(mni_itree_unlink() drops the entries of a subscription it unlinks)
+ *
+ * mni_itree_update() moves a subscription in the tree. A walk in flight
+ * that still owes it a callback (it overlaps the old or the new range and
+ * has not called it yet) may not find it at its new place, so the update
+ * queues one of these on the walk's record; the walk calls the queued
+ * subscriptions after its last round of the tree.
+ */
+struct mni_owed {
+	struct mni_owed *next;
+	struct mmu_interval_notifier *sub;
+};
+
+/**
  * struct mni_inval - one invalidation in flight: a record its end finds
  * @link: in mni_itree.inflight from start to end, or in mni_itree.spare.
  *	An hlist: unlike list_head (CONFIG_DEBUG_LIST, on in Debian's
@@ -53,8 +70,11 @@
  * @finishing: two-pass finishes were collected and have not run yet; a
  *	remove() of a subscription it overlaps waits for them. Set by the
  *	walker before it publishes @pos past the callback that asked.
- * @waiters: a remove() sleeps for a slot of @batch; set under the lock,
- *	read by the walker after its last callback (see mni_itree_walk_end()).
+ * @waiters: a remove() sleeps for a slot of @batch, or an update queued
+ *	on @owed; set under the lock, read by the walker after its last
+ *	callback (see mni_itree_walk_end()).
+ * @owed: callbacks an update moved out of the walk's way
+ *	(mni_itree_update()), made after the tree's last round.
  * @batch: the subscriptions of this round, in tree order. Filled under
  *	the lock; a slot is cleared only by @walker itself (a remove() made
  *	from one of its own callbacks), so the walker reads them unlocked.
@@ -75,6 +95,7 @@ struct mni_inval {
 	unsigned long called;
 	bool finishing;
 	bool waiters;
+	struct mni_owed *owed;
 	struct mmu_interval_notifier *batch[MNI_WALK_BATCH];
 };
 
@@ -96,6 +117,7 @@ struct mni_inval {
  *	once, and no wait depends on an end (the core may never send it).
  * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
  *	them: the walk that stops holding one last unlinks and releases it.
+ * @owed_spare: unused struct mni_owed, kept so walks never free one.
  * @wq: read_begin() sleeps here for the invalidations overlapping its
  *	subscription, remove() for the callbacks running on its own. Simple
  *	wait queue: its lock is raw as well.
@@ -112,6 +134,7 @@ struct mni_itree {
 	unsigned int nr_spare;
 	bool dead;
 	unsigned int nr_put_pending;
+	struct mni_owed *owed_spare;
 	struct swait_queue_head wq;	/* woken after the lock is dropped */
 	unsigned long id;
 };
@@ -151,6 +174,8 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		  mni_release_t release);
 int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 			void *owner);
+int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     unsigned long start, unsigned long last);
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq);
 int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,

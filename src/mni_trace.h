@@ -137,6 +137,12 @@ DEFINE_EVENT(mni_sub_class, mni_insert,
 		 long arg),
 	TP_ARGS(mm_id, sub, arg));
 
+/* At the new range; arg: callbacks queued for walks in flight. */
+DEFINE_EVENT(mni_sub_class, mni_update,
+	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,
+		 long arg),
+	TP_ARGS(mm_id, sub, arg));
+
 /* arg: 1 if a callback was still running on it, so remove() waits. */
 DEFINE_EVENT(mni_sub_class, mni_remove,
 	TP_PROTO(unsigned long mm_id, const struct mmu_interval_notifier *sub,

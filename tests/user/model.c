@@ -30,7 +30,14 @@
  *     collision seq (even) once release began, -EAGAIN while any record
  *     overlaps the subscription, else its invalidate_seq;
  *   - mni_itree_inspect() reports REMOVING for dying subscriptions,
- *     INVALIDATING for those a record overlaps, else IDLE.
+ *     INVALIDATING for those a record overlaps, else IDLE;
+ *   - update moves a subscription, takes a fresh seq (+2) as its stamp and
+ *     invalidate_seq, and makes each walk in flight (all of them stand in
+ *     a callback here) that began after the old stamp, overlaps the old or
+ *     the new range, does not stand on it and has not called it yet
+ *     (old range: it is after the walk's last tree call) owe it one call;
+ *     the walk makes owed calls in any order, each once, before it ends; a
+ *     remove drops them.
  *
  * Walks are interleaved with other operations by doing those operations
  * from inside the callbacks (nested inserts, removes, reads, and starts and
@@ -91,7 +98,9 @@ struct mrec {
 /* A walk of the main thread in progress (nested walks stack up). */
 struct frame {
 	int slot;
-	struct msub *prev;
+	struct msub *prev;		/* its last call in tree order */
+	unsigned long prev_start;	/* where that was: updates move subs */
+	unsigned long long owe;		/* subs an update made it owe a call */
 	bool refused;
 };
 
@@ -133,7 +142,7 @@ static struct {
 	/* counts, for the diagnostics */
 	unsigned long ops, calls, nested, eagain, no_record, enoent, dying;
 	unsigned long ignored_ends, real_waits, remove_sleeps, releases;
-	unsigned long kfails;
+	unsigned long kfails, updates, owed_calls;
 } M;
 
 static unsigned long long seed, rng;
@@ -204,10 +213,22 @@ static bool overlaps(const struct msub *m, unsigned long start,
 }
 
 /* Tree order: by start, then by address. */
+static bool before_at(unsigned long a_start, const struct msub *a,
+		      const struct msub *b)
+{
+	return a_start < b->start ||
+	       (a_start == b->start && (unsigned long)&a->sub < (unsigned long)&b->sub);
+}
+
 static bool before(const struct msub *a, const struct msub *b)
 {
-	return a->start < b->start ||
-	       (a->start == b->start && (unsigned long)&a->sub < (unsigned long)&b->sub);
+	return before_at(a->start, a, b);
+}
+
+/* Has the walk of @f gone past @m's place in the tree? */
+static bool walk_passed(const struct frame *f, const struct msub *m)
+{
+	return f->prev && !before_at(f->prev_start, f->prev, m);
 }
 
 static bool linked(const struct msub *m)
@@ -249,7 +270,7 @@ static struct msub *model_next(const struct frame *f)
 		if (m->st != M_IN || m->stamp >= r->seq ||
 		    !overlaps(m, r->start, r->last))
 			continue;
-		if (f->prev && !before(f->prev, m))
+		if (walk_passed(f, m))
 			continue;
 		if (!best || before(m, best))
 			best = m;
@@ -302,7 +323,7 @@ static bool model_invalidate(struct mmu_interval_notifier *sub,
 	struct frame *f;
 	struct mrec *r;
 	struct msub *want;
-	bool ret;
+	bool ret, owed;
 
 	if (!pthread_equal(pthread_self(), M.main))
 		return helper_invalidate(m, cur_seq);
@@ -314,10 +335,18 @@ static bool model_invalidate(struct mmu_interval_notifier *sub,
 	f = &M.frames[M.depth - 1];
 	r = &M.rec[f->slot];
 	want = model_next(f);
-	tr("call sub %d [%lu,%lu] seq %#lx (want %d)", m->idx, m->start,
-	   m->last, cur_seq, want ? want->idx : -1);
-	CHECK(want == m, "walk called sub %d, model wants %d", m->idx,
-	      want ? want->idx : -1);
+	tr("call sub %d [%lu,%lu] seq %#lx (want %d%s)", m->idx, m->start,
+	   m->last, cur_seq, want ? want->idx : -1,
+	   f->owe >> m->idx & 1 ? ", owed" : "");
+	owed = f->owe >> m->idx & 1;
+	if (owed) {
+		/* Owed by an update: any time before the walk ends. */
+		f->owe &= ~(1ULL << m->idx);
+		M.owed_calls++;
+	} else {
+		CHECK(want == m, "walk called sub %d, model wants %d", m->idx,
+		      want ? want->idx : -1);
+	}
 	CHECK(cur_seq == r->seq, "cur_seq %#lx, record's %#lx", cur_seq, r->seq);
 	if (f->slot == RELEASE_SLOT)
 		CHECK(range->event == MMU_NOTIFY_RELEASE && !range->start &&
@@ -327,7 +356,10 @@ static bool model_invalidate(struct mmu_interval_notifier *sub,
 
 	mmu_interval_set_seq(sub, cur_seq);
 	m->seq = cur_seq;
-	f->prev = m;
+	if (!owed) {
+		f->prev = m;
+		f->prev_start = m->start;
+	}
 	r->cursor = m->idx;
 	M.want.callbacks++;
 	M.calls++;
@@ -616,6 +648,59 @@ static void do_insert(struct msub *m, unsigned long start, unsigned long last)
 	m->seq = M.seq;
 }
 
+/* A dying or unlinked sub is called by no walk, owed or not. */
+static void drop_owed(const struct msub *m)
+{
+	int d;
+
+	for (d = 0; d < M.depth; d++)
+		M.frames[d].owe &= ~(1ULL << m->idx);
+}
+
+/*
+ * Move @m (or, @stranger, try to move a stranger): the walks in flight
+ * that would otherwise miss a call they owe it owe it one (see the top).
+ */
+static void do_update(struct msub *m, unsigned long start, unsigned long last,
+		      bool stranger)
+{
+	int want = !stranger && m->st == M_IN ? 0 : -ENOENT, ret, d;
+	unsigned long long owe[MAX_DEPTH] = { 0 };
+
+	for (d = 0; !want && d < M.depth; d++) {
+		const struct frame *f = &M.frames[d];
+		const struct mrec *r = &M.rec[f->slot];
+		bool old = overlaps(m, r->start, r->last);
+
+		if (m->stamp >= r->seq || r->cursor == m->idx ||
+		    (!old && !(start <= r->last && r->start <= last)))
+			continue;
+		if (old && walk_passed(f, m))
+			continue;
+		owe[d] = 1ULL << m->idx;
+	}
+	ret = mni_itree_update(&M.it, &m->sub, start, last);
+	tr("update %s %d [%lu,%lu] -> [%lu,%lu] = %d, want %d",
+	   stranger ? "stranger" : "sub", m->idx, m->start, m->last, start,
+	   last, ret, want);
+	CHECK(ret == want, "update of sub %d (%s) = %d, model %d", m->idx,
+	      mstate_name[m->st], ret, want);
+	if (ret) {
+		M.enoent++;
+		return;
+	}
+	M.updates++;
+	for (d = 0; d < M.depth; d++)
+		M.frames[d].owe |= owe[d];
+	M.seq += 2;
+	m->start = start;
+	m->last = last;
+	m->stamp = M.seq;
+	m->seq = M.seq;
+	CHECK(m->sub.interval_tree.start == start &&
+	      m->sub.interval_tree.last == last, "update left the range");
+}
+
 static int do_remove(struct msub *m)
 {
 	int want, ret;
@@ -627,6 +712,8 @@ static int do_remove(struct msub *m)
 	ret = mni_itree_remove_begin(&M.it, &m->sub);
 	tr("remove_begin sub %d (%s) = %d, want %d", m->idx,
 	   mstate_name[m->st], ret, want);
+	if (ret >= 0)
+		drop_owed(m);
 	CHECK(ret == want, "remove_begin of sub %d (%s) = %d, model %d",
 	      m->idx, mstate_name[m->st], ret, want);
 	if (ret == 0)
@@ -805,6 +892,8 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 
 		CHECK(!missed, "walk of range %d ended before sub %d", slot,
 		      missed ? missed->idx : -1);
+		CHECK(!f->owe, "walk of range %d ended owing subs %#llx", slot,
+		      f->owe);
 	}
 	tr("start range %d = %d, want %d", slot, ret, want);
 	CHECK(ret == want, "invalidate_start = %d, model %d", ret, want);
@@ -958,6 +1047,18 @@ static void random_remove(void)
 		do_remove(pick(is_any));
 }
 
+static void random_update(void)
+{
+	unsigned long start, last;
+
+	random_range(&start, &last);
+	if (chance(16))
+		do_update(msub_of_stranger(rnd_below(NSTRANGERS + 2)), start,
+			  last, true);
+	else
+		do_update(pick(is_any), start, last, false);
+}
+
 /* From inside a callback: the walk is mid-flight. */
 static void nested_ops(void)
 {
@@ -969,13 +1070,23 @@ static void nested_ops(void)
 
 		M.nested++;
 		tr("nested op %u", r);
-		if (r < 20) {
+		if (r < 15) {
 			random_insert();
-		} else if (r < 40) {
+		} else if (r < 32) {
 			/* Often the sub being called: dying, not unlinked. */
 			struct frame *f = &M.frames[M.depth - 1];
 
 			do_remove(chance(2) && f->prev ? f->prev : pick(is_any));
+		} else if (r < 44) {
+			/* Often the sub being called, or one the walk owes. */
+			int cur = M.rec[M.frames[M.depth - 1].slot].cursor;
+			unsigned long start, last;
+
+			random_range(&start, &last);
+			if (cur >= 0 && chance(3))
+				do_update(&M.subs[cur], start, last, false);
+			else
+				random_update();
 		} else if (r < 55) {
 			random_read(false);
 		} else if (r < 60) {
@@ -1061,8 +1172,10 @@ static void random_step(void)
 	M.ops++;
 	if (r < 150) {
 		random_insert();
-	} else if (r < 270) {
+	} else if (r < 240) {
 		random_remove();
+	} else if (r < 270) {
+		random_update();
 	} else if (r < 320) {
 		m = pick(is_dying_idle);
 		if (m)
@@ -1174,7 +1287,7 @@ static void test_random(void)
 	unsigned long tot_ops = 0, tot_calls = 0, tot_nested = 0;
 	unsigned long tot_eagain = 0, tot_norec = 0, tot_dying = 0;
 	unsigned long tot_waits = 0, tot_ignored = 0, tot_kfails = 0;
-	unsigned long tot_rm_sleeps = 0;
+	unsigned long tot_rm_sleeps = 0, tot_updates = 0, tot_owed = 0;
 	unsigned long r, i;
 
 	directed = false;
@@ -1206,13 +1319,18 @@ static void test_random(void)
 		tot_ignored += M.ignored_ends;
 		tot_kfails += M.kfails;
 		tot_rm_sleeps += M.remove_sleeps;
+		tot_updates += M.updates;
+		tot_owed += M.owed_calls;
 		drain();
 	}
 	utap_diag("%lu rounds: %lu ops, %lu callbacks, %lu nested ops, %lu -EAGAIN reads/starts, %lu no-record starts",
 		  rounds, tot_ops, tot_calls, tot_nested, tot_eagain, tot_norec);
 	utap_diag("%lu dying removes (%lu slept in a helper), %lu real read_wait sleeps, %lu ignored ends, %lu allocation-failure starts",
 		  tot_dying, tot_rm_sleeps, tot_waits, tot_ignored, tot_kfails);
-	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored,
+	utap_diag("%lu updates, %lu calls an update made a walk owe",
+		  tot_updates, tot_owed);
+	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored &&
+	      tot_updates && tot_owed,
 	      "the random run missed a whole class of states");
 }
 

@@ -36,7 +36,11 @@ walk-end-no-wake|s/^	if (!READ_ONCE(inv->waiters))$/	if (1 || !READ_ONCE(inv->wa
 held-slot-done|s/^	if (i >= smp_load_acquire(\&inv->pos))$/	if (0 \&\& i >= smp_load_acquire(\&inv->pos))/
 unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/
 put-while-held|s/^	} else if (mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
-reap-skips-marked|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/'
+reap-skips-marked|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/
+update-no-queue|s/^		return inv->next \&\&$/		return 0 \&\&/
+update-owed-lost|/^	\/\* Read by mni_itree_walk_end(). \*\/$/{n;s/.*/	(void)0;/}
+update-keeps-stamp|s/^	mni_sub_restamp(sub, it->seq);$/	(void)0;/
+unlink-keeps-owed|s/^			if (o->sub != sub) {$/			if (1) {/'
 
 n=0
 pass=0
