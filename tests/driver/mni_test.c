@@ -112,6 +112,9 @@ struct mni_test_file {
 	struct idr mirrors;		/* id -> mirror, holding one ref */
 	struct mni_test_bench_sub *bench;	/* BENCH_ADD's set */
 	unsigned long nbench;		/* entries in bench */
+	struct mutex update_lock;	/* one UPDATE at a time: the
+					 * kernel flavour's remove + insert
+					 */
 	struct mutex bench_lock;	/* the bench subscriptions' "device
 					 * lock"; taken by their callback
 					 */
@@ -608,6 +611,11 @@ static int mirror_fault_chunk(struct mni_test_mirror *m,
 		arg->retries++;
 	}
 
+	/* An UPDATE moved the mirror away from the range meanwhile. */
+	if (range->start < m->start || range->end > m->end) {
+		mutex_unlock(&m->lock);
+		return -ESTALE;
+	}
 	/* Under m->lock with a current sequence: the pfns are valid. */
 	idx = (range->start - m->start) >> PAGE_SHIFT;
 	n = (range->end - range->start) >> PAGE_SHIFT;
@@ -1124,6 +1132,90 @@ static int mni_test_ioc_set_owner(struct mni_test_file *f,
 	return ret;
 }
 
+/* The mirror moved to [start, end): it forgets every page. */
+static void mirror_move_locked(struct mni_test_mirror *m, unsigned long start,
+			       unsigned long end)
+{
+	lockdep_assert_held(&m->lock);
+	if (m->npages)
+		memset(m->pfns, 0, m->npages * sizeof(*m->pfns));
+	m->start = start;
+	m->end = end;
+}
+
+static int mni_test_ioc_update(struct mni_test_file *f,
+			       struct mni_test_update __user *uarg)
+{
+	struct mni_test_update arg;
+	struct mni_test_mirror *m;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~MNI_TEST_UPDATE_RAW)
+		return -EINVAL;
+	if (!(arg.flags & MNI_TEST_UPDATE_RAW) &&
+	    (!arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
+	     arg.addr + arg.len <= arg.addr))
+		return -EINVAL;
+	m = mirror_get(f, arg.id);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	mutex_lock(&f->update_lock);
+	if (m->put) {
+		ret = -ENOENT;
+		goto out;
+	}
+#ifdef MNI_TEST_FLAVOUR_MNI
+	if (arg.flags & MNI_TEST_UPDATE_RAW) {
+		ret = mni_interval_notifier_update(&m->notifier, arg.addr,
+						   arg.len);
+		if (!ret)
+			ret = -EPROTO;	/* a bad range was taken */
+		goto out;
+	}
+	if (m->npages && arg.len >> PAGE_SHIFT != m->npages) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* Under the lock the callbacks take: the update never waits. */
+	mutex_lock(&m->lock);
+	ret = mni_interval_notifier_update(&m->notifier, arg.addr, arg.len);
+	if (!ret)
+		mirror_move_locked(m, arg.addr, arg.addr + arg.len);
+	mutex_unlock(&m->lock);
+#else
+	if (arg.flags & MNI_TEST_UPDATE_RAW) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if ((m->npages && arg.len >> PAGE_SHIFT != m->npages) ||
+	    current->mm != m->notifier.mm) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/*
+	 * The upstream way: remove (which waits for the callbacks, so not
+	 * under the lock they take), then insert. Between the two, and for
+	 * every invalidation already in flight at the insert, no callback
+	 * reaches the mirror over either range.
+	 */
+	mmu_interval_notifier_remove(&m->notifier);
+	mutex_lock(&m->lock);
+	mirror_move_locked(m, arg.addr, arg.addr + arg.len);
+	mutex_unlock(&m->lock);
+	ret = mmu_interval_notifier_insert(&m->notifier, current->mm, arg.addr,
+					   arg.len, m->notifier.ops);
+	/* Out of the tree for good: its release must not remove it. */
+	if (ret)
+		m->put = true;
+#endif
+out:
+	mutex_unlock(&f->update_lock);
+	mirror_put(m);
+	return ret;
+}
+
 /* migrate_vma_*(): DEVICE_MIGRATION from 6.1, DEVICE_PRIVATE before. */
 #if IS_ENABLED(CONFIG_DEVICE_MIGRATION) || \
 	(IS_ENABLED(CONFIG_DEVICE_PRIVATE) && IS_ENABLED(CONFIG_MIGRATION))
@@ -1315,6 +1407,22 @@ static int check_engine(struct mmu_interval_notifier *sub,
 		    mni_interval_notifier_put(sub, check_released) != -ENOENT)
 			arg->ret = -EPROTO;
 		return 0;
+	case MNI_TEST_CHECK_BAD_UPDATE:
+		arg->ret = mmu_interval_notifier_insert(sub, mm, arg->addr,
+							arg->len, &check_ops);
+		if (arg->ret)
+			return 0;
+		arg->ret = mni_interval_notifier_update(sub, arg->addr, 0);
+		if (mni_interval_notifier_update(sub, -PAGE_SIZE,
+						 2 * PAGE_SIZE) != -EOVERFLOW ||
+		    mni_interval_notifier_update(NULL, arg->addr,
+						 arg->len) != -EINVAL)
+			arg->ret = -EPROTO;
+		mmu_interval_notifier_remove(sub);
+		if (mni_interval_notifier_update(sub, arg->addr,
+						 arg->len) != -ENOENT)
+			arg->ret = -EPROTO;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -1342,6 +1450,7 @@ static int check_engine(struct mmu_interval_notifier *sub,
 	case MNI_TEST_CHECK_DOUBLE_REMOVE:
 	case MNI_TEST_CHECK_START_NO_FINISH:
 	case MNI_TEST_CHECK_BAD_PUT:
+	case MNI_TEST_CHECK_BAD_UPDATE:
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;
@@ -1725,6 +1834,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_put(f, p);
 	case MNI_TEST_IOC_SET_OWNER:
 		return mni_test_ioc_set_owner(f, p);
+	case MNI_TEST_IOC_UPDATE:
+		return mni_test_ioc_update(f, p);
 	case MNI_TEST_IOC_MIGRATE:
 		return mni_test_ioc_migrate(p);
 	case MNI_TEST_IOC_CHECK:
@@ -1751,6 +1862,7 @@ static int mni_test_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	mutex_init(&f->lock);
 	mutex_init(&f->bench_lock);
+	mutex_init(&f->update_lock);
 	idr_init(&f->mirrors);
 	filp->private_data = f;
 	return 0;

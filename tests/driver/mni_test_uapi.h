@@ -231,6 +231,13 @@ struct mni_test_grab {
 					   * put again (-ENOENT, else
 					   * -EPROTO); ours only
 					   */
+#define MNI_TEST_CHECK_BAD_UPDATE	8 /* insert; update to an empty
+					   * range (ret), then to a
+					   * wrapping one (-EOVERFLOW), a
+					   * NULL one (-EINVAL), and after
+					   * the remove (-ENOENT), else
+					   * -EPROTO; ours only
+					   */
 
 struct mni_test_check {
 	__u64 kind;		/* in: MNI_TEST_CHECK_* */
@@ -353,6 +360,25 @@ struct mni_test_owner {
 #define MNI_TEST_IOC_SET_OWNER	_IOWR(MNI_TEST_IOC_MAGIC, 0x12, struct mni_test_owner)
 #define MNI_TEST_IOC_MIGRATE	_IOWR(MNI_TEST_IOC_MAGIC, 0x13, struct mni_test_owner)
 #define MNI_TEST_IOC_MM_PUT	_IO(MNI_TEST_IOC_MAGIC, 0x10)
+
+/*
+ * UPDATE: move mirror id to [addr, addr + len) (a mirrored one keeps its
+ * size). Ours: mni_interval_notifier_update(), called under the mirror
+ * lock its callbacks take. The kernel's: the upstream workaround, remove
+ * then insert, with the lock dropped (EINVAL unless the caller owns the
+ * mm). Either way the mirror forgets every page, as a driver drops its
+ * device mapping when it moves a range. UPDATE_RAW (ours only) hands
+ * addr and len to the engine unchecked, for its bad-input answers.
+ */
+#define MNI_TEST_UPDATE_RAW	_BITULL(0)
+struct mni_test_update {
+	__u64 id;		/* in */
+	__u64 addr;		/* in */
+	__u64 len;		/* in */
+	__u64 flags;		/* in: MNI_TEST_UPDATE_* */
+};
+
+#define MNI_TEST_IOC_UPDATE	_IOW(MNI_TEST_IOC_MAGIC, 0x18, struct mni_test_update)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)

@@ -40,7 +40,7 @@ KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign
 	two_pass_insert_start_without_finish read_begin_timeout read_begin_killable
 	prereg_outlives_subscriptions prereg_put_unbalanced put_at_once
 	prereg_insert_under_read_lock prereg_fault_path_inserts_vs_exit
-	alloc_debugfs"
+	alloc_debugfs update_bad_input"
 
 # ok, not_ok, skip, check, check_fails, tap_end.
 # shellcheck source=tests/qemu/guest-tap.sh

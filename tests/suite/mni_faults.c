@@ -1235,13 +1235,18 @@ static int load_sweep(const char *ko)
 		init = trace_failures(sites, sizeof(sites), "do_one_initcall");
 		if (!init)
 			trace_failures(sites, sizeof(sites), NULL);
-		/* Two in a row: kmemleak's own record of an object comes next to it. */
+		/*
+		 * Four in a row: kmemleak's own record of an object comes next
+		 * to it, and the loader's allocations may interleave with init's
+		 * first one (a debug-lane run stopped after two, one short of
+		 * alloc_workqueue()'s).
+		 */
 		if (!init && in_init) {
 			printf("# n=%u: %s at %s, before mni_init()\n", n,
 			       ret ? strerror(-ret) : "loaded", sites[0] ? sites : "-");
 			if (!ret)
 				unload_engine();
-			if (++below == 2)
+			if (++below == 4)
 				break;
 			continue;
 		}

@@ -1225,6 +1225,139 @@ static void test_remove_during_unrelated_invalidation(void)
 	op_during_unrelated_invalidation(UNRELATED_REMOVE);
 }
 
+/*
+ * Update in place, racing with an invalidation whose walk is under way.
+ * A DONTNEED of pages 3-7 calls C (pages 3-4, first in tree order), which
+ * sleeps, then 16 fillers (page 4), then whatever overlaps pages 5-7 in a
+ * second round. While C sleeps, the test moves A out of that range (AWAY:
+ * from pages 6-7 to 0-1) or into it (INTO: from 0-1 to 6-7).
+ *
+ * Ours: mni_interval_notifier_update(), called under the mirror lock that
+ * A's callback takes, returns at once; the walk still calls A for that
+ * invalidation (it overlapped A's old or its new range), and a read begun
+ * before the update collides. The kernel's engine has no update; its
+ * flavour removes and inserts, the upstream workaround, with the lock
+ * dropped: the remove waits for the whole invalidation (the kernel keeps
+ * a removed subscription in its tree until then, so AWAY's old A is still
+ * called, and INTO's new A, inserted after it ended, is not). Both then
+ * mirror A at its new place.
+ */
+enum update_move { UPDATE_AWAY, UPDATE_INTO };
+
+static int mirror_update(int fd, uint64_t id, void *addr, size_t len,
+			 uint64_t flags)
+{
+	struct mni_test_update u = {
+		.id = id, .addr = (uintptr_t)addr, .len = len, .flags = flags,
+	};
+
+	return ioctl(fd, MNI_TEST_IOC_UPDATE, &u) ? -errno : 0;
+}
+
+static void update_during_invalidation(enum update_move move)
+{
+	const size_t n = 2, fillers = 16;
+	int fd = open_dev();
+	char *p = map_pages(8);
+	char *from = move == UPDATE_AWAY ? p + 6 * psz : p;
+	char *to = move == UPDATE_AWAY ? p : p + 6 * psz;
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p + 3 * psz, .len = 5 * psz,
+	};
+	struct mni_test_log log;
+	uint64_t a, c, seq;
+	double cb, t0, t1;
+	bool retry = false;
+	struct snap sn;
+	int ret, hit;
+	size_t i;
+
+	fill(p, 8, 31);
+	c = must_add(fd, p + 3 * psz, 2 * psz, 0);
+	for (i = 0; i < fillers; i++)
+		must_add(fd, p + 4 * psz, psz, MNI_TEST_ADD_NOMIRROR);
+	a = must_add(fd, from, n * psz, 0);
+	must_fault(fd, a, from, n, 0);
+	CHECK(mirror_seq_begin(fd, a, &seq) == 0, "SEQ_BEGIN");
+	CHECK(mirror_slow(fd, c, SLOW_MS) == 0, "SLOW");
+	get_log(fd, a, true, &log);
+	op_start(&t);
+	cb = wait_for_call(fd, c);
+	t0 = now_ms();
+	ret = mirror_update(fd, a, to, n * psz, 0);
+	t1 = now_ms();
+	op_join(&t);
+	CHECK(!ret, "UPDATE: %s", strerror(-ret));
+	CHECK(mirror_seq_retry(fd, a, seq, &retry) == 0, "SEQ_RETRY");
+	get_log(fd, a, false, &log);
+	hit = log_find(&log, MNI_TEST_EV_CLEAR, p + 3 * psz, 5 * psz,
+		       MNI_TEST_LOG_BLOCKABLE);
+	tap_diag("update %s took %.0f ms, returned %.0f ms into C's %d ms callback (%s engine); the invalidation %s A; retry %d",
+		 move == UPDATE_AWAY ? "away" : "into", t1 - t0, t1 - cb,
+		 SLOW_MS, engine_is_kern() ? "kernel's" : "mni",
+		 hit >= 0 ? "called" : "did not call", retry);
+	if (engine_is_kern()) {
+		CHECK(t1 + CLOCK_SLACK_MS >= cb + SLOW_MS,
+		      "the remove returned during the invalidation: has the kernel's engine changed? Update this test");
+		CHECK((hit >= 0) == (move == UPDATE_AWAY),
+		      "the kernel's engine %s A: has it changed? Update this test",
+		      hit >= 0 ? "called" : "did not call");
+	} else {
+		if (hit < 0)
+			dump_log("A", &log);
+		CHECK(hit >= 0, "the invalidation in flight over A's %s range never called it",
+		      move == UPDATE_AWAY ? "old" : "new");
+		CHECK(t1 < cb + SLOW_MS / 2, "the update waited %.0f ms",
+		      t1 - t0);
+		CHECK(retry, "a read begun before the update did not collide");
+	}
+	/* A mirrors its new place. */
+	must_fault(fd, a, to, n, 0);
+	sn = must_read(fd, a, to, n);
+	for (i = 0; i < n; i++)
+		check_mirrored(&sn, i, move == UPDATE_AWAY ? pat(31, i) : 0);
+	snap_free(&sn);
+	close(fd);
+}
+
+static void test_update_away_during_invalidation(void)
+{
+	update_during_invalidation(UPDATE_AWAY);
+}
+
+static void test_update_into_invalidation(void)
+{
+	update_during_invalidation(UPDATE_INTO);
+}
+
+/* Bad updates get an error, never a crash (ours; the kernel has none). */
+static void test_update_bad_input(void)
+{
+	const size_t n = 2;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct mni_test_check c = {
+		.kind = MNI_TEST_CHECK_BAD_UPDATE, .addr = (uintptr_t)p,
+		.len = n * psz,
+	};
+	uint64_t id;
+
+	fill(p, n, 32);
+	if (ioctl(fd, MNI_TEST_IOC_CHECK, &c)) {
+		skip_if_kern_refused(-errno);
+		FAIL("CHECK BAD_UPDATE: %s", strerror(errno));
+	}
+	CHECK(c.ret == -EOVERFLOW, "update to an empty range = %lld, or a later update misbehaved",
+	      (long long)c.ret);
+	id = must_add(fd, p, n * psz, 0);
+	CHECK(mirror_update(fd, id, p, 0, MNI_TEST_UPDATE_RAW) == -EOVERFLOW,
+	      "UPDATE_RAW to an empty range");
+	CHECK(mirror_update(fd, id, p, 2 * n * psz, 0) == -EINVAL,
+	      "UPDATE of a mirror to another size");
+	must_del(fd, id);
+	close(fd);
+}
+
 /* mni's timed and killable read_begin(); the kernel's engine has neither. */
 static bool seq_wait_supported(int fd, uint64_t id)
 {
@@ -3441,6 +3574,9 @@ static const struct tap_test tests[] = {
 	TEST(put_at_once, 0),
 	TEST(put_in_unmap_and_release_callbacks, 60),
 	TEST(owner_skips_own_migration, 0),
+	TEST(update_away_during_invalidation, 0),
+	TEST(update_into_invalidation, 0),
+	TEST(update_bad_input, 0),
 };
 
 int main(int argc, char **argv)
