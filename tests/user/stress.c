@@ -16,7 +16,8 @@
  * says -EAGAIN), read the versions, take the device lock, read_retry(),
  * program the mirror. The invalidate callback takes the device lock,
  * calls set_seq() and drops the mirror (non-blockable: trylock, refuse
- * when busy). Owners also insert and remove their subscriptions, freeing
+ * when busy). Owners also move their subscriptions (update, under the
+ * device lock), and insert and remove them, freeing
  * each one once remove() is done (remove_wait() when remove_begin() says
  * a callback runs on it, as mni_interval_notifier_remove() does).
  *
@@ -88,7 +89,7 @@ struct results {
 	unsigned long faults_ok, faults_retried, faults_given_up;
 	unsigned long read_waits, read_timeouts, after_release;
 	unsigned long inserts, removes, removes_waited, sleeps;
-	unsigned long puts, puts_released;
+	unsigned long puts, puts_released, updates;
 	unsigned long quiet_faults, quiet_max_ns;
 	unsigned long progress[N_INVALIDATORS + N_OWNERS];
 	int engine_idle;
@@ -284,28 +285,37 @@ static void dev_fault(struct dev *d, struct ssub *s, unsigned long long *rs)
 	add(&R->faults_given_up, 1);
 }
 
-static void dev_insert(struct dev *d, unsigned long long *rs)
+/* A range for @d: its pages [*first, *last], bytes [*start, *lastb]. */
+static void dev_pick_range(struct dev *d, unsigned long long *rs,
+			   unsigned long *first, unsigned long *last,
+			   unsigned long *start, unsigned long *lastb)
 {
-	unsigned long lo = 0, hi = NPAGES;
-	unsigned long first, n, last;
-	struct ssub *s = calloc(1, sizeof(*s));
+	unsigned long lo = 0, hi = NPAGES, n;
 
-	if (!s)
-		abort();
 	if (mode == RUN_STORM) {
 		lo = d->storm ? 0 : STORM_SPLIT;
 		hi = d->storm ? STORM_SPLIT : NPAGES;
 	}
-	first = lo + rnd_below(rs, hi - lo);
+	*first = lo + rnd_below(rs, hi - lo);
 	n = 1 + rnd_below(rs, rnd_below(rs, 4) ? 4 : 16);
-	last = first + n - 1 < hi ? first + n - 1 : hi - 1;
-	s->dev = d;
+	*last = *first + n - 1 < hi ? *first + n - 1 : hi - 1;
 	/* Byte ranges that start and end inside the first and last page. */
-	s->sub.interval_tree.start = first * PAGE_SIZE + rnd_below(rs, PAGE_SIZE);
-	s->sub.interval_tree.last = last * PAGE_SIZE + PAGE_SIZE - 1 -
-				    rnd_below(rs, PAGE_SIZE);
-	if (first == last && s->sub.interval_tree.last < s->sub.interval_tree.start)
-		s->sub.interval_tree.last = s->sub.interval_tree.start;
+	*start = *first * PAGE_SIZE + rnd_below(rs, PAGE_SIZE);
+	*lastb = *last * PAGE_SIZE + PAGE_SIZE - 1 - rnd_below(rs, PAGE_SIZE);
+	if (*first == *last && *lastb < *start)
+		*lastb = *start;
+}
+
+static void dev_insert(struct dev *d, unsigned long long *rs)
+{
+	unsigned long first, last;
+	struct ssub *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		abort();
+	dev_pick_range(d, rs, &first, &last, &s->sub.interval_tree.start,
+		       &s->sub.interval_tree.last);
+	s->dev = d;
 	s->sub.ops = &dev_ops;
 	s->sub.mm = fake_mm;
 
@@ -318,6 +328,32 @@ static void dev_insert(struct dev *d, unsigned long long *rs)
 	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
 	mni_itree_insert(&it, &s->sub);
 	add(&R->inserts, 1);
+}
+
+/*
+ * Move @d's subscription, as a driver splitting or growing a range would:
+ * under the driver lock its callbacks take (update never waits), and the
+ * device drops its mirror. Invalidations whose walk runs across the move
+ * and overlap the old or the new range still call it; checks 1 and 2 see
+ * to the rest.
+ */
+static void dev_update(struct dev *d, unsigned long long *rs)
+{
+	unsigned long first, last, start, lastb;
+	int ret;
+
+	dev_pick_range(d, rs, &first, &last, &start, &lastb);
+	pthread_mutex_lock(&d->lock);
+	ret = mni_itree_update(&it, &d->cur->sub, start, lastb);
+	if (ret) {
+		error(&R->bad_value, "update of an inserted sub = %d", ret);
+	} else {
+		d->first = first;
+		d->last = last;
+		d->valid = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	add(&R->updates, 1);
 }
 
 /* A put subscription's release: no callback runs on it, and none will. */
@@ -414,8 +450,10 @@ static void *owner_fn(void *arg)
 
 		if (!d->cur)
 			dev_insert(d, &o->rs);
-		else if (r < 7)
+		else if (r < 6)
 			dev_fault(d, d->cur, &o->rs);
+		else if (r < 7)
+			dev_update(d, &o->rs);
 		else
 			retire(o, dev_remove(d, !rnd_below(&o->rs, 3)));
 		__atomic_add_fetch(&R->progress[N_INVALIDATORS + o->id], 1,
@@ -629,8 +667,8 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 		  R->after_release, R->read_waits, R->read_timeouts, R->sleeps);
 	utap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
 		  name, R->inserts, R->removes, R->removes_waited);
-	utap_diag("%s: %lu puts, %lu released", name, R->puts,
-		  R->puts_released);
+	utap_diag("%s: %lu puts, %lu released, %lu updates", name, R->puts,
+		  R->puts_released, R->updates);
 	if (m == RUN_STORM)
 		utap_diag("%s: %lu read_begins outside the storm, longest %lu us",
 			  name, R->quiet_faults, R->quiet_max_ns / 1000);
@@ -639,7 +677,7 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 			progress = false;
 	return ran && progress && R->engine_idle && !R->bad_value &&
 	       !R->bad_lock && !R->bad_remove && !R->callback_after_remove &&
-	       R->puts && R->puts == R->puts_released;
+	       R->puts && R->puts == R->puts_released && R->updates;
 }
 
 int main(void)
