@@ -1227,10 +1227,11 @@ static void test_remove_during_unrelated_invalidation(void)
 
 /*
  * Update in place, racing with an invalidation whose walk is under way.
- * A DONTNEED of pages 3-7 calls C (pages 3-4, first in tree order), which
- * sleeps, then 16 fillers (page 4), then whatever overlaps pages 5-7 in a
- * second round. While C sleeps, the test moves A out of that range (AWAY:
- * from pages 6-7 to 0-1) or into it (INTO: from 0-1 to 6-7).
+ * A DONTNEED (or a munmap) of pages 3-7 calls C (pages 3-4, first in tree
+ * order), which sleeps, then 16 fillers (page 4), then whatever overlaps
+ * pages 5-7 in a second round. While C sleeps, the test moves A out of
+ * that range (AWAY: from pages 6-7 to 0-1) or into it (INTO: from 0-1 to
+ * 6-7).
  *
  * Ours: mni_interval_notifier_update(), called under the mirror lock that
  * A's callback takes, returns at once; the walk still calls A for that
@@ -1254,7 +1255,7 @@ static int mirror_update(int fd, uint64_t id, void *addr, size_t len,
 	return ioctl(fd, MNI_TEST_IOC_UPDATE, &u) ? -errno : 0;
 }
 
-static void update_during_invalidation(enum update_move move)
+static void update_during_invalidation(enum update_move move, bool unmap)
 {
 	const size_t n = 2, fillers = 16;
 	int fd = open_dev();
@@ -1262,8 +1263,10 @@ static void update_during_invalidation(enum update_move move)
 	char *from = move == UPDATE_AWAY ? p + 6 * psz : p;
 	char *to = move == UPDATE_AWAY ? p : p + 6 * psz;
 	struct op_thread t = {
-		.op = op_dontneed, .addr = p + 3 * psz, .len = 5 * psz,
+		.op = unmap ? op_munmap : op_dontneed, .addr = p + 3 * psz,
+		.len = 5 * psz,
 	};
+	uint64_t event = unmap ? MNI_TEST_EV_UNMAP : MNI_TEST_EV_CLEAR;
 	struct mni_test_log log;
 	uint64_t a, c, seq;
 	double cb, t0, t1;
@@ -1290,10 +1293,11 @@ static void update_during_invalidation(enum update_move move)
 	CHECK(!ret, "UPDATE: %s", strerror(-ret));
 	CHECK(mirror_seq_retry(fd, a, seq, &retry) == 0, "SEQ_RETRY");
 	get_log(fd, a, false, &log);
-	hit = log_find(&log, MNI_TEST_EV_CLEAR, p + 3 * psz, 5 * psz,
+	hit = log_find(&log, event, p + 3 * psz, 5 * psz,
 		       MNI_TEST_LOG_BLOCKABLE);
-	tap_diag("update %s took %.0f ms, returned %.0f ms into C's %d ms callback (%s engine); the invalidation %s A; retry %d",
-		 move == UPDATE_AWAY ? "away" : "into", t1 - t0, t1 - cb,
+	tap_diag("update %s of a %s took %.0f ms, returned %.0f ms into C's %d ms callback (%s engine); the invalidation %s A; retry %d",
+		 move == UPDATE_AWAY ? "away" : "into",
+		 unmap ? "munmap" : "DONTNEED", t1 - t0, t1 - cb,
 		 SLOW_MS, engine_is_kern() ? "kernel's" : "mni",
 		 hit >= 0 ? "called" : "did not call", retry);
 	if (engine_is_kern()) {
@@ -1311,7 +1315,12 @@ static void update_during_invalidation(enum update_move move)
 		      t1 - t0);
 		CHECK(retry, "a read begun before the update did not collide");
 	}
-	/* A mirrors its new place. */
+	/* A mirrors its new place (gone with the munmap for INTO). */
+	if (unmap && move == UPDATE_INTO) {
+		must_del(fd, a);
+		close(fd);
+		return;
+	}
 	must_fault(fd, a, to, n, 0);
 	sn = must_read(fd, a, to, n);
 	for (i = 0; i < n; i++)
@@ -1322,12 +1331,22 @@ static void update_during_invalidation(enum update_move move)
 
 static void test_update_away_during_invalidation(void)
 {
-	update_during_invalidation(UPDATE_AWAY);
+	update_during_invalidation(UPDATE_AWAY, false);
 }
 
 static void test_update_into_invalidation(void)
 {
-	update_during_invalidation(UPDATE_INTO);
+	update_during_invalidation(UPDATE_INTO, false);
+}
+
+static void test_update_away_during_munmap(void)
+{
+	update_during_invalidation(UPDATE_AWAY, true);
+}
+
+static void test_update_into_munmap(void)
+{
+	update_during_invalidation(UPDATE_INTO, true);
 }
 
 /* Bad updates get an error, never a crash (ours; the kernel has none). */
@@ -3576,6 +3595,8 @@ static const struct tap_test tests[] = {
 	TEST(owner_skips_own_migration, 0),
 	TEST(update_away_during_invalidation, 0),
 	TEST(update_into_invalidation, 0),
+	TEST(update_away_during_munmap, 0),
+	TEST(update_into_munmap, 0),
 	TEST(update_bad_input, 0),
 };
 

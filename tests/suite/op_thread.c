@@ -30,6 +30,11 @@ int op_dontneed(struct op_thread *t)
 	return madvise(t->addr, t->len, MADV_DONTNEED) ? -errno : 0;
 }
 
+int op_munmap(struct op_thread *t)
+{
+	return munmap(t->addr, t->len) ? -errno : 0;
+}
+
 void op_start(struct op_thread *t)
 {
 	int ret;

@@ -37,6 +37,8 @@ struct op_thread {
  * test until it ends.
  */
 int op_dontneed(struct op_thread *t);
+/* munmap of [addr, addr + len): an UNMAP invalidation, mmap_lock held. */
+int op_munmap(struct op_thread *t);
 
 void op_start(struct op_thread *t);
 /* Open a gated thread's gate. */
