@@ -17,6 +17,13 @@
 #                    kernel's engine, at 8 and 256 possible CPUs:
 #                    results/memory.csv (tests/qemu/memory.sh; a lane of
 #                    make check, writing to build/memory there)
+#   make scale       the engines at scale, ours and the kernel's, one QEMU
+#                    boot of the stock kernel: 1000 processes x 100
+#                    subscriptions exiting at once (one RELEASE each,
+#                    nothing left), one mm with 1e3..1e6 subscriptions
+#                    (insert, invalidation, growth within a log bound):
+#                    results/scale.{csv,md} (tests/qemu/scale.sh; not in
+#                    make check); MNI_SCALE_PROCS=, MNI_SCALE_MAX_K= shrink it
 #   make fuzz        the random-program fuzzer (tests/suite/mni_fuzz.c) on
 #                    the 6.1 debug kernel, both engines, for
 #                    MNI_FUZZ_SECONDS in all (default 1800); MNI_FUZZ_SEED=
@@ -47,7 +54,7 @@ export MNI_CACHE KVER
 QEMU_LOGS := build/logs
 
 .PHONY: all modules clean deps lint tests check check-quick demo matrix memory \
-	bench bench-smoke deb dkms-check fresh-check fuzz soak
+	bench bench-smoke deb dkms-check fresh-check fuzz soak scale
 
 all: modules
 
@@ -146,6 +153,10 @@ bench-smoke: deps tests
 
 memory: deps tests
 	tests/qemu/memory.sh
+
+scale: deps tests
+	tests/qemu/scale.sh $(or $(MNI_SCALE_PROCS),1000) \
+		$(or $(MNI_SCALE_MAX_K),1000000)
 
 # Long runs on the 6.1 debug kernel (tests/qemu/debug-lane.sh fuzz, soak).
 MNI_FUZZ_SECONDS ?= 1800

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/bench/bench.sh [--smoke] [--trace] [--out DIR]
+# tests/bench/bench.sh [--smoke] [--trace] [--out DIR] [--only FIGURE]...
 #
 # Boot the stock kernel ($KVER, default scripts/kver.sh) once in QEMU and
 # run every benchmark there (tests/bench/guest-bench.sh, mni_bench), the
@@ -17,6 +17,10 @@
 # --trace: the same run with every mni tracepoint enabled in the guest (the
 # ring buffer just overwrites itself); DIR defaults to results/trace.
 #
+# --only FIGURE (repeatable): only those figures (mni_bench's names, e.g.
+# parallel); DIR then defaults to build/bench-FIGURE..., so that results/
+# keeps the full run.
+#
 # --smoke: a short run (two repetitions of tiny batches, under two minutes)
 # that only checks that every figure was produced and is finite; prints TAP
 # ending in "N passed, N failed". DIR defaults to build/bench-smoke.
@@ -31,26 +35,32 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-smoke=0 out='' append=tsc=reliable
+smoke=0 out='' append=tsc=reliable only=() onlyname=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1; shift ;;
 	--trace) append="$append mni_bench_trace=1"; out=${out:-results/trace}; shift ;;
 	--out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a directory" >&2; exit 2; }
 		out=$2; shift 2 ;;
-	*) echo "usage: bench.sh [--smoke] [--trace] [--out DIR]" >&2; exit 2 ;;
+	--only) [ $# -ge 2 ] || { echo "bench.sh: --only needs a figure" >&2; exit 2; }
+		only+=(--only "$2"); onlyname="$onlyname-$2"; shift 2 ;;
+	*) echo "usage: bench.sh [--smoke] [--trace] [--out DIR] [--only FIGURE]..." >&2; exit 2 ;;
 	esac
 done
 
 kver=${KVER:-$(scripts/kver.sh)}
 if [ "$smoke" = 1 ]; then
-	out=${out:-build/bench-smoke}
-	args=(-- --smoke)
+	out=${out:-build/bench-smoke$onlyname}
+	args=(-- --smoke "${only[@]}")
 	timeout=300
 	name=bench-smoke
 else
-	out=${out:-results}
-	args=()
+	if [ -n "$onlyname" ]; then
+		out=${out:-build/bench$onlyname}
+	else
+		out=${out:-results}
+	fi
+	args=(-- "${only[@]}")
 	timeout=900
 	name=bench
 fi

@@ -38,6 +38,11 @@
  *            disjoint subscription with its first fault, and the remove of
  *            that subscription. No floor: the figure compares the engines'
  *            waits, one sample at a time (DESIGN.md 3.11)
+ *   parallel two processes (each its own mm with K subscriptions, one per
+ *            vCPU) insert + remove one subscription in the in-kernel loop
+ *            at the same time; a batch is timed from the start of both to
+ *            the end of the later one, and the aggregate throughput is
+ *            both processes' operations over that time
  * The floor of the in-kernel loops is the same loop with the engine's calls
  * left out; the floor of contend's fault side is a CPU fault of the page.
  *
@@ -81,9 +86,9 @@ static const char *const cfg_dev[NCFG] = {
 };
 
 enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND,
-	     S_STORM };
+	     S_STORM, S_PAR };
 enum run { R_MADVISE, R_MUNMAP, R_MPROTECT, R_READ, R_INSREM, R_FIRST,
-	   R_CONTEND, R_STORM };
+	   R_CONTEND, R_STORM, R_PAR };
 
 enum op { OP_SETUP, OP_RUN, OP_TEARDOWN, OP_EXIT };
 
@@ -201,6 +206,10 @@ struct worker {
 	char *cpage[3];
 	/* S_STORM: see setup_storm() */
 	char *sarea;
+	/* S_PAR: the two loop processes, their command pipes, one reply pipe */
+	pid_t par_pid[2];
+	int par_go[2];
+	int par_done;
 };
 
 static char *map_anon(void *at, size_t len, int prot, int flags)
@@ -319,6 +328,89 @@ static int setup_storm(struct worker *w)
 			    w->sarea + STORM_PG_M * psz, 1, 0, NULL);
 }
 
+static int run_loop(struct worker *w, unsigned long cmd, uint64_t iters,
+		    uint64_t *ns);
+
+/*
+ * S_PAR, in loop process @i (a child of the worker, so an mm of its own):
+ * on vCPU @i, a file of its own and @k subscriptions as S_INSREM sets
+ * them up; then, for each iteration count read from @go, the in-kernel
+ * insert + remove loop, its result on @done. EOF on @go ends it, and the
+ * exit removes the subscriptions.
+ */
+static void par_main(struct worker *w, int i, long k, int go, int done)
+{
+	uint64_t iters, ns;
+	cpu_set_t set;
+	int ret;
+
+	CPU_ZERO(&set);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? i : 0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	close(w->fd);
+	w->bench_set = false;
+	w->fd = open(cfg_dev[w->cfg], O_RDWR | O_CLOEXEC);
+	ret = w->fd < 0 ? -errno : setup_resv(w, k, k, false);
+	while (read(go, &iters, sizeof(iters)) == sizeof(iters)) {
+		ns = 0;
+		if (!ret)
+			ret = run_loop(w, MNI_TEST_IOC_BENCH_INSERT, iters, &ns);
+		if (ret)
+			ns = UINT64_MAX;
+		if (write(done, &ns, sizeof(ns)) != sizeof(ns))
+			break;
+	}
+	_exit(ret ? 1 : 0);
+}
+
+static int setup_par(struct worker *w, long k)
+{
+	int i, go[2], done[2];
+
+	if (pipe(done))
+		return -errno;
+	w->par_done = done[0];
+	for (i = 0; i < 2; i++) {
+		/* Cloexec: the second must not hold the first's command pipe. */
+		if (pipe2(go, O_CLOEXEC))
+			return -errno;
+		fflush(stdout);
+		w->par_pid[i] = fork();
+		if (w->par_pid[i] < 0)
+			return -errno;
+		if (!w->par_pid[i]) {
+			close(go[1]);
+			close(done[0]);
+			if (i)
+				close(w->par_go[0]);
+			par_main(w, i, k, go[0], done[1]);
+		}
+		close(go[0]);
+		w->par_go[i] = go[1];
+	}
+	close(done[1]);
+	return 0;
+}
+
+/* Close the command pipes: the loop processes exit; 0 if both did so. */
+static int teardown_par(struct worker *w)
+{
+	int i, st, ret = 0;
+
+	for (i = 0; i < 2; i++)
+		if (w->par_go[i] > 0)
+			close(w->par_go[i]);
+	for (i = 0; i < 2; i++) {
+		if (w->par_pid[i] > 0 &&
+		    (waitpid(w->par_pid[i], &st, 0) != w->par_pid[i] ||
+		     !WIFEXITED(st) || WEXITSTATUS(st)))
+			ret = -ECHILD;
+	}
+	if (w->par_done > 0)
+		close(w->par_done);
+	return ret;
+}
+
 static int do_setup(struct worker *w, const struct cmd *c)
 {
 	long i;
@@ -355,6 +447,8 @@ static int do_setup(struct worker *w, const struct cmd *c)
 		return setup_contend(w);
 	case S_STORM:
 		return setup_storm(w);
+	case S_PAR:
+		return setup_par(w, c->k);
 	}
 	return -EINVAL;
 }
@@ -382,6 +476,8 @@ static int do_teardown(struct worker *w)
 		munmap(w->page, psz);
 	if (w->sarea)
 		munmap(w->sarea, STORM_PAGES * psz);
+	if (w->par_pid[0])
+		ret = ret ?: teardown_par(w);
 	memset(&w->resv, 0, sizeof(*w) - offsetof(struct worker, resv));
 	return ret;
 }
@@ -449,6 +545,26 @@ static int run_loop(struct worker *w, unsigned long cmd, uint64_t iters,
 	return ret;
 }
 
+/*
+ * Both loop processes run @iters insert + remove each; *ns from the
+ * command to the later one's reply.
+ */
+static int run_par(struct worker *w, uint64_t iters, uint64_t *ns)
+{
+	uint64_t t0 = now_ns(), r;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (write(w->par_go[i], &iters, sizeof(iters)) != sizeof(iters))
+			return -EPIPE;
+	for (i = 0; i < 2; i++)
+		if (read(w->par_done, &r, sizeof(r)) != sizeof(r) ||
+		    r == UINT64_MAX)
+			return -EIO;
+	*ns = now_ns() - t0;
+	return 0;
+}
+
 static int run_batch(struct worker *w, int run, uint64_t iters, uint64_t *ns)
 {
 	switch (run) {
@@ -462,6 +578,8 @@ static int run_batch(struct worker *w, int run, uint64_t iters, uint64_t *ns)
 		return run_loop(w, MNI_TEST_IOC_BENCH_READ, iters, ns);
 	case R_INSREM:
 		return run_loop(w, MNI_TEST_IOC_BENCH_INSERT, iters, ns);
+	case R_PAR:
+		return run_par(w, iters, ns);
 	}
 	return -EINVAL;
 }
@@ -913,6 +1031,8 @@ static int run_storm(struct worker *w, const struct cmd *c, struct reply *r)
 
 static int do_run(struct worker *w, const struct cmd *c, struct reply *r)
 {
+	int ret;
+
 	switch (c->run) {
 	case R_FIRST:
 		return run_first(w, c->iters, r);
@@ -920,6 +1040,13 @@ static int do_run(struct worker *w, const struct cmd *c, struct reply *r)
 		return run_contend(w, c->secs, r);
 	case R_STORM:
 		return run_storm(w, c, r);
+	case R_PAR:
+		/* Aggregate: both processes' operations in a batch's time. */
+		ret = run_batches(w, c, r);
+		r->v[0] /= 2;
+		r->v[1] /= 2;
+		r->v[2] = 1e9 / r->v[0];
+		return ret;
 	}
 	return run_batches(w, c, r);
 }
@@ -1129,6 +1256,7 @@ static void run_rep(const struct bench_case *bc, const struct cmd *c, int rep)
 #define NS_OP { "ns_per_op", "ns_per_op_mean" }
 
 static const long ks[] = { 1, 1000, 100000 };
+static const long par_ks[] = { 1, 1000 };
 static const long wides[] = { 1, 64, 4096 };
 
 static bool wanted(const char *figure, char **only, int nonly)
@@ -1284,6 +1412,21 @@ static void bench_storm(void)
 	run_setup(s, &bc, 1);
 }
 
+static void bench_parallel(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(par_ks); i++) {
+		struct bench_case bc = { "parallel", "2proc-insert+remove",
+					 S_PAR, R_PAR, 0, par_ks[i], 1024,
+					 { "ns_per_op", "ns_per_op_mean",
+					   "ops_s" } };
+		struct cmd s = { .setup = S_PAR, .k = par_ks[i] };
+
+		run_setup(s, &bc, 1);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1295,6 +1438,7 @@ static const struct {
 	{ "first", bench_first },
 	{ "contend", bench_contend },
 	{ "storm", bench_storm },
+	{ "parallel", bench_parallel },
 };
 
 static void usage(void)
