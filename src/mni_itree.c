@@ -674,6 +674,26 @@ static bool mni_inval_owes(struct mni_inval *inv,
 	return pos < inv->nr_batch;
 }
 
+/*
+ * Does [@start, ...] keep @sub's place in tree order, between the nodes
+ * before and after it? Then a move is a change of key in place. Lock held.
+ */
+static bool mni_itree_keeps_place(struct mmu_interval_notifier *sub,
+				  unsigned long start)
+{
+	struct interval_tree_node *node = &sub->interval_tree;
+	struct rb_node *prev = rb_prev(&node->rb), *next = rb_next(&node->rb);
+	struct interval_tree_node *p, *n;
+
+	p = prev ? rb_entry(prev, struct interval_tree_node, rb) : NULL;
+	n = next ? rb_entry(next, struct interval_tree_node, rb) : NULL;
+	/* Compared at @node's address: the order's tie-break. */
+	return (!p || p->start < start ||
+		(p->start == start && (unsigned long)p < (unsigned long)node)) &&
+	       (!n || start < n->start ||
+		(start == n->start && (unsigned long)node < (unsigned long)n));
+}
+
 /* Are @n spare entries of mni_inval.owed at hand? Lock held. */
 static bool mni_owed_spares(struct mni_itree *it, unsigned int n)
 {
@@ -759,15 +779,22 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		inv->owed = o;
 		queued++;
 	}
-	mni_itree_take_out(it, sub);
-	sub->interval_tree.start = start;
-	sub->interval_tree.last = last;
+	if (mni_itree_keeps_place(sub, start)) {
+		/* Same place: the subtree maxima above it are all that change. */
+		sub->interval_tree.start = start;
+		sub->interval_tree.last = last;
+		mni_it_augment.propagate(&sub->interval_tree.rb, NULL);
+	} else {
+		mni_itree_take_out(it, sub);
+		sub->interval_tree.start = start;
+		sub->interval_tree.last = last;
+		mni_it_link(&sub->interval_tree, &it->root);
+	}
 	/* Odd and fresh, like an insert's; walks in flight skip @sub now. */
 	it->seq += 2;
 	mni_sub_restamp(sub, it->seq);
 	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
 	WRITE_ONCE(sub->invalidate_seq, it->seq);
-	mni_it_link(&sub->interval_tree, &it->root);
 out:
 	raw_spin_unlock(&it->lock);
 	if (!ret)

@@ -88,7 +88,7 @@ static const char *const cfg_dev[NCFG] = {
 enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND,
 	     S_STORM, S_PAR };
 enum run { R_MADVISE, R_MUNMAP, R_MPROTECT, R_READ, R_INSREM, R_FIRST,
-	   R_CONTEND, R_STORM, R_PAR };
+	   R_CONTEND, R_STORM, R_PAR, R_UPDATE };
 
 enum op { OP_SETUP, OP_RUN, OP_TEARDOWN, OP_EXIT };
 
@@ -546,6 +546,25 @@ static int run_loop(struct worker *w, unsigned long cmd, uint64_t iters,
 }
 
 /*
+ * @iters moves of one subscription over the insert page: ours updates it
+ * in place, the kernel's flavour removes and inserts it (the upstream way).
+ */
+static int run_update(struct worker *w, uint64_t iters, uint64_t *ns)
+{
+	struct mni_test_bench_loop arg = {
+		.addr = (uintptr_t)w->page,
+		.len = psz,
+		.iters = iters,
+		.flags = w->cfg == CFG_FLOOR ? MNI_TEST_BENCH_FLOOR :
+					       MNI_TEST_BENCH_UPDATE,
+	};
+	int ret = bench_ioctl(w->fd, MNI_TEST_IOC_BENCH_INSERT, &arg);
+
+	*ns = arg.ns;
+	return ret;
+}
+
+/*
  * Both loop processes run @iters insert + remove each; *ns from the
  * command to the later one's reply.
  */
@@ -580,6 +599,8 @@ static int run_batch(struct worker *w, int run, uint64_t iters, uint64_t *ns)
 		return run_loop(w, MNI_TEST_IOC_BENCH_INSERT, iters, ns);
 	case R_PAR:
 		return run_par(w, iters, ns);
+	case R_UPDATE:
+		return run_update(w, iters, ns);
 	}
 	return -EINVAL;
 }
@@ -1375,6 +1396,19 @@ static void bench_insrem(void)
 	}
 }
 
+static void bench_update(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ks); i++) {
+		struct bench_case bc = { "update", "update", S_INSREM,
+					 R_UPDATE, 0, ks[i], 1024, NS_OP };
+		struct cmd s = { .setup = S_INSREM, .k = ks[i] };
+
+		run_setup(s, &bc, 1);
+	}
+}
+
 static void bench_first(void)
 {
 	struct bench_case bc = { "first", "first-insert", S_FRESH, R_FIRST,
@@ -1439,6 +1473,7 @@ static const struct {
 	{ "contend", bench_contend },
 	{ "storm", bench_storm },
 	{ "parallel", bench_parallel },
+	{ "update", bench_update },
 };
 
 static void usage(void)

@@ -1730,6 +1730,41 @@ static int bench_insert_loop(struct mni_test_bench_sub *b,
 	return 0;
 }
 
+/* BENCH_INSERT with UPDATE: time @iters moves of one subscription. */
+static int bench_update_loop(struct mni_test_bench_sub *b,
+			     struct mni_test_bench_loop *arg)
+{
+	u64 i, t0;
+	int ret;
+
+	ret = mmu_interval_notifier_insert(&b->notifier, current->mm,
+					   arg->addr, arg->len, &bench_ops);
+	if (ret)
+		return ret;
+	t0 = ktime_get_ns();
+	for (i = 1; i <= arg->iters; i++) {
+#ifdef MNI_TEST_FLAVOUR_MNI
+		ret = mni_interval_notifier_update(&b->notifier, arg->addr,
+						   arg->len);
+#else
+		mmu_interval_notifier_remove(&b->notifier);
+		ret = mmu_interval_notifier_insert(&b->notifier, current->mm,
+						   arg->addr, arg->len,
+						   &bench_ops);
+		/* Out of the tree: nothing to remove. */
+		if (ret)
+			return ret;
+#endif
+		if (!ret && !(i % MNI_TEST_BENCH_BATCH))
+			ret = bench_pause();
+		if (ret)
+			break;
+	}
+	arg->ns = ktime_get_ns() - t0;
+	mmu_interval_notifier_remove(&b->notifier);
+	return ret;
+}
+
 /* bench_insert_loop() without the engine. */
 static int bench_empty_loop(struct mni_test_bench_loop *arg)
 {
@@ -1758,7 +1793,8 @@ static int mni_test_ioc_bench_insert(struct mni_test_file *f,
 		return -EFAULT;
 	if (!arg.iters || !arg.len || (arg.addr | arg.len) & ~PAGE_MASK ||
 	    arg.addr + arg.len <= arg.addr ||
-	    arg.flags & ~(MNI_TEST_BENCH_FLOOR | MNI_TEST_BENCH_SPLIT))
+	    arg.flags & ~(MNI_TEST_BENCH_FLOOR | MNI_TEST_BENCH_SPLIT |
+			  MNI_TEST_BENCH_UPDATE))
 		return -EINVAL;
 
 	arg.ns = 0;
@@ -1771,7 +1807,10 @@ static int mni_test_ioc_bench_insert(struct mni_test_file *f,
 		if (!b)
 			return -ENOMEM;
 		b->lock = &f->bench_lock;
-		ret = bench_insert_loop(b, &arg);
+		if (arg.flags & MNI_TEST_BENCH_UPDATE)
+			ret = bench_update_loop(b, &arg);
+		else
+			ret = bench_insert_loop(b, &arg);
 		kfree(b);
 	}
 	if (ret)

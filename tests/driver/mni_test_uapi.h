@@ -273,6 +273,12 @@ struct mni_test_bench_set {
 #define MNI_TEST_BENCH_FLOOR		_BITULL(0)
 /* BENCH_INSERT: time inserts (ns) and removes (ns2) apart. */
 #define MNI_TEST_BENCH_SPLIT		_BITULL(1)
+/*
+ * BENCH_INSERT: insert once, then @iters times move the subscription to
+ * the same range (ours: mni_interval_notifier_update(); the kernel's:
+ * remove + insert, the upstream way), then remove: ns times the moves.
+ */
+#define MNI_TEST_BENCH_UPDATE		_BITULL(2)
 
 /*
  * BENCH_READ: @iters times read_begin() on mirror @id, take its lock,
