@@ -88,7 +88,7 @@ static const char *const cfg_dev[NCFG] = {
 enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND,
 	     S_STORM, S_PAR };
 enum run { R_MADVISE, R_MUNMAP, R_MPROTECT, R_READ, R_INSREM, R_FIRST,
-	   R_CONTEND, R_STORM, R_PAR, R_UPDATE };
+	   R_CONTEND, R_STORM, R_PAR, R_UPDATE, R_FIRST_PREREG };
 
 enum op { OP_SETUP, OP_RUN, OP_TEARDOWN, OP_EXIT };
 
@@ -634,7 +634,12 @@ static int run_batches(struct worker *w, const struct cmd *c,
 /* A page for the children of run_first() to subscribe to. */
 static char first_page[1 << 16] __attribute__((aligned(1 << 16)));
 
-static int first_child(struct worker *w, int wfd)
+/*
+ * @prereg: the mm is pre-registered first, untimed, on a file of the
+ * child's own (MM_GET pins one mm per file): ours mni_mm_get(), the
+ * kernel's flavour UVM's __mmu_notifier_register(NULL).
+ */
+static int first_child(struct worker *w, int wfd, bool prereg)
 {
 	struct mni_test_bench_loop arg = {
 		.addr = (uintptr_t)first_page,
@@ -643,15 +648,28 @@ static int first_child(struct worker *w, int wfd)
 		.flags = MNI_TEST_BENCH_SPLIT |
 			 (w->cfg == CFG_FLOOR ? MNI_TEST_BENCH_FLOOR : 0),
 	};
+	bool pin = prereg && w->cfg != CFG_FLOOR;
+	int fd = w->fd, ret = 0;
 	uint64_t out[2];
-	int ret = bench_ioctl(w->fd, MNI_TEST_IOC_BENCH_INSERT, &arg);
 
+	if (prereg) {
+		fd = open(cfg_dev[w->cfg], O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			ret = -errno;
+	}
+	if (!ret && pin && ioctl(fd, MNI_TEST_IOC_MM_GET))
+		ret = -errno;
+	if (!ret)
+		ret = bench_ioctl(fd, MNI_TEST_IOC_BENCH_INSERT, &arg);
+	if (!ret && pin && ioctl(fd, MNI_TEST_IOC_MM_PUT))
+		ret = -errno;
 	out[0] = ret ? UINT64_MAX : arg.ns;
 	out[1] = ret ? UINT64_MAX : arg.ns2;
 	return write(wfd, out, sizeof(out)) == sizeof(out) && !ret ? 0 : 1;
 }
 
-static int run_first(struct worker *w, uint64_t children, struct reply *r)
+static int run_first(struct worker *w, uint64_t children, struct reply *r,
+		     bool prereg)
 {
 	uint64_t *ins = calloc(children, sizeof(*ins));
 	uint64_t *rem = calloc(children, sizeof(*rem));
@@ -668,7 +686,7 @@ static int run_first(struct worker *w, uint64_t children, struct reply *r)
 			break;
 		}
 		if (!pid)
-			_exit(first_child(w, pfd[1]));
+			_exit(first_child(w, pfd[1], prereg));
 		if (read(pfd[0], out, sizeof(out)) != sizeof(out) ||
 		    out[0] == UINT64_MAX)
 			ret = -EIO;
@@ -1056,7 +1074,9 @@ static int do_run(struct worker *w, const struct cmd *c, struct reply *r)
 
 	switch (c->run) {
 	case R_FIRST:
-		return run_first(w, c->iters, r);
+		return run_first(w, c->iters, r, false);
+	case R_FIRST_PREREG:
+		return run_first(w, c->iters, r, true);
 	case R_CONTEND:
 		return run_contend(w, c->secs, r);
 	case R_STORM:
@@ -1242,7 +1262,7 @@ static struct cmd case_cmd(const struct bench_case *bc)
 	struct cmd c = { .op = OP_RUN, .setup = bc->setup, .run = bc->run,
 			 .overlap = bc->overlap, .k = bc->k };
 
-	if (bc->run == R_FIRST) {
+	if (bc->run == R_FIRST || bc->run == R_FIRST_PREREG) {
 		c.iters = first_children;
 	} else if (bc->run == R_CONTEND) {
 		c.secs = contend_secs;
@@ -1418,6 +1438,16 @@ static void bench_first(void)
 	run_setup(s, &bc, 1);
 }
 
+static void bench_first_prereg(void)
+{
+	struct bench_case bc = { "first-prereg", "first-insert-prereg",
+				 S_FRESH, R_FIRST_PREREG, 0, 0, 0,
+				 { "insert_ns", "remove_ns" } };
+	struct cmd s = { .setup = S_FRESH };
+
+	run_setup(s, &bc, 1);
+}
+
 static void bench_contend(void)
 {
 	struct bench_case bc = {
@@ -1474,6 +1504,7 @@ static const struct {
 	{ "storm", bench_storm },
 	{ "parallel", bench_parallel },
 	{ "update", bench_update },
+	{ "first-prereg", bench_first_prereg },
 };
 
 static void usage(void)

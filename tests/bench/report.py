@@ -53,6 +53,10 @@ ROWS = [
      "insert + remove, 2 processes (own mms) at once, aggregate (in-kernel loops)", "ns/op", None, False),
     ("parallel", "2proc-insert+remove", "ops_s", 7,
      "its aggregate throughput (issue 12)", "ops/s", 0.90, True),
+    ("first-prereg", "first-insert-prereg", "insert_ns", 8,
+     "first insert on a pre-registered mm (the kernel's: __mmu_notifier_register(NULL) first)", "ns", 1.00, False),
+    ("first-prereg", "first-insert-prereg", "remove_ns", 8,
+     "its remove (the mm stays registered)", "ns", None, False),
     ("update", "update", "ns_per_op", 8,
      "move one subscription in place (in-kernel loop; the kernel's: remove + insert)", "ns/op", 1.00, False),
 ]
@@ -67,6 +71,7 @@ EXPECTED_K = {
     "contend": (1,),
     "parallel": (1, 1000),
     "update": (1, 1000, 100000),
+    "first-prereg": (0,),
 }
 
 LOG_CASES = ("madvise-none", "madvise-one", "munmap-none", "munmap-one")
