@@ -386,9 +386,11 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
  * wherever insert may, from a callback (its own subscription's too), and
  * under locks the callbacks take. It allocates (without reclaim) only
  * when an invalidation whose pass is running still owes @interval_sub a
- * callback and the engine's spare entries for those are used up.
+ * callback and the engine's spare entries for those are used up. On
+ * PREEMPT_RT that allocation takes sleeping locks: there, do not call it
+ * under a raw spinlock or from a non-blockable callback.
  *
- * Context: any but NMI; does not sleep.
+ * Context: any but NMI (on PREEMPT_RT, see above); does not sleep.
  * Return: 0; -EINVAL for a NULL subscription; -EOVERFLOW for an empty or
  * wrapping range; -ENOENT for a subscription this module did not insert,
  * or one removed or put; -ENOMEM (the subscription keeps its old range).

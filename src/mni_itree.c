@@ -737,7 +737,8 @@ static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
  * read_retry() reports a collision to every read begun before. Never
  * waits. Allocates only when a walk in flight owes @sub a callback and the
  * spare entries are used up.
- * Context: any; does not sleep.
+ * Context: any but NMI (on PREEMPT_RT, one where kmalloc() may be
+ * called); does not sleep.
  * Return: 0; -ENOENT if @sub is not in this engine or is going; -ENOMEM.
  */
 int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
