@@ -111,29 +111,6 @@ static void must_write(const char *path, const char *s)
 	CHECK(!err, "write '%s' to %s: %s", s, path, strerror(-err));
 }
 
-static char *slurp(const char *path)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	CHECK(buf, "malloc");
-	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (cap - len < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			CHECK(buf, "realloc");
-		}
-	}
-	CHECK(n == 0, "read %s: %s", path, strerror(errno));
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* No malloc (see test_alloc_record()). */
 static long read_long(const char *path)
 {
@@ -147,42 +124,6 @@ static long read_long(const char *path)
 	close(fd);
 	s[n] = '\0';
 	return strtol(s, NULL, 10);
-}
-
-/* "key: N" at the start of a line, whole key (see mni_observe.c). */
-static uint64_t kv(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *l;
-
-	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, klen) && l[klen] == ':' && l[klen + 1] == ' ')
-			return strtoull(l + klen + 2, NULL, 10);
-	tap_diag("%s", text);
-	FAIL("no '%s:' line in the text above", key);
-}
-
-/* The engine's debugfs summary (mni flavour only). */
-struct summary {
-	uint64_t mms, subs, in_flight, invalidations, callbacks, refused;
-	uint64_t no_record;
-};
-
-static struct summary read_summary(void)
-{
-	char *t = slurp(MNI_DBG "/summary");
-	struct summary s = {
-		.mms = kv(t, "mms"),
-		.subs = kv(t, "subscriptions"),
-		.in_flight = kv(t, "in_flight"),
-		.invalidations = kv(t, "invalidations"),
-		.callbacks = kv(t, "callbacks"),
-		.refused = kv(t, "callbacks_refused"),
-		.no_record = kv(t, "no_record"),
-	};
-
-	free(t);
-	return s;
 }
 
 /* ------------------------------------------------- fault injection */
@@ -254,7 +195,7 @@ static void trace_clear(void)
  */
 static unsigned int trace_failures(char *out, size_t len, const char *need)
 {
-	char *t = slurp(TRACING "/trace"), *line, *save = NULL;
+	char *t = must_slurp(TRACING "/trace"), *line, *save = NULL;
 	unsigned int n = 0, found = 0;
 	char site[160] = "", frame[160] = "";
 	size_t used = 0;
@@ -342,7 +283,7 @@ static unsigned int count_sites(const char *sites, const char *prefix)
 struct sweep_report {
 	int ret;			/* ADD: 0 or -errno */
 	long left;			/* fail-nth after ADD: 0 if consumed */
-	struct summary after;		/* mni: right after a failed ADD */
+	struct engine_summary after;		/* mni: right after a failed ADD */
 	uint64_t inval_delta;		/* mni: invalidations a munmap caused */
 };
 
@@ -358,7 +299,7 @@ static void sweep_child(int fd, int wfd, unsigned int n, uint64_t flags)
 	uint8_t state[4];
 	uint64_t id = 0, mirrored = 0;
 	char *buf = malloc(np * psz);
-	struct summary s0 = { 0 };
+	struct engine_summary s0 = { 0 };
 	int nth = open_knob("fail-nth");
 	size_t i;
 
@@ -374,9 +315,9 @@ static void sweep_child(int fd, int wfd, unsigned int n, uint64_t flags)
 		must_del(fd, id);
 	} else if (is_mni()) {
 		/* Nothing registered: no entry, and no notifier still hooked. */
-		s0 = read_summary();
+		s0 = read_engine_summary();
 		munmap(scratch, psz);
-		r.after = read_summary();
+		r.after = read_engine_summary();
 		r.inval_delta = r.after.invalidations - s0.invalidations;
 	}
 	CHECK(write(wfd, &r, sizeof(r)) == sizeof(r), "write: %s",
@@ -408,7 +349,7 @@ static void insert_sweep(uint64_t flags)
 	const char *const *need = is_mni() ? mni_sites : kern_sites;
 	size_t nneed = is_mni() ? ARRAY_SIZE(mni_sites) : ARRAY_SIZE(kern_sites);
 	unsigned int n, hit[3] = { 0 }, spares = 0;
-	struct summary base = { 0 };
+	struct engine_summary base = { 0 };
 	char sites[1024], all[4096] = "";
 	size_t i;
 	int fd;
@@ -417,7 +358,7 @@ static void insert_sweep(uint64_t flags)
 	trace_failures_on();
 	fd = open_dev();
 	if (is_mni())
-		base = read_summary();
+		base = read_engine_summary();
 	for (n = 1; n <= 64; n++) {
 		struct sweep_report r;
 		int pfd[2];
@@ -534,7 +475,7 @@ static void test_alloc_record(void)
 {
 	const size_t np = 4;
 	struct zap_arg z[3];
-	struct summary s0 = { 0 }, s1;
+	struct engine_summary s0 = { 0 }, s1;
 	pthread_t th[3];
 	uint64_t id[3];
 	char *p[3], sites[2048];
@@ -555,7 +496,7 @@ static void test_alloc_record(void)
 	for (i = 0; i < 3; i++)
 		pthread_create(&th[i], NULL, zap_thread, &z[i]);
 	if (is_mni())
-		s0 = read_summary();
+		s0 = read_engine_summary();
 	CHECK(mirror_slow(fd, id[0], 1500) == 0, "SLOW");
 	CHECK(mirror_slow(fd, id[1], 1500) == 0, "SLOW");
 	trace_clear();
@@ -613,7 +554,7 @@ static void test_alloc_record(void)
 		      nfail, left2, left);
 		CHECK(count_sites(sites, "mni_i") == nfail,
 		      "failures outside the engine: %s", sites);
-		s1 = read_summary();
+		s1 = read_engine_summary();
 		CHECK(s1.in_flight == 0 && s1.no_record == s0.no_record,
 		      "in flight %llu, no_record %llu -> %llu",
 		      (unsigned long long)s1.in_flight,
@@ -726,7 +667,7 @@ static void debugfs_child(int fd, int wfd, int rfd)
  */
 static void test_alloc_debugfs(void)
 {
-	struct summary s0, s1;
+	struct engine_summary s0, s1;
 	unsigned int marked = 0, attempt;
 	char sites[2048] = "", go = 'g';
 	cpu_set_t cpus;
@@ -742,7 +683,7 @@ static void test_alloc_debugfs(void)
 	      strerror(errno));
 	trace_failures_on();
 	fd = open_dev();
-	s0 = read_summary();
+	s0 = read_engine_summary();
 
 	for (attempt = 1; attempt <= 3 && !hit; attempt++) {
 		int vp[2], gp[2], ret = -1;
@@ -783,7 +724,7 @@ static void test_alloc_debugfs(void)
 			/* A late successful run would show itself by now. */
 			usleep(200000);
 			CHECK(!debugfs_file_of(pid), "the mm got its debugfs file anyway");
-			s1 = read_summary();
+			s1 = read_engine_summary();
 			CHECK(s1.mms == s0.mms + 1 && s1.subs == s0.subs + 1,
 			      "summary: %llu mms, %llu subscriptions (before: %llu, %llu)",
 			      (unsigned long long)s1.mms, (unsigned long long)s1.subs,
@@ -795,7 +736,7 @@ static void test_alloc_debugfs(void)
 		close(gp[1]);
 	}
 	CHECK(hit, "3 attempts, and the failure never hit mni_debugfs_work");
-	s1 = read_summary();
+	s1 = read_engine_summary();
 	CHECK(s1.mms == s0.mms && s1.subs == s0.subs,
 	      "after remove: %llu mms, %llu subscriptions",
 	      (unsigned long long)s1.mms, (unsigned long long)s1.subs);
@@ -827,7 +768,7 @@ static void oom_restore(void)
  */
 static void oom_quiet_reports(void)
 {
-	char *s = slurp("/proc/sys/kernel/printk"), *d, quiet[64];
+	char *s = must_slurp("/proc/sys/kernel/printk"), *d, quiet[64];
 	int con, def, min, dcon;
 
 	CHECK(sscanf(s, "%d %d %d %d", &con, &def, &min, &dcon) == 4,
@@ -835,7 +776,7 @@ static void oom_quiet_reports(void)
 	snprintf(printk_saved, sizeof(printk_saved), "%d %d %d %d", con, def,
 		 min, dcon);
 	free(s);
-	d = slurp("/proc/sys/vm/oom_dump_tasks");
+	d = must_slurp("/proc/sys/vm/oom_dump_tasks");
 	snprintf(dump_tasks_saved, sizeof(dump_tasks_saved), "%d", atoi(d));
 	free(d);
 	atexit(oom_restore);
@@ -855,7 +796,7 @@ static void oom_cgroup(char *cg, size_t len)
 		      "mount cgroup2 on %s: %s (kernel without CONFIG_CGROUPS?)",
 		      CGROOT, strerror(errno));
 	}
-	ctl = slurp(CGROOT "/cgroup.controllers");
+	ctl = must_slurp(CGROOT "/cgroup.controllers");
 	CHECK(strstr(ctl, "memory"), "no memory controller in cgroup v2 (%s)", ctl);
 	free(ctl);
 	must_write(CGROOT "/cgroup.subtree_control", "+memory");
@@ -1124,7 +1065,7 @@ static void test_oom_kills(void)
 	const char *env = getenv("MNI_OOM_KILLS");
 	int kills = env ? atoi(env) : OOM_KILLS;
 	struct oom_counts c = { 0 };
-	struct summary s0 = { 0 }, s1;
+	struct engine_summary s0 = { 0 }, s1;
 	char cg[96];
 	double t0 = now_ms();
 	int fd, i;
@@ -1136,7 +1077,7 @@ static void test_oom_kills(void)
 	oom_quiet_reports();
 	fd = open_dev();
 	if (is_mni())
-		s0 = read_summary();
+		s0 = read_engine_summary();
 	for (i = 0; i < kills;) {
 		CHECK(c.lost < 5, "the keepers lost the mm %u times", c.lost);
 		i += oom_one(fd, cg, i & 1, &c);
@@ -1147,7 +1088,7 @@ static void test_oom_kills(void)
 		 c.kills, c.busy_kills, c.lost, c.reaps, c.refused, c.reaped_calls,
 		 c.stale, (now_ms() - t0) / 1000);
 	if (is_mni()) {
-		s1 = read_summary();
+		s1 = read_engine_summary();
 		tap_diag("engine: invalidations +%llu, callbacks +%llu, refused +%llu, no_record +%llu, in flight %llu",
 			 (unsigned long long)(s1.invalidations - s0.invalidations),
 			 (unsigned long long)(s1.callbacks - s0.callbacks),
@@ -1295,13 +1236,5 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--load-sweep"))
 		return load_sweep(argv[2]);
-	if (argc < 2 || argv[1][0] == '-') {
-		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
-		return 2;
-	}
-	dev_path = argv[1];
-	psz = sysconf(_SC_PAGESIZE);
-	if (!device_ready(&info))
-		return 2;
-	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+	return suite_main(argc, argv, &info, tests, ARRAY_SIZE(tests));
 }

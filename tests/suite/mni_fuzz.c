@@ -1455,14 +1455,6 @@ static struct tap_test tests[] = {
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argv[1][0] == '-') {
-		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
-		return 2;
-	}
-	dev_path = argv[1];
-	psz = sysconf(_SC_PAGESIZE);
 	tests[0].timeout = env_u64("MNI_FUZZ_SECS", DEFAULT_SECS) + 120;
-	if (!device_ready(&info))
-		return 2;
-	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+	return suite_main(argc, argv, &info, tests, ARRAY_SIZE(tests));
 }

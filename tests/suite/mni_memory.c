@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "mni_test_uapi.h"
+#include "util.h"
 
 static int passed, failed;
 
@@ -50,38 +51,6 @@ static void result(int ok, const char *what)
 		passed++;
 	else
 		failed++;
-}
-
-/*
- * Slab, per-CPU and vmalloc memory, in bytes, after folding the vmstat
- * deltas. First it lets the RCU and SRCU frees of earlier rounds (exited
- * children's mms and notifiers) run, which would otherwise land inside a
- * measurement.
- */
-static long long kernel_bytes(void)
-{
-	long long kb, sum = 0;
-	char line[128];
-	FILE *f;
-	int fd;
-
-	usleep(1500 * 1000);
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			perror("stat_refresh");
-		close(fd);
-	}
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %lld kB", &kb) == 1 ||
-		    sscanf(line, "Percpu: %lld kB", &kb) == 1 ||
-		    sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
-			sum += kb * 1024;
-	fclose(f);
-	return sum;
 }
 
 /* @count bare one-page subscriptions from @addr on, through @fd. */

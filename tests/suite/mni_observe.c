@@ -85,50 +85,6 @@ static int op_del(struct op_thread *t)
 	return mirror_del(t->fd, t->id);
 }
 
-/* Read a whole (pseudo) file; NULL with errno set on failure. */
-static char *slurp(const char *path)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		int err = errno;
-
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		errno = err;
-		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 2048) {
-			char *nb = realloc(buf, cap *= 2);
-
-			CHECK(nb, "out of memory");
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
-static char *must_slurp(const char *path)
-{
-	char *s = slurp(path);
-
-	CHECK(s, "read %s: %s", path, strerror(errno));
-	return s;
-}
-
 static void write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -166,22 +122,6 @@ static bool owner_is_driver(const char *owner)
 }
 
 /* ------------------------------------------------------------ debugfs */
-
-/*
- * The value of "key: N" at the start of a line of text, or fail. Keys are
- * matched whole: "callbacks" does not match "callbacks_refused".
- */
-static uint64_t kv(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *l;
-
-	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, klen) && l[klen] == ':' && l[klen + 1] == ' ')
-			return strtoull(l + klen + 2, NULL, 10);
-	tap_diag("%s", text);
-	FAIL("no '%s:' line in the text above", key);
-}
 
 /* The counters of struct mni_stats, as debugfs prints them. */
 struct counters {

@@ -83,70 +83,6 @@ static void csv(const char *part, long n, const char *metric, double v)
 
 /* ------------------------------------------------------------ readings */
 
-struct summary {
-	uint64_t mms, subs, in_flight;
-};
-
-/* "key: N" at the start of a line of our debugfs summary. */
-static uint64_t kv(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *l;
-
-	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, klen) && l[klen] == ':' && l[klen + 1] == ' ')
-			return strtoull(l + klen + 2, NULL, 10);
-	FAIL("no '%s:' line in %s/summary", key, MNI_DBG);
-}
-
-/* Ours only: the kernel's engine has no such file. */
-static struct summary read_summary(void)
-{
-	char buf[4096];
-	struct summary s;
-	int fd = open(MNI_DBG "/summary", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	CHECK(fd >= 0, "open %s/summary: %s", MNI_DBG, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	CHECK(n > 0, "read %s/summary: %s", MNI_DBG, strerror(errno));
-	close(fd);
-	buf[n] = '\0';
-	s.mms = kv(buf, "mms");
-	s.subs = kv(buf, "subscriptions");
-	s.in_flight = kv(buf, "in_flight");
-	return s;
-}
-
-/*
- * Slab, per-CPU and vmalloc bytes (as mni_memory.c reads them), after
- * letting the RCU frees of exited mms run and folding the vmstat deltas.
- */
-static long long kernel_bytes(void)
-{
-	long long kb, sum = 0;
-	char line[128];
-	FILE *f;
-	int fd;
-
-	usleep(1500 * 1000);
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			tap_diag("stat_refresh: %s", strerror(errno));
-		close(fd);
-	}
-	f = fopen("/proc/meminfo", "re");
-	CHECK(f, "/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %lld kB", &kb) == 1 ||
-		    sscanf(line, "Percpu: %lld kB", &kb) == 1 ||
-		    sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
-			sum += kb * 1024;
-	fclose(f);
-	return sum;
-}
-
 /* ----------------------------------------------------- exit_all_at_once */
 
 #define EXIT_SUBS_MAX		100
@@ -231,7 +167,7 @@ static void test_exit_all_at_once(void)
 	int procs = env_long("MNI_SCALE_PROCS", 1000);
 	int subs = env_long("MNI_SCALE_SUBS", EXIT_SUBS_MAX);
 	long long b0, b1, b2, total = (long long)procs * subs;
-	struct summary s0 = { 0 }, s1, s2;
+	struct engine_summary s0 = { 0 }, s1, s2;
 	int ready[2], barrier[2], i, st, bad = 0;
 	uint64_t *ids, *rel, entries = 0, once = 0;
 	double t0, t_setup, t_exit, t_check, t_close;
@@ -246,7 +182,7 @@ static void test_exit_all_at_once(void)
 	rel = calloc(total, sizeof(*rel));
 	CHECK(fds && ids && rel, "calloc");
 	if (is_mni())
-		s0 = read_summary();
+		s0 = read_engine_summary();
 	b0 = kernel_bytes();
 
 	t0 = now_ms();
@@ -277,7 +213,7 @@ static void test_exit_all_at_once(void)
 	t_setup = now_ms() - t0;
 	b1 = kernel_bytes();
 	if (is_mni()) {
-		s1 = read_summary();
+		s1 = read_engine_summary();
 		tap_diag("ours, all set up: %llu mms, %llu subscriptions",
 			 (unsigned long long)s1.mms, (unsigned long long)s1.subs);
 		CHECK(s1.mms == s0.mms + procs && s1.subs == s0.subs + total,
@@ -298,7 +234,7 @@ static void test_exit_all_at_once(void)
 	t_exit = now_ms() - t0;
 	CHECK(!bad, "%d children did not exit with 0", bad);
 	if (is_mni()) {
-		s2 = read_summary();
+		s2 = read_engine_summary();
 		CHECK(s2.in_flight == s0.in_flight,
 		      "%llu invalidations in flight after the exits, %llu before",
 		      (unsigned long long)s2.in_flight,
@@ -328,7 +264,7 @@ static void test_exit_all_at_once(void)
 	t_close = now_ms() - t0;
 	b2 = kernel_bytes();
 	if (is_mni()) {
-		s2 = read_summary();
+		s2 = read_engine_summary();
 		CHECK(s2.mms == s0.mms && s2.subs == s0.subs &&
 		      s2.in_flight == s0.in_flight,
 		      "summary after close: %llu mms, %llu subscriptions, %llu in flight; before: %llu, %llu, %llu",
@@ -527,13 +463,5 @@ static struct tap_test tests[] = {
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argv[1][0] == '-') {
-		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
-		return 2;
-	}
-	dev_path = argv[1];
-	psz = sysconf(_SC_PAGESIZE);
-	if (!device_ready(&info))
-		return 2;
-	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+	return suite_main(argc, argv, &info, tests, ARRAY_SIZE(tests));
 }

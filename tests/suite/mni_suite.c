@@ -1551,7 +1551,7 @@ static void test_read_after_release_collides(void)
 
 /* ---------------------------------------------- pre-registration */
 
-#define MNI_DEBUGFS	"/sys/kernel/debug/mmu_interval_notifier/mms"
+#define MNI_DEBUGFS_MMS	MNI_DEBUGFS "/mms"
 
 /*
  * The "pre_registrations:" line of this process's mm file in our debugfs,
@@ -1570,13 +1570,13 @@ static int debugfs_pins(int want)
 	snprintf(prefix, sizeof(prefix), "%d-", (int)getpid());
 	for (;;) {
 		pins = -1;
-		d = opendir(MNI_DEBUGFS);
-		CHECK(d, "%s: %s", MNI_DEBUGFS, strerror(errno));
+		d = opendir(MNI_DEBUGFS_MMS);
+		CHECK(d, "%s: %s", MNI_DEBUGFS_MMS, strerror(errno));
 		while ((de = readdir(d)))
 			if (!strncmp(de->d_name, prefix, strlen(prefix)))
 				break;
 		if (de) {
-			snprintf(path, sizeof(path), "%s/%s", MNI_DEBUGFS,
+			snprintf(path, sizeof(path), "%s/%s", MNI_DEBUGFS_MMS,
 				 de->d_name);
 			f = fopen(path, "r");
 			while (f && fgets(line, sizeof(line), f))
@@ -3602,14 +3602,5 @@ static const struct tap_test tests[] = {
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argv[1][0] == '-') {
-		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
-		return 2;
-	}
-	dev_path = argv[1];
-	psz = sysconf(_SC_PAGESIZE);
-
-	if (!device_ready(&info))
-		return 2;
-	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+	return suite_main(argc, argv, &info, tests, ARRAY_SIZE(tests));
 }

@@ -1769,18 +1769,9 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "--exec-child"))
 		exec_child_main(argc, argv);
-	if (argc < 2 || argv[1][0] == '-') {
-		tap_usage(argv[0], tests, ARRAY_SIZE(tests));
-		return 2;
-	}
-	dev_path = argv[1];
-	psz = sysconf(_SC_PAGESIZE);
 	for (i = 0; i < ARRAY_SIZE(tests); i++)
 		if (tests[i].fn == test_stale_read_torture ||
 		    tests[i].fn == test_stale_read_torture_storm)
 			tests[i].timeout = torture_secs() + 60;
-
-	if (!device_ready(&info))
-		return 2;
-	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
+	return suite_main(argc, argv, &info, tests, ARRAY_SIZE(tests));
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -149,4 +150,116 @@ long process_mrelease_or_skip(int pidfd)
 	if (ret < 0 && errno == ENOSYS)
 		tap_skip("no process_mrelease(2)");
 	return ret;
+}
+
+int suite_main(int argc, char **argv, struct mni_test_info *info,
+	       const struct tap_test *tests, unsigned int ntests)
+{
+	if (argc < 2 || argv[1][0] == '-') {
+		tap_usage(argv[0], tests, ntests);
+		return 2;
+	}
+	dev_path = argv[1];
+	psz = sysconf(_SC_PAGESIZE);
+	if (!device_ready(info))
+		return 2;
+	return tap_run(tests, ntests, argv + 2, argc - 2) ? 1 : 0;
+}
+
+char *slurp(const char *path)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		int err = errno;
+
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 2048) {
+			char *nb = realloc(buf, cap *= 2);
+
+			CHECK(nb, "out of memory");
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+char *must_slurp(const char *path)
+{
+	char *s = slurp(path);
+
+	CHECK(s, "read %s: %s", path, strerror(errno));
+	return s;
+}
+
+uint64_t kv(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *l;
+
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, key, klen) && l[klen] == ':' && l[klen + 1] == ' ')
+			return strtoull(l + klen + 2, NULL, 10);
+	tap_diag("%s", text);
+	FAIL("no '%s:' line in the text above", key);
+}
+
+struct engine_summary read_engine_summary(void)
+{
+	char *t = must_slurp(MNI_DEBUGFS "/summary");
+	struct engine_summary s = {
+		.mms = kv(t, "mms"),
+		.subs = kv(t, "subscriptions"),
+		.in_flight = kv(t, "in_flight"),
+		.invalidations = kv(t, "invalidations"),
+		.callbacks = kv(t, "callbacks"),
+		.refused = kv(t, "callbacks_refused"),
+		.no_record = kv(t, "no_record"),
+	};
+
+	free(t);
+	return s;
+}
+
+long long kernel_bytes(void)
+{
+	long long kb, sum = 0;
+	char line[128];
+	FILE *f;
+	int fd;
+
+	usleep(1500 * 1000);
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("stat_refresh");
+		close(fd);
+	}
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %lld kB", &kb) == 1 ||
+		    sscanf(line, "Percpu: %lld kB", &kb) == 1 ||
+		    sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
+			sum += kb * 1024;
+	fclose(f);
+	return sum;
 }

@@ -2,7 +2,7 @@
 /*
  * util.h - process, memory and clock helpers of the mni TAP suites
  *
- * Shared by mni_suite, mni_triggers and mni_observe. Every helper runs
+ * Shared by the suites in tests/suite. Every helper runs
  * inside a test (see tap.h): one that cannot do its job fails the test
  * through CHECK().
  */
@@ -50,6 +50,39 @@ char *map_pages(size_t n);
 uint8_t pat(unsigned int salt, size_t i);
 /* Write pattern salt into n pages at p. */
 void fill(char *p, size_t n, unsigned int salt);
+
+struct tap_test;
+/*
+ * The main() of a TAP suite: "SUITE DEV [TEST...]" runs the named tests
+ * (all without any) on DEV after device_ready(); usage on no DEV.
+ * Return: the process's exit status.
+ */
+int suite_main(int argc, char **argv, struct mni_test_info *info,
+	       const struct tap_test *tests, unsigned int ntests);
+
+/* Read a whole (pseudo) file; NULL with errno set on failure. */
+char *slurp(const char *path);
+/* slurp(), failing the test when the file cannot be read. */
+char *must_slurp(const char *path);
+/*
+ * The value of "key: N" at the start of a line of @text, or fail. Keys
+ * are matched whole: "callbacks" does not match "callbacks_refused".
+ */
+uint64_t kv(const char *text, const char *key);
+
+/* The engine's debugfs summary (ours only: the kernel's has none). */
+#define MNI_DEBUGFS	"/sys/kernel/debug/mmu_interval_notifier"
+struct engine_summary {
+	uint64_t mms, subs, in_flight, invalidations, callbacks, refused;
+	uint64_t no_record;
+};
+struct engine_summary read_engine_summary(void);
+
+/*
+ * Slab, per-CPU and vmalloc bytes of /proc/meminfo, after letting the RCU
+ * frees of exited mms run and folding the vmstat deltas; -1 without it.
+ */
+long long kernel_bytes(void);
 
 /* fork() with stdio flushed first; the child gets 0. */
 pid_t fork_child(void);
