@@ -54,8 +54,12 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 	done = ops->invalidate_start(sub, range, cur_seq, &finish);
 	if (done && finish) {
 		finish->notifier = sub;
-		/* Our stack's list, the walker's alone: no atomics needed. */
-		__llist_add(&finish->link, &finishes->mni);
+		/*
+		 * The walker's own list on its stack: no atomics needed, and
+		 * open-coded: 5.10 has no __llist_add().
+		 */
+		finish->link.next = finishes->mni.first;
+		finishes->mni.first = &finish->link;
 	}
 	return done;
 }
@@ -98,7 +102,8 @@ void mni_sub_finish_pass(struct mni_finishes *finishes)
 	struct llist_node *first;
 
 	mni_call_finishes(&finishes->kern);
-	first = llist_reverse_order(__llist_del_all(&finishes->mni));
+	first = llist_reverse_order(finishes->mni.first);
+	finishes->mni.first = NULL;
 	llist_for_each_entry_safe(f, next, first, link)
 		mni_two_pass_ops(f->notifier->ops)->invalidate_finish(f);
 }
