@@ -304,8 +304,8 @@ static struct mirror_finish *mirror_finish_get(struct mni_test_mirror *m,
 static void mirror_finish_put(struct mni_test_mirror *m, struct mirror_finish *f,
 			      bool prealloc)
 {
-	/* Pairs with xchg() in mirror_finish_get(): @f is done with. */
 	if (prealloc)
+		/* Pairs with xchg() in mirror_finish_get(): @f is done with. */
 		smp_store_release(&m->spare, f);
 	else
 		kfree(f);
