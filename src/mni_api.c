@@ -18,12 +18,15 @@
 	pr_err_ratelimited("mni: %ps (from %pS): " fmt "\n", ops, caller, \
 			   ##__VA_ARGS__)
 
-/* Checks common to both inserts; fills in @sub on success. */
+/*
+ * Checks common to every insert; fills in @sub on success. @fault: why
+ * @ops cannot be called, found by the caller for its kind of ops, or NULL.
+ */
 static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 		       unsigned long start, unsigned long length,
-		       const struct mmu_interval_notifier_ops *ops, void *caller)
+		       const struct mmu_interval_notifier_ops *ops,
+		       const char *fault, void *caller)
 {
-	const char *fault;
 	unsigned long last;
 
 	if (!sub || !mm) {
@@ -31,7 +34,6 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 			       sub ? "mm" : "subscription");
 		return -EINVAL;
 	}
-	fault = ops ? mni_ops_fault(ops) : "NULL ops";
 	if (fault) {
 		mni_caller_err(ops, caller, "insert with %s", fault);
 		return -EINVAL;
@@ -58,11 +60,66 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 	return 0;
 }
 
+/* Why plain-insert @ops cannot be called, or NULL if they can. */
+static const char *mni_plain_fault(const struct mmu_interval_notifier_ops *ops)
+{
+	return ops ? mni_ops_fault(ops) : "NULL ops";
+}
+
+/*
+ * Why two-pass @ops cannot be called, or NULL if they can. A base with a
+ * callback of its own would make the engine take them for the kernel's
+ * kind (mni_sub.c), so it is refused as well.
+ */
+static const char *
+mni_two_pass_fault(const struct mni_interval_notifier_ops *ops)
+{
+	if (!ops)
+		return "NULL two-pass ops";
+	if (!ops->invalidate_start)
+		return "two-pass ops without invalidate_start";
+	if (!ops->invalidate_finish)
+		return "two-pass ops without invalidate_finish";
+	if (!mni_ops_is_bare(&ops->base))
+		return "two-pass ops whose base has a callback";
+	return NULL;
+}
+
 static void mni_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
 {
 	/* Pairs with mmdrop() in mni_interval_notifier_remove(). */
 	mmgrab(sub->mm);
 	mni_itree_insert(&mmm->itree, sub);
+}
+
+/* Every insert: @locked says the caller holds @mm's mmap_lock for write. */
+static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
+		      unsigned long start, unsigned long length,
+		      const struct mmu_interval_notifier_ops *ops,
+		      const char *fault, bool locked, void *caller)
+{
+	struct mni_mm *mmm;
+	int ret;
+
+	ret = mni_prepare(sub, mm, start, length, ops, fault, caller);
+	if (ret)
+		return ret;
+
+	if (locked) {
+		mmm = mni_mm_user_get_locked(mm);
+	} else {
+		mmm = mni_mm_user_get_existing(mm);
+		if (!mmm) {
+			might_lock(&mm->mmap_lock);
+			mmap_write_lock(mm);
+			mmm = mni_mm_user_get_locked(mm);
+			mmap_write_unlock(mm);
+		}
+	}
+	if (IS_ERR(mmm))
+		return PTR_ERR(mmm);
+	mni_attach(mmm, sub);
+	return 0;
 }
 
 /**
@@ -102,25 +159,9 @@ int mni_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 				 unsigned long length,
 				 const struct mmu_interval_notifier_ops *ops)
 {
-	struct mni_mm *mmm;
-	int ret;
-
-	ret = mni_prepare(interval_sub, mm, start, length, ops,
+	return mni_insert(interval_sub, mm, start, length, ops,
+			  mni_plain_fault(ops), false,
 			  __builtin_return_address(0));
-	if (ret)
-		return ret;
-
-	mmm = mni_mm_user_get_existing(mm);
-	if (!mmm) {
-		might_lock(&mm->mmap_lock);
-		mmap_write_lock(mm);
-		mmm = mni_mm_user_get_locked(mm);
-		mmap_write_unlock(mm);
-		if (IS_ERR(mmm))
-			return PTR_ERR(mmm);
-	}
-	mni_attach(mmm, interval_sub);
-	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert, MNI_NS);
 
@@ -145,21 +186,80 @@ int mni_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_s
 					unsigned long length,
 					const struct mmu_interval_notifier_ops *ops)
 {
-	struct mni_mm *mmm;
-	int ret;
-
-	ret = mni_prepare(interval_sub, mm, start, length, ops,
+	return mni_insert(interval_sub, mm, start, length, ops,
+			  mni_plain_fault(ops), true,
 			  __builtin_return_address(0));
-	if (ret)
-		return ret;
-
-	mmm = mni_mm_user_get_locked(mm);
-	if (IS_ERR(mmm))
-		return PTR_ERR(mmm);
-	mni_attach(mmm, interval_sub);
-	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
+
+/**
+ * mni_interval_notifier_insert_two_pass - Insert an interval notifier with
+ *					   mni's two-pass ops
+ * @interval_sub: Interval subscription to register
+ * @mm: mm_struct to attach to; the caller holds mm_users (mmget() or
+ *	current->mm)
+ * @start: Starting virtual address to monitor
+ * @length: Length of the range to monitor
+ * @ops: two-pass operations: @ops->invalidate_start and
+ *	@ops->invalidate_finish, and no callback in @ops->base
+ *
+ * As mni_interval_notifier_insert(), on every kernel, but each
+ * invalidation that overlaps the range calls @ops->invalidate_start
+ * during its pass over the subscriptions, and then, for each start that
+ * handed back a finish, @ops->invalidate_finish once the whole pass is
+ * over (also after a refusal of a later subscription in non-blockable
+ * context) and before the invalidation ends, so mni_interval_read_begin()
+ * waits for the finish too. The engine stores &@ops->base in
+ * @interval_sub->ops and allocates no finish: the driver hands back its
+ * own (struct mni_interval_notifier_finish), preallocated so that a
+ * non-blockable pass allocates nothing. mni_interval_notifier_remove()
+ * and mni_interval_notifier_put() wait for or defer past a pending finish
+ * as for a running callback.
+ *
+ * Context: as mni_interval_notifier_insert().
+ * Return: as mni_interval_notifier_insert(); -EINVAL (and a rate-limited
+ * message naming the caller) for NULL @ops, ops without a start or a
+ * finish, or a base with a callback.
+ */
+int mni_interval_notifier_insert_two_pass(struct mmu_interval_notifier *interval_sub,
+					  struct mm_struct *mm,
+					  unsigned long start,
+					  unsigned long length,
+					  const struct mni_interval_notifier_ops *ops)
+{
+	return mni_insert(interval_sub, mm, start, length,
+			  ops ? &ops->base : NULL, mni_two_pass_fault(ops),
+			  false, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_two_pass, MNI_NS);
+
+/**
+ * mni_interval_notifier_insert_two_pass_locked - Insert an interval
+ *						  notifier with mni's
+ *						  two-pass ops
+ * @interval_sub: Interval subscription to register
+ * @mm: mm_struct to attach to; the caller holds mm_users
+ * @start: Starting virtual address to monitor
+ * @length: Length of the range to monitor
+ * @ops: two-pass operations, as for mni_interval_notifier_insert_two_pass()
+ *
+ * As mni_interval_notifier_insert_two_pass(), for a caller that already
+ * holds @mm's mmap_lock for write.
+ *
+ * Context: process context, may sleep; mmap_lock held for write.
+ * Return: as mni_interval_notifier_insert_two_pass().
+ */
+int mni_interval_notifier_insert_two_pass_locked(struct mmu_interval_notifier *interval_sub,
+						 struct mm_struct *mm,
+						 unsigned long start,
+						 unsigned long length,
+						 const struct mni_interval_notifier_ops *ops)
+{
+	return mni_insert(interval_sub, mm, start, length,
+			  ops ? &ops->base : NULL, mni_two_pass_fault(ops),
+			  true, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_two_pass_locked, MNI_NS);
 
 /**
  * mni_mm_get - pre-register an mm, so that inserts on it never register

@@ -53,7 +53,7 @@ static void mni_show_sub(void *arg, const struct mmu_interval_notifier *sub,
 	struct seq_file *m = arg;
 
 	seq_printf(m, "%#lx-%#lx %ps seq=%lu %s\n", sub->interval_tree.start,
-		   sub->interval_tree.last, mni_ops_owner(sub->ops),
+		   sub->interval_tree.last, mni_sub_name(sub),
 		   READ_ONCE(sub->invalidate_seq), mni_sub_state_names[state]);
 }
 

@@ -1205,7 +1205,7 @@ mni_itree_walk_first(struct mni_itree *it,
  */
 static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
 				 const struct mmu_notifier_range *range,
-				 struct llist_head *finishes)
+				 struct mni_finishes *finishes)
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
 	struct mmu_interval_notifier *sub;
@@ -1229,7 +1229,7 @@ static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
 						   sub->ops);
 			}
 			/* Pairs with READ_ONCE() in mni_itree_sub_busy(). */
-			if (!llist_empty(finishes))
+			if (mni_finishes_pending(finishes))
 				WRITE_ONCE(inv->finishing, true);
 		}
 		/*
@@ -1364,7 +1364,7 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	const bool blockable = mmu_notifier_range_blockable(range);
 	unsigned long in_flight;
 	struct mni_inval *inv;
-	LLIST_HEAD(finishes);
+	struct mni_finishes finishes = {};
 	bool done, more;
 
 	inv = mni_itree_walk_first(it, range, blockable, &more, &in_flight);
@@ -1386,7 +1386,7 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	 * Second passes of two-pass ops: after the whole pass, even a refused
 	 * one.
 	 */
-	if (!llist_empty(&finishes)) {
+	if (mni_finishes_pending(&finishes)) {
 		mni_sub_finish_pass(&finishes);
 		mni_itree_walk_done(it, inv, !done, blockable);
 	} else if (!done) {

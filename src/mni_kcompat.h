@@ -107,6 +107,17 @@ mni_range_owner_of(const struct mmu_notifier_range *range)
  * ->invalidate_finish.
  */
 #ifdef MNI_HAVE_TWO_PASS_OPS
+/*
+ * Has @ops no callback at all? The base of mni's own two-pass ops
+ * (struct mni_interval_notifier_ops) must be so, and plain inserts refuse
+ * such ops, which is how the engine tells the two apart.
+ */
+static inline bool mni_ops_is_bare(const struct mmu_interval_notifier_ops *ops)
+{
+	return !ops->invalidate && !ops->invalidate_start &&
+	       !ops->invalidate_finish;
+}
+
 /* Why the engine cannot call @ops (not NULL), or NULL if it can. */
 static inline const char *
 mni_ops_fault(const struct mmu_interval_notifier_ops *ops)
@@ -144,7 +155,10 @@ static inline void mni_call_finishes(struct llist_head *finishes)
 		f->notifier->ops->invalidate_finish(f);
 }
 
-/* What names a subscription in debugfs and traces: its first-pass callback. */
+/*
+ * The first-pass callback of the kernel's kind of @ops, which names a
+ * subscription in debugfs and traces (mni_sub_name()); NULL when bare.
+ */
 static inline void *mni_ops_owner(const struct mmu_interval_notifier_ops *ops)
 {
 	if (ops->invalidate)
@@ -152,6 +166,11 @@ static inline void *mni_ops_owner(const struct mmu_interval_notifier_ops *ops)
 	return ops->invalidate_start;
 }
 #else
+static inline bool mni_ops_is_bare(const struct mmu_interval_notifier_ops *ops)
+{
+	return !ops->invalidate;
+}
+
 static inline const char *
 mni_ops_fault(const struct mmu_interval_notifier_ops *ops)
 {

@@ -20,10 +20,11 @@
 #include <linux/tracepoint.h>
 
 /*
- * For mni_ops_owner() in TP_fast_assign(), which only the file defining
+ * For mni_sub_name() in TP_fast_assign(), which only the file defining
  * CREATE_TRACE_POINTS compiles (tests/user's stubs never do).
  */
 #ifdef CREATE_TRACE_POINTS
+#include "mni_itree.h"
 #include "mni_kcompat.h"
 #endif
 
@@ -117,7 +118,7 @@ DECLARE_EVENT_CLASS(mni_sub_class,
 		__entry->mm_id = mm_id;
 		__entry->start = sub->interval_tree.start;
 		__entry->last = sub->interval_tree.last;
-		__entry->owner = mni_ops_owner(sub->ops);
+		__entry->owner = mni_sub_name(sub);
 		__entry->arg = arg;
 	),
 	TP_printk("mm=%lu sub=[%#lx, %#lx] owner=%ps %ld",

@@ -73,6 +73,8 @@
 /* A busy-wait in non-blockable context: short. */
 #define MNI_TEST_MAX_SPIN_MSECS	1000ULL
 
+struct mirror_finish;
+
 struct mni_test_mirror {
 	struct mmu_interval_notifier notifier;
 	struct kref ref;		/* idr slot + each ioctl in flight */
@@ -85,6 +87,10 @@ struct mni_test_mirror {
 	unsigned int slow_ms;		/* READ_ONCE: callback sleep */
 	unsigned int spin_ms;		/* READ_ONCE: non-blockable spin */
 	bool no_finish;			/* two-pass start hands back none */
+	struct mirror_finish *spare;	/* two-pass: the preallocated finish,
+					 * NULL while a finish holds it
+					 * (xchg(), smp_store_release())
+					 */
 	bool put;			/* PUT: the engine owns it now */
 	void *owner;			/* SET_OWNER (kernel flavour's check) */
 	atomic_t put_armed;		/* PUT_IN_CALLBACK: put on next call */
@@ -249,27 +255,69 @@ static const struct mmu_interval_notifier_ops mirror_ops = {
 	.invalidate = mirror_invalidate,
 };
 
-#ifdef MNI_HAVE_TWO_PASS_OPS
+#if defined(MNI_TEST_FLAVOUR_MNI) || defined(MNI_HAVE_TWO_PASS_OPS)
 /*
- * Two-pass ops (7.1+), used as a device whose teardown is slow would: the
- * start, under the mirror lock, makes faults collide (the new sequence)
- * and hands the core a finish; the core calls every finish once the whole
- * pass has been started, before the invalidation goes on, and the finish
- * tears the mirror down. Blockable, each takes the lock itself. Not
- * blockable, the finish must not sleep either: the start keeps the lock it
- * trylocked and the finish drops it. The core runs every finish it was
- * handed, also after a later subscription refused.
+ * Two-pass ops, used as a device whose teardown is slow would: the start,
+ * under the mirror lock, makes faults collide (the new sequence) and hands
+ * the engine a finish; the engine calls every finish once the whole pass
+ * has been started, before the invalidation goes on, and the finish tears
+ * the mirror down. Blockable, each takes the lock itself. Not blockable,
+ * the finish must not sleep either: the start keeps the lock it trylocked
+ * and the finish drops it. The engine runs every finish it was handed,
+ * also after a later subscription refused.
+ *
+ * The mni flavour uses mni's own two-pass ops, on every kernel; the kernel
+ * flavour the kernel's, from 7.1. One code, the finish type by flavour.
+ *
+ * The finish is the mirror's preallocated spare (MNI_TEST_LOG_PREALLOC),
+ * so a non-blockable pass allocates nothing. Another invalidation's finish
+ * may still hold it: then a blockable start allocates one (GFP_NOWAIT: the
+ * callback runs as in reclaim), a non-blockable one does the whole job at
+ * once and hands back none.
  */
+#ifdef MNI_TEST_FLAVOUR_MNI
+#define mirror_finish_base	mni_interval_notifier_finish
+#else
+#define mirror_finish_base	mmu_interval_notifier_finish
+#endif
+
 struct mirror_finish {
-	struct mmu_interval_notifier_finish base;
+	struct mirror_finish_base base;
 	struct mni_test_log_entry entry;	/* the finish's log entry */
 	unsigned long seq_before;	/* sub's sequence before the start */
 };
 
+/* The spare, if no finish in flight holds it, or a new one if blockable. */
+static struct mirror_finish *mirror_finish_get(struct mni_test_mirror *m,
+					       bool blockable, u64 *flags)
+{
+	/* Pairs with smp_store_release() in mirror_finish_put(). */
+	struct mirror_finish *f = xchg(&m->spare, NULL);
+
+	if (f) {
+		*flags |= MNI_TEST_LOG_PREALLOC;
+		return f;
+	}
+	if (!blockable)
+		return NULL;
+	return kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
+}
+
+/* After the last use of @f: the spare goes back to the mirror. */
+static void mirror_finish_put(struct mni_test_mirror *m, struct mirror_finish *f,
+			      bool prealloc)
+{
+	if (prealloc)
+		/* Pairs with xchg() in mirror_finish_get(): @f is done with. */
+		smp_store_release(&m->spare, f);
+	else
+		kfree(f);
+}
+
 static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
 				    const struct mmu_notifier_range *range,
 				    unsigned long cur_seq,
-				    struct mmu_interval_notifier_finish **finish)
+				    struct mirror_finish_base **finish)
 {
 	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
 						 notifier);
@@ -289,10 +337,10 @@ static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
 	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq() and insert. */
 	seq_before = READ_ONCE(sub->invalidate_seq);
 	mmu_interval_set_seq(sub, cur_seq);
+	if (!m->no_finish)
+		f = mirror_finish_get(m, blockable, &flags);
 	/* Logged after set_seq(): a test that sees it sees read_begin() wait. */
 	mirror_log(m, range, cur_seq, flags, MNI_TEST_LOG_START);
-	if (!m->no_finish)
-		f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
 	if (!f) {
 		/* No second pass: the whole job now, as ->invalidate() does. */
 		mirror_clear(m, range->start, range->end);
@@ -317,11 +365,11 @@ static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
 	return true;
 }
 
-static void mirror_invalidate_finish(struct mmu_interval_notifier_finish *finish)
+static void mirror_invalidate_finish(struct mirror_finish_base *finish)
 {
 	struct mirror_finish *f = container_of(finish, struct mirror_finish,
 					       base);
-	/* The core's pointer, as a driver would use it, not one we kept. */
+	/* The engine's pointer, as a driver would use it, not one we kept. */
 	struct mni_test_mirror *m = container_of(finish->notifier,
 						 struct mni_test_mirror,
 						 notifier);
@@ -336,9 +384,54 @@ static void mirror_invalidate_finish(struct mmu_interval_notifier_finish *finish
 	mirror_clear(m, f->entry.start, f->entry.end);
 	mirror_slow_down(m, blockable);
 	mutex_unlock(&m->lock);
-	kfree(f);
+	mirror_finish_put(m, f, f->entry.flags & MNI_TEST_LOG_PREALLOC);
 }
 
+/* ADD of a two-pass mirror: its spare finish. */
+static int mirror_finish_prealloc(struct mni_test_mirror *m, u64 add_flags)
+{
+	if (!(add_flags & MNI_TEST_ADD_TWO_PASS) ||
+	    add_flags & MNI_TEST_ADD_NO_FINISH)
+		return 0;
+	m->spare = kzalloc(sizeof(*m->spare), GFP_KERNEL);
+	return m->spare ? 0 : -ENOMEM;
+}
+#else
+/* Before 7.1 the kernel flavour has no two-pass ops. */
+static int mirror_finish_prealloc(struct mni_test_mirror *m, u64 add_flags)
+{
+	return 0;
+}
+#endif
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+static const struct mni_interval_notifier_ops mirror_two_pass_ops = {
+	.invalidate_start = mirror_invalidate_start,
+	.invalidate_finish = mirror_invalidate_finish,
+};
+
+/* mni's two-pass ops have an insert of their own. */
+static int mirror_insert(struct mni_test_mirror *m, struct mm_struct *mm,
+			 u64 add_flags, bool locked)
+{
+	unsigned long len = m->end - m->start;
+
+	if (add_flags & MNI_TEST_ADD_TWO_PASS)
+		return locked ?
+			mni_interval_notifier_insert_two_pass_locked(&m->notifier,
+								     mm, m->start, len,
+								     &mirror_two_pass_ops) :
+			mni_interval_notifier_insert_two_pass(&m->notifier, mm,
+							      m->start, len,
+							      &mirror_two_pass_ops);
+	return locked ?
+		mmu_interval_notifier_insert_locked(&m->notifier, mm, m->start,
+						    len, &mirror_ops) :
+		mmu_interval_notifier_insert(&m->notifier, mm, m->start, len,
+					     &mirror_ops);
+}
+#else
+#ifdef MNI_HAVE_TWO_PASS_OPS
 static const struct mmu_interval_notifier_ops mirror_two_pass_ops = {
 	.invalidate_start = mirror_invalidate_start,
 	.invalidate_finish = mirror_invalidate_finish,
@@ -350,12 +443,28 @@ static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
 						   &mirror_ops;
 }
 #else
-/* Before 7.1 there are no two-pass ops: NULL for MNI_TEST_ADD_TWO_PASS. */
+/* Before 7.1 the kernel has no two-pass ops: NULL for TWO_PASS. */
 static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
 {
 	return add_flags & MNI_TEST_ADD_TWO_PASS ? NULL : &mirror_ops;
 }
 #endif /* MNI_HAVE_TWO_PASS_OPS */
+
+static int mirror_insert(struct mni_test_mirror *m, struct mm_struct *mm,
+			 u64 add_flags, bool locked)
+{
+	const struct mmu_interval_notifier_ops *ops = mirror_ops_of(add_flags);
+	unsigned long len = m->end - m->start;
+
+	if (!ops)
+		return -EOPNOTSUPP;
+	return locked ?
+		mmu_interval_notifier_insert_locked(&m->notifier, mm, m->start,
+						    len, ops) :
+		mmu_interval_notifier_insert(&m->notifier, mm, m->start, len,
+					     ops);
+}
+#endif /* MNI_TEST_FLAVOUR_MNI */
 
 /* Mirrors the engine released after a PUT, all files together. */
 static atomic_long_t mni_test_released;
@@ -368,6 +477,8 @@ static void mirror_release(struct kref *ref)
 	/* May wait for an invalidation in flight, which may call us. */
 	if (!m->put)
 		mmu_interval_notifier_remove(&m->notifier);
+	/* No finish runs any more: the spare is back. */
+	kfree(m->spare);
 	kvfree(m->pfns);
 	kfree(m);
 }
@@ -462,7 +573,6 @@ static long mirror_index(struct mni_test_mirror *m, u64 addr, u64 npages)
 static int mni_test_ioc_add(struct mni_test_file *f,
 			    struct mni_test_add __user *uarg)
 {
-	const struct mmu_interval_notifier_ops *ops;
 	struct mm_struct *mm = current->mm;
 	struct mni_test_add arg;
 	struct mni_test_mirror *m;
@@ -483,10 +593,9 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 	if (!(arg.flags & MNI_TEST_ADD_NOMIRROR) &&
 	    arg.len >> PAGE_SHIFT > MNI_TEST_MAX_PAGES)
 		return -E2BIG;
-	ops = mirror_ops_of(arg.flags);
-	if (!ops)
-		return -EOPNOTSUPP;
 #ifndef MNI_TEST_FLAVOUR_MNI
+	if (!mirror_ops_of(arg.flags))
+		return -EOPNOTSUPP;
 	if (arg.flags & MNI_TEST_ADD_READ_LOCKED &&
 	    IS_ENABLED(CONFIG_PROVE_LOCKING))
 		return -EOPNOTSUPP;
@@ -509,22 +618,21 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 			goto err_free;
 		}
 	}
+	ret = mirror_finish_prealloc(m, arg.flags);
+	if (ret)
+		goto err_free;
 
 	if (arg.flags & MNI_TEST_ADD_LOCKED) {
 		mmap_write_lock(mm);
-		ret = mmu_interval_notifier_insert_locked(&m->notifier, mm,
-							  arg.addr, arg.len,
-							  ops);
+		ret = mirror_insert(m, mm, arg.flags, true);
 		mmap_write_unlock(mm);
 	} else if (arg.flags & MNI_TEST_ADD_READ_LOCKED) {
 		/* A fault handler's insert: only on a pre-registered mm. */
 		mmap_read_lock(mm);
-		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
-						   arg.len, ops);
+		ret = mirror_insert(m, mm, arg.flags, false);
 		mmap_read_unlock(mm);
 	} else {
-		ret = mmu_interval_notifier_insert(&m->notifier, mm, arg.addr,
-						   arg.len, ops);
+		ret = mirror_insert(m, mm, arg.flags, false);
 	}
 	if (ret)
 		goto err_free;
@@ -542,6 +650,7 @@ static int mni_test_ioc_add(struct mni_test_file *f,
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 
 err_free:
+	kfree(m->spare);
 	kvfree(m->pfns);
 	kfree(m);
 	return ret;
@@ -1309,6 +1418,51 @@ static const struct mmu_interval_notifier_ops check_start_only_ops = {
 };
 #endif
 
+/* Never called: the engine must refuse each of these two-pass ops. */
+static bool check_two_pass_start(struct mmu_interval_notifier *sub,
+				 const struct mmu_notifier_range *range,
+				 unsigned long cur_seq,
+				 struct mni_interval_notifier_finish **finish)
+{
+	mmu_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static void check_two_pass_finish(struct mni_interval_notifier_finish *finish)
+{
+}
+
+static const struct mni_interval_notifier_ops check_two_pass_bad_ops[] = {
+	[MNI_TEST_CHECK_TWO_PASS_NO_START - MNI_TEST_CHECK_TWO_PASS_NO_START] = {
+		.invalidate_finish = check_two_pass_finish,
+	},
+	[MNI_TEST_CHECK_TWO_PASS_NO_FINISH - MNI_TEST_CHECK_TWO_PASS_NO_START] = {
+		.invalidate_start = check_two_pass_start,
+	},
+	[MNI_TEST_CHECK_TWO_PASS_BASE_CALLBACK - MNI_TEST_CHECK_TWO_PASS_NO_START] = {
+		.base.invalidate = check_invalidate,
+		.invalidate_start = check_two_pass_start,
+		.invalidate_finish = check_two_pass_finish,
+	},
+};
+
+/* mni's two-pass insert with the bad ops of CHECK kind @kind. */
+static int check_two_pass_insert(struct mmu_interval_notifier *sub,
+				 struct mni_test_check *arg)
+{
+	const struct mni_interval_notifier_ops *ops = NULL;
+
+	if (arg->kind != MNI_TEST_CHECK_TWO_PASS_NULL_OPS)
+		ops = &check_two_pass_bad_ops[arg->kind -
+					      MNI_TEST_CHECK_TWO_PASS_NO_START];
+	arg->ret = mni_interval_notifier_insert_two_pass(sub, current->mm,
+							 arg->addr, arg->len,
+							 ops);
+	if (!arg->ret)
+		mmu_interval_notifier_remove(sub);
+	return 0;
+}
+
 /* Insert on the mm GRAB_MM kept, once no task uses it any more. */
 static int check_dead_mm(struct mmu_interval_notifier *sub,
 			 struct mni_test_check *arg)
@@ -1368,6 +1522,11 @@ static int check_engine(struct mmu_interval_notifier *sub,
 #endif
 	case MNI_TEST_CHECK_DEAD_MM:
 		return check_dead_mm(sub, arg);
+	case MNI_TEST_CHECK_TWO_PASS_NULL_OPS:
+	case MNI_TEST_CHECK_TWO_PASS_NO_START:
+	case MNI_TEST_CHECK_TWO_PASS_NO_FINISH:
+	case MNI_TEST_CHECK_TWO_PASS_BASE_CALLBACK:
+		return check_two_pass_insert(sub, arg);
 	case MNI_TEST_CHECK_FOREIGN_REMOVE:
 		/*
 		 * Not ours: the engine must refuse it and leave it intact.
@@ -1451,6 +1610,10 @@ static int check_engine(struct mmu_interval_notifier *sub,
 	case MNI_TEST_CHECK_START_NO_FINISH:
 	case MNI_TEST_CHECK_BAD_PUT:
 	case MNI_TEST_CHECK_BAD_UPDATE:
+	case MNI_TEST_CHECK_TWO_PASS_NULL_OPS:
+	case MNI_TEST_CHECK_TWO_PASS_NO_START:
+	case MNI_TEST_CHECK_TWO_PASS_NO_FINISH:
+	case MNI_TEST_CHECK_TWO_PASS_BASE_CALLBACK:
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;

@@ -53,9 +53,11 @@ struct mni_test_info {
 /* Subscription and log only, no page table: any length, FAULT refuses. */
 #define MNI_TEST_ADD_NOMIRROR		_BITULL(1)
 /*
- * Subscribe with two-pass ops (->invalidate_start and ->invalidate_finish,
- * no ->invalidate; Linux 7.1+): the start sets the sequence and hands back
- * a finish, which clears the mirror. EOPNOTSUPP on older kernels.
+ * Subscribe with two-pass ops: the start sets the sequence and hands back
+ * a finish (the mirror's preallocated one when free), which clears the
+ * mirror. The mni flavour uses mni's struct mni_interval_notifier_ops on
+ * every kernel; the kernel flavour the kernel's ->invalidate_start and
+ * ->invalidate_finish (Linux 7.1+), EOPNOTSUPP on older kernels.
  */
 #define MNI_TEST_ADD_TWO_PASS		_BITULL(2)
 /*
@@ -126,6 +128,11 @@ struct mni_test_read {
 							 * before this
 							 * invalidation's start
 							 * was true
+							 */
+#define MNI_TEST_LOG_PREALLOC		_BITULL(3)	/* START and FINISH:
+							 * the finish is the
+							 * mirror's spare,
+							 * allocated at ADD
 							 */
 
 /* struct mni_test_log_entry.kind: the callback that logged the entry */
@@ -231,13 +238,20 @@ struct mni_test_grab {
 					   * put again (-ENOENT, else
 					   * -EPROTO); ours only
 					   */
-#define MNI_TEST_CHECK_BAD_UPDATE	8 /* insert; update to an empty
-					   * range (ret), then to a
-					   * wrapping one (-EOVERFLOW), a
-					   * NULL one (-EINVAL), and after
-					   * the remove (-ENOENT), else
-					   * -EPROTO; ours only
-					   */
+/*
+ * mni's two-pass insert with bad ops, each -EINVAL with a message naming
+ * the caller; ours only (the kernel has no such insert).
+ */
+#define MNI_TEST_CHECK_TWO_PASS_NULL_OPS	8  /* ops == NULL */
+#define MNI_TEST_CHECK_TWO_PASS_NO_START	9  /* no invalidate_start */
+#define MNI_TEST_CHECK_TWO_PASS_NO_FINISH	10 /* no invalidate_finish */
+#define MNI_TEST_CHECK_TWO_PASS_BASE_CALLBACK	11 /* base.invalidate set */
+/*
+ * Insert; update to an empty range (ret), then to a wrapping one
+ * (-EOVERFLOW), a NULL one (-EINVAL), and after the remove (-ENOENT),
+ * else -EPROTO; ours only.
+ */
+#define MNI_TEST_CHECK_BAD_UPDATE	12
 
 struct mni_test_check {
 	__u64 kind;		/* in: MNI_TEST_CHECK_* */

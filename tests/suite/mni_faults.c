@@ -48,7 +48,11 @@
  * subscriber refuses (trylock fails) until
  * the reaper's next retry. The kill and the reap are read from /dev/kmsg,
  * and right after the reap the mirror must hold no page: the device never
- * reads a reaped page.
+ * reads a reaped page. A two-pass subscription just below the mirror
+ * (where the flavour has two-pass ops: mni's always) is started first by
+ * each reaper pass: its preallocated finish must run in every pass, also
+ * after the mirror's refusal (the only way to a refused non-blockable
+ * pass before process_mrelease(2), 5.15).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -843,7 +847,7 @@ static bool kmsg_wait(int fd, const char *what, double ms)
 }
 
 struct victim {
-	uint64_t m1, keep;
+	uint64_t m0, m1, keep;	/* m0: two-pass, 0 where there are none */
 	char *r, *kp;
 };
 
@@ -914,6 +918,15 @@ static void victim_main(int fd, const char *cg, int wfd, int rfd)
 	must_fault(fd, v.m1, v.r, OOM_PAGES, 0);
 	v.keep = must_add(fd, v.kp, psz, 0);
 	must_fault(fd, v.keep, v.kp, 1, 0);
+	/*
+	 * Two-pass, starting below m1, so the reaper's pass over the region
+	 * starts it first: when m1 refuses, its finish must still run, after
+	 * the refusal (oom_check_two_pass()). None where there are no
+	 * two-pass ops (the kernel flavour before 7.1).
+	 */
+	if (mirror_add(fd, v.r - psz, 2 * psz,
+		       MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NOMIRROR, &v.m0))
+		v.m0 = 0;
 	CHECK(write(wfd, &v, sizeof(v)) == sizeof(v), "write: %s", strerror(errno));
 	CHECK(read(rfd, &go, 1) == 1, "read: %s", strerror(errno));
 	/* Beyond memory.max: the memcg OOM killer ends this. */
@@ -930,8 +943,55 @@ static void victim_main(int fd, const char *cg, int wfd, int rfd)
 
 struct oom_counts {
 	unsigned int kills, reaps, refused, reaped_calls, stale, busy_kills;
-	unsigned int lost;
+	unsigned int lost, two_pass_refused;
 };
+
+/*
+ * The two-pass subscription below the mirror: each of the reaper's
+ * non-blockable starts of it is followed by its finish, with the finish
+ * preallocated at ADD (no allocation in the reaper's pass), and in a pass
+ * where the mirror refused, the finish ran after that refusal. Return:
+ * the passes in which it did so.
+ */
+static unsigned int oom_check_two_pass(int fd, const struct victim *v,
+				       const struct mni_test_log *l1)
+{
+	struct mni_test_log l0;
+	unsigned int starts = 0, after = 0;
+	uint64_t i, j;
+
+	get_log(fd, v->m0, false, &l0);
+	for (i = 0; i < l0.count; i++) {
+		const struct mni_test_log_entry *st = &l0.entry[i], *fin;
+
+		if (st->kind != MNI_TEST_LOG_START ||
+		    st->flags & MNI_TEST_LOG_BLOCKABLE)
+			continue;
+		/* It kept its lock until the finish: nothing in between. */
+		fin = i + 1 < l0.count ? &l0.entry[i + 1] : NULL;
+		if (!fin || fin->kind != MNI_TEST_LOG_FINISH ||
+		    fin->seq != st->seq ||
+		    !(st->flags & fin->flags & MNI_TEST_LOG_PREALLOC)) {
+			dump_log("two-pass subscription", &l0);
+			FAIL("a non-blockable start without its preallocated finish");
+		}
+		starts++;
+		for (j = 0; j < l1->count; j++) {
+			const struct mni_test_log_entry *b = &l1->entry[j];
+
+			if (!(b->flags & MNI_TEST_LOG_BUSY) || b->seq != st->seq)
+				continue;
+			if (!(st->order < b->order && b->order < fin->order)) {
+				dump_log("two-pass subscription", &l0);
+				dump_log("victim's mirror", l1);
+				FAIL("a finish did not run after the refusal in its pass");
+			}
+			after++;
+		}
+	}
+	CHECK(starts, "the reaper's pass never started the two-pass subscription");
+	return after;
+}
 
 /* One kill; false when the keepers lost the mm (see keeper()). */
 static bool oom_one(int fd, const char *cg, bool busy, struct oom_counts *c)
@@ -1012,8 +1072,9 @@ static bool oom_one(int fd, const char *cg, bool busy, struct oom_counts *c)
 			released += e->event == MNI_TEST_EV_RELEASE;
 			continue;
 		}
-		/* The reaper sends UNMAP on 6.1 and 6.12, CLEAR on 7.2. */
-		if (e->event != MNI_TEST_EV_UNMAP && e->event != MNI_TEST_EV_CLEAR) {
+		/* The reaper's event: UNMAP up to 6.x, CLEAR on 7.2. */
+		if (e->event != MNI_TEST_EV_UNMAP &&
+		    e->event != MNI_TEST_EV_CLEAR) {
 			dump_log("victim's mirror", &log);
 			FAIL("a non-blockable invalidation with event %s",
 			     mirror_event_name(e->event));
@@ -1047,10 +1108,19 @@ static bool oom_one(int fd, const char *cg, bool busy, struct oom_counts *c)
 		      atomic_load(&o.holds));
 	else
 		CHECK(!nb_busy, "%u refusals with the lock free", nb_busy);
+	if (o.v.m0) {
+		unsigned int after = oom_check_two_pass(fd, &o.v, &log);
+
+		CHECK(!busy || after,
+		      "no refused pass ran the two-pass subscription's finish");
+		c->two_pass_refused += after;
+	}
 	c->reaps++;
 	c->reaped_calls += nb_ok;
 	c->busy_kills += busy;
 out:
+	if (o.v.m0)
+		must_del(fd, o.v.m0);
 	must_del(fd, o.v.m1);
 	must_del(fd, o.v.keep);
 	close(kfd);
@@ -1084,9 +1154,9 @@ static void test_oom_kills(void)
 	}
 	close(fd);
 	rmdir(cg);
-	tap_diag("%u kills (%u with the lock held, %u made again), %u reaps, %u refused callbacks, %u reaper callbacks done, %u stale reads, %.1f s",
+	tap_diag("%u kills (%u with the lock held, %u made again), %u reaps, %u refused callbacks, %u reaper callbacks done, %u stale reads, %u refused passes that ran a two-pass finish, %.1f s",
 		 c.kills, c.busy_kills, c.lost, c.reaps, c.refused, c.reaped_calls,
-		 c.stale, (now_ms() - t0) / 1000);
+		 c.stale, c.two_pass_refused, (now_ms() - t0) / 1000);
 	if (is_mni()) {
 		s1 = read_engine_summary();
 		tap_diag("engine: invalidations +%llu, callbacks +%llu, refused +%llu, no_record +%llu, in flight %llu",

@@ -436,14 +436,14 @@ void *mni_range_owner(const struct mmu_notifier_range *range)
 /* src/mni_sub.c's job in the kernel: call a one-pass subscriber. */
 bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			const struct mmu_notifier_range *range,
-			unsigned long cur_seq, struct llist_head *finishes)
+			unsigned long cur_seq, struct mni_finishes *finishes)
 {
 	(void)finishes;
 	return sub->ops->invalidate(sub, range, cur_seq);
 }
 
-void mni_sub_finish_pass(struct llist_head *finishes)
+void mni_sub_finish_pass(struct mni_finishes *finishes)
 {
-	if (finishes->first)
+	if (finishes->kern.first || finishes->mni.first)
 		abort();
 }
