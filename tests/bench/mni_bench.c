@@ -86,7 +86,7 @@ static const char *const cfg_dev[NCFG] = {
 };
 
 enum setup { S_INVAL, S_WIDE, S_READ, S_INSREM, S_FRESH, S_CONTEND,
-	     S_STORM, S_PAR };
+	     S_STORM, S_PAR, S_DEVICE };
 enum run { R_MADVISE, R_MUNMAP, R_MPROTECT, R_READ, R_INSREM, R_FIRST,
 	   R_CONTEND, R_STORM, R_PAR, R_UPDATE, R_FIRST_PREREG };
 
@@ -224,12 +224,15 @@ static char *map_anon(void *at, size_t len, int prot, int flags)
 	return p;
 }
 
-static int bench_add(struct worker *w, void *addr, size_t len, size_t stride,
-		     long count)
+/* The simulated device of S_DEVICE: its teardown takes this long. */
+#define DEVICE_NS	20000
+
+static int bench_add_device(struct worker *w, void *addr, size_t len,
+			    size_t stride, long count, uint64_t device_ns)
 {
 	struct mni_test_bench_set arg = {
 		.addr = (uintptr_t)addr, .len = len, .stride = stride,
-		.count = count,
+		.count = count, .device_ns = device_ns,
 	};
 	int ret;
 
@@ -239,6 +242,12 @@ static int bench_add(struct worker *w, void *addr, size_t len, size_t stride,
 	if (!ret)
 		w->bench_set = true;
 	return ret;
+}
+
+static int bench_add(struct worker *w, void *addr, size_t len, size_t stride,
+		     long count)
+{
+	return bench_add_device(w, addr, len, stride, count, 0);
 }
 
 static int add_mirror(struct worker *w, void *addr, uint64_t flags)
@@ -423,13 +432,15 @@ static int do_setup(struct worker *w, const struct cmd *c)
 			ret = add_mirror(w, w->page, 0);
 		return ret;
 	case S_WIDE:
+	case S_DEVICE:
 		w->area_len = c->k * psz;
 		w->area = map_anon(NULL, w->area_len, PROT_READ | PROT_WRITE, 0);
 		if (!w->area)
 			return -errno;
 		for (i = 0; i < c->k; i++)
 			w->area[i * psz] = 1;
-		return bench_add(w, w->area, psz, psz, c->k);
+		return bench_add_device(w, w->area, psz, psz, c->k,
+					c->setup == S_DEVICE ? DEVICE_NS : 0);
 	case S_READ:
 		w->page = map_anon(NULL, psz, PROT_READ | PROT_WRITE, 0);
 		if (!w->page)
@@ -1416,6 +1427,26 @@ static void bench_insrem(void)
 	}
 }
 
+/*
+ * mprotect over K subscriptions whose simulated device takes DEVICE_NS to
+ * tear down: ours with mni's two-pass ops (every start, then the finishes
+ * wait: about one device time), the kernel's flavour with one pass, each
+ * callback waiting in turn (K device times), as drivers do before 7.1.
+ */
+static void bench_twopass(void)
+{
+	static const long dks[] = { 1, 16, 64 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dks); i++) {
+		struct bench_case bc = { "twopass", "mprotect-device", S_DEVICE,
+					 R_MPROTECT, 0, dks[i], 8, NS_OP };
+		struct cmd s = { .setup = S_DEVICE, .k = dks[i] };
+
+		run_setup(s, &bc, 1);
+	}
+}
+
 static void bench_update(void)
 {
 	unsigned int i;
@@ -1505,6 +1536,7 @@ static const struct {
 	{ "parallel", bench_parallel },
 	{ "update", bench_update },
 	{ "first-prereg", bench_first_prereg },
+	{ "twopass", bench_twopass },
 };
 
 static void usage(void)

@@ -72,6 +72,8 @@
 #define MNI_TEST_MAX_MSECS	10000ULL
 /* A busy-wait in non-blockable context: short. */
 #define MNI_TEST_MAX_SPIN_MSECS	1000ULL
+/* BENCH_ADD with device_ns: subscriptions at most. */
+#define MNI_TEST_BENCH_MAX_DEVS	4096UL
 
 struct mirror_finish;
 
@@ -104,6 +106,21 @@ struct mni_test_mirror {
 	struct mni_test_log_entry log[MNI_TEST_LOG_MAX];
 };
 
+/*
+ * A subscription of BENCH_ADD with device_ns: a device whose teardown
+ * completes @device_ns after the callback started it (@done_at).
+ */
+struct mni_test_bench_dev {
+	struct mmu_interval_notifier notifier;
+	struct mutex *lock;		/* the file's bench_lock */
+	u64 device_ns;
+	u64 done_at;			/* WRITE_ONCE under *lock */
+#ifdef MNI_TEST_FLAVOUR_MNI
+	atomic_t finish_busy;		/* finish handed to a pass */
+	struct mni_interval_notifier_finish finish;	/* preallocated */
+#endif
+};
+
 /* A bare subscription of BENCH_ADD and BENCH_INSERT: no table, no log. */
 struct mni_test_bench_sub {
 	struct mmu_interval_notifier notifier;
@@ -117,6 +134,7 @@ struct mni_test_file {
 	unsigned int pins;		/* MM_GETs not yet put */
 	struct idr mirrors;		/* id -> mirror, holding one ref */
 	struct mni_test_bench_sub *bench;	/* BENCH_ADD's set */
+	struct mni_test_bench_dev *bench_dev;	/* or, with device_ns */
 	unsigned long nbench;		/* entries in bench */
 	struct mutex update_lock;	/* one UPDATE at a time: the
 					 * kernel flavour's remove + insert
@@ -1672,6 +1690,140 @@ static const struct mmu_interval_notifier_ops bench_ops = {
 	.invalidate = bench_invalidate,
 };
 
+/* Start the device's teardown; false when busy in non-blockable context. */
+static bool bench_dev_kick(struct mni_test_bench_dev *d,
+			   const struct mmu_notifier_range *range,
+			   unsigned long cur_seq)
+{
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(d->lock);
+	else if (!mutex_trylock(d->lock))
+		return false;
+	mmu_interval_set_seq(&d->notifier, cur_seq);
+	/* Pairs with READ_ONCE() in bench_dev_wait(). */
+	WRITE_ONCE(d->done_at, ktime_get_ns() + d->device_ns);
+	mutex_unlock(d->lock);
+	return true;
+}
+
+/* Poll the device until its teardown completed, as a driver polls a fence. */
+static void bench_dev_wait(struct mni_test_bench_dev *d)
+{
+	/* Pairs with WRITE_ONCE() in bench_dev_kick(). */
+	u64 done_at = READ_ONCE(d->done_at);
+
+	while (ktime_get_ns() < done_at)
+		cpu_relax();
+}
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+static bool bench_dev_start(struct mmu_interval_notifier *sub,
+			    const struct mmu_notifier_range *range,
+			    unsigned long cur_seq,
+			    struct mni_interval_notifier_finish **finish)
+{
+	struct mni_test_bench_dev *d = container_of(sub,
+						    struct mni_test_bench_dev,
+						    notifier);
+
+	if (!bench_dev_kick(d, range, cur_seq))
+		return false;
+	/* Another pass holds the finish: wait here instead. */
+	if (atomic_cmpxchg(&d->finish_busy, 0, 1)) {
+		bench_dev_wait(d);
+		return true;
+	}
+	*finish = &d->finish;
+	return true;
+}
+
+static void bench_dev_finish(struct mni_interval_notifier_finish *finish)
+{
+	struct mni_test_bench_dev *d = container_of(finish,
+						    struct mni_test_bench_dev,
+						    finish);
+
+	bench_dev_wait(d);
+	/* Pairs with atomic_cmpxchg() in bench_dev_start(). */
+	atomic_set_release(&d->finish_busy, 0);
+}
+
+static const struct mni_interval_notifier_ops bench_dev_ops = {
+	.invalidate_start = bench_dev_start,
+	.invalidate_finish = bench_dev_finish,
+};
+
+static int bench_dev_insert(struct mni_test_bench_dev *d, unsigned long addr,
+			    unsigned long len)
+{
+	return mni_interval_notifier_insert_two_pass(&d->notifier, current->mm,
+						     addr, len, &bench_dev_ops);
+}
+#else
+static bool bench_dev_invalidate(struct mmu_interval_notifier *sub,
+				 const struct mmu_notifier_range *range,
+				 unsigned long cur_seq)
+{
+	struct mni_test_bench_dev *d = container_of(sub,
+						    struct mni_test_bench_dev,
+						    notifier);
+
+	if (!bench_dev_kick(d, range, cur_seq))
+		return false;
+	bench_dev_wait(d);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops bench_dev_ops = {
+	.invalidate = bench_dev_invalidate,
+};
+
+static int bench_dev_insert(struct mni_test_bench_dev *d, unsigned long addr,
+			    unsigned long len)
+{
+	return mmu_interval_notifier_insert(&d->notifier, current->mm, addr,
+					    len, &bench_dev_ops);
+}
+#endif
+
+/* Remove the first @n device subscriptions of @dev, then free it. */
+static void bench_dev_remove(struct mni_test_bench_dev *dev, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		mmu_interval_notifier_remove(&dev[i].notifier);
+	kvfree(dev);
+}
+
+static int bench_dev_insert_set(struct mni_test_file *f,
+				struct mni_test_bench_set *arg)
+{
+	struct mni_test_bench_dev *dev;
+	unsigned long i;
+	int ret = 0;
+
+	if (arg->count > MNI_TEST_BENCH_MAX_DEVS ||
+	    arg->device_ns > MNI_TEST_MAX_SPIN_MSECS * NSEC_PER_MSEC)
+		return -EINVAL;
+	dev = kvcalloc(arg->count, sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	for (i = 0; i < arg->count && !ret; i++) {
+		dev[i].lock = &f->bench_lock;
+		dev[i].device_ns = arg->device_ns;
+		ret = bench_dev_insert(&dev[i], arg->addr + i * arg->stride,
+				       arg->len);
+	}
+	if (ret) {
+		bench_dev_remove(dev, i - 1);
+		return ret;
+	}
+	f->bench_dev = dev;
+	f->nbench = arg->count;
+	return 0;
+}
+
 /*
  * Called every MNI_TEST_BENCH_BATCH iterations of a timed loop: long loops
  * stay preemptible and killable.
@@ -1752,7 +1904,12 @@ static int mni_test_ioc_bench_add(struct mni_test_file *f,
 
 	/* f->lock is never taken by a callback: it may be held over inserts. */
 	mutex_lock(&f->lock);
-	ret = f->bench ? -EBUSY : bench_insert_set(f, &arg);
+	if (f->bench || f->bench_dev)
+		ret = -EBUSY;
+	else if (arg.device_ns)
+		ret = bench_dev_insert_set(f, &arg);
+	else
+		ret = bench_insert_set(f, &arg);
 	mutex_unlock(&f->lock);
 	if (ret)
 		return ret;
@@ -1764,19 +1921,25 @@ static int mni_test_ioc_bench_del(struct mni_test_file *f,
 {
 	struct mni_test_bench_set arg = {};
 	struct mni_test_bench_sub *bench;
+	struct mni_test_bench_dev *dev;
 	u64 t0;
 
 	mutex_lock(&f->lock);
 	bench = f->bench;
+	dev = f->bench_dev;
 	arg.count = f->nbench;
 	f->bench = NULL;
+	f->bench_dev = NULL;
 	f->nbench = 0;
 	mutex_unlock(&f->lock);
-	if (!bench)
+	if (!bench && !dev)
 		return -ENOENT;
 
 	t0 = ktime_get_ns();
-	bench_remove(bench, arg.count);
+	if (dev)
+		bench_dev_remove(dev, arg.count);
+	else
+		bench_remove(bench, arg.count);
 	arg.ns = ktime_get_ns() - t0;
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
@@ -2091,6 +2254,8 @@ static int mni_test_release(struct inode *inode, struct file *filp)
 		mmdrop(f->pinned_mm);	/* pairs with mmgrab() in MM_GET */
 	if (f->bench)
 		bench_remove(f->bench, f->nbench);
+	if (f->bench_dev)
+		bench_dev_remove(f->bench_dev, f->nbench);
 	mutex_destroy(&f->bench_lock);
 	mutex_destroy(&f->lock);
 	kfree(f);

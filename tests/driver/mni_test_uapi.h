@@ -281,6 +281,15 @@ struct mni_test_bench_set {
 				 * 1..MNI_TEST_BENCH_MAX_SUBS
 				 */
 	__u64 ns;		/* out: time the inserts or removes took */
+	__u64 device_ns;	/* in (ADD): 0, or each subscription's
+				 * simulated device: its teardown completes
+				 * this long after the callback started it.
+				 * Ours: mni's two-pass ops, whose finish
+				 * waits for it, after every start of the
+				 * pass; the kernel's: one pass, each
+				 * callback waiting in turn (the upstream
+				 * way before 7.1)
+				 */
 };
 
 /* Leave the engine's calls out of the loop: the floor to compare with. */
