@@ -400,6 +400,20 @@ static bool mni_inval_holds(struct mni_inval *inv,
 }
 
 /*
+ * May @inv's pending second passes include one of @sub's? Not only when
+ * @sub overlaps @inv's range: a subscription @inv may have called can
+ * have moved since (mni_itree_update() widens @fin_start and @fin_last to
+ * its new place). Lock held.
+ */
+static bool mni_inval_may_finish(const struct mni_inval *inv,
+				 const struct mmu_interval_notifier *sub)
+{
+	return inv->fin_start <= inv->fin_last &&
+	       inv->fin_start <= sub->interval_tree.last &&
+	       sub->interval_tree.start <= inv->fin_last;
+}
+
+/*
  * Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? Asks
  * every record, so that each walk holding @sub is told to look at it again
  * when it lets go (@waiters, and with @put the mark on its slot).
@@ -413,11 +427,15 @@ static bool mni_itree_sub_busy(struct mni_itree *it,
 	lockdep_assert_held(&it->lock);
 	/*
 	 * mni_inval_holds() first: its acquire of @pos makes a @finishing
-	 * set before a callback's slot was passed visible here.
+	 * set before a callback's slot was passed visible here. A finish of
+	 * a subscription that moved since is found by the widened range:
+	 * stress's two-pass subscriptions, updated and then removed, were
+	 * freed under a pending finish when only the walk's range was asked.
 	 */
 	hlist_for_each_entry(inv, &it->inflight, link)
 		if (mni_inval_holds(inv, sub, put) ||
-		    (READ_ONCE(inv->finishing) && mni_inval_overlaps(inv, sub)))
+		    (READ_ONCE(inv->finishing) &&
+		     mni_inval_may_finish(inv, sub)))
 			busy = true;
 	return busy;
 }
@@ -768,12 +786,20 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	}
 	/*
 	 * Under the same lock, a walk's answer can only turn from owed to
-	 * not owed (its @pos moves on): @need spares are enough.
+	 * not owed (its @pos moves on): @need spares are enough. A walk that
+	 * may hold a second pass of @sub, or is to call it, finds it at its
+	 * new place after its second passes (mni_inval_may_finish()).
 	 */
 	hlist_for_each_entry(inv, &it->inflight, link) {
+		if (mni_inval_may_finish(inv, sub)) {
+			inv->fin_start = min(inv->fin_start, start);
+			inv->fin_last = max(inv->fin_last, last);
+		}
 		o = it->owed_spare;
 		if (!o || !mni_inval_owes(inv, sub, start, last))
 			continue;
+		inv->fin_start = min(inv->fin_start, start);
+		inv->fin_last = max(inv->fin_last, last);
 		it->owed_spare = o->next;
 		o->sub = sub;
 		o->next = inv->owed;
@@ -851,21 +877,26 @@ static void mni_itree_reap(struct mni_itree *it,
 }
 
 /*
- * A walk's second passes are over: release the put subscriptions over its
- * range that only they held. Rare, so a fresh search per release.
+ * A walk's second passes are over: release the put subscriptions over the
+ * range it may hold second passes of (@fin_start, @fin_last) that only it
+ * held. Rare, so a fresh search per release.
  */
 static void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
 {
 	struct mmu_interval_notifier *sub;
 	struct interval_tree_node *node;
+	unsigned long start, last;
 	mni_release_t release;
 
 	for (;;) {
 		release = NULL;
 		raw_spin_lock(&it->lock);
-		for (node = mni_it_iter_first(&it->root, inv->start, inv->last);
+		/* Updates widen it under the lock (mni_itree_update()). */
+		start = inv->fin_start;
+		last = inv->fin_last;
+		for (node = mni_it_iter_first(&it->root, start, last);
 		     node && it->nr_put_pending && !release;
-		     node = mni_it_iter_next(node, inv->start, inv->last)) {
+		     node = mni_it_iter_next(node, start, last)) {
 			sub = mni_sub_of(node);
 			release = mni_itree_reap_locked(it, sub);
 		}
@@ -1174,6 +1205,8 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->range = range;
 		inv->start = range->start;
 		inv->last = range->end - 1;
+		inv->fin_start = inv->start;
+		inv->fin_last = inv->last;
 		it->seq += 2;
 		inv->seq = it->seq;
 		inv->owner = mni_range_owner(range);

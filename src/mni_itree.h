@@ -70,6 +70,10 @@ struct mni_owed {
  * @finishing: two-pass finishes were collected and have not run yet; a
  *	remove() of a subscription it overlaps waits for them. Set by the
  *	walker before it publishes @pos past the callback that asked.
+ * @fin_start: first address of the range whose subscriptions may have a
+ *	second pass of this walk pending: its own, widened by
+ *	mni_itree_update() to where the ones it may have called moved.
+ * @fin_last: last address of that range
  * @waiters: a remove() sleeps for a slot of @batch, or an update queued
  *	on @owed; set under the lock, read by the walker after its last
  *	callback (see mni_itree_walk_end()).
@@ -87,6 +91,8 @@ struct mni_inval {
 	unsigned long start;
 	unsigned long last;
 	unsigned long seq;
+	unsigned long fin_start;
+	unsigned long fin_last;
 	void *owner;
 	struct task_struct *walker;
 	struct interval_tree_node *next;

@@ -16,7 +16,9 @@
  * says -EAGAIN), read the versions, take the device lock, read_retry(),
  * program the mirror. The invalidate callback takes the device lock,
  * calls set_seq() and drops the mirror (non-blockable: trylock, refuse
- * when busy). Owners also move their subscriptions (update, under the
+ * when busy); a third of the subscriptions have mni's two-pass ops, whose
+ * finish must run on a live subscription. Owners also move their
+ * subscriptions (update, under the
  * device lock), and insert and remove them, freeing
  * each one once remove() is done (remove_wait() when remove_begin() says
  * a callback runs on it, as mni_interval_notifier_remove() does).
@@ -48,6 +50,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "mni.h"
 #include "mni_itree.h"
 #include "utap.h"
 
@@ -68,6 +71,9 @@ struct ssub {
 	struct mmu_interval_notifier sub;
 	struct dev *dev;
 	int live;		/* atomic: inserted, remove() not yet returned */
+	/* Two-pass subscriptions (mni's ops): their preallocated finish. */
+	struct mni_interval_notifier_finish finish;
+	int finish_busy;	/* atomic: handed to a pass, not yet run */
 };
 
 struct dev {
@@ -89,7 +95,7 @@ struct results {
 	unsigned long faults_ok, faults_retried, faults_given_up;
 	unsigned long read_waits, read_timeouts, after_release;
 	unsigned long inserts, removes, removes_waited, sleeps;
-	unsigned long puts, puts_released, updates;
+	unsigned long puts, puts_released, updates, finishes;
 	unsigned long quiet_faults, quiet_max_ns;
 	unsigned long progress[N_INVALIDATORS + N_OWNERS];
 	int engine_idle;
@@ -199,6 +205,47 @@ static bool dev_invalidate(struct mmu_interval_notifier *sub,
 
 static const struct mmu_interval_notifier_ops dev_ops = {
 	.invalidate = dev_invalidate,
+};
+
+/*
+ * mni's two-pass ops: the start is dev_invalidate(), which drops the
+ * mirror, and hands back the subscription's own finish unless a pass
+ * still holds it; the finish checks that it runs on a live subscription
+ * before the walk is over (remove() and a put's release wait for it;
+ * ASan sees the rest) and gives the object back.
+ */
+static bool dev_start(struct mmu_interval_notifier *sub,
+		      const struct mmu_notifier_range *range,
+		      unsigned long cur_seq,
+		      struct mni_interval_notifier_finish **finish)
+{
+	struct ssub *s = container_of(sub, struct ssub, sub);
+	int idle = 0;
+
+	if (!dev_invalidate(sub, range, cur_seq))
+		return false;
+	if (__atomic_compare_exchange_n(&s->finish_busy, &idle, 1, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		*finish = &s->finish;
+	return true;
+}
+
+static void dev_finish(struct mni_interval_notifier_finish *finish)
+{
+	struct ssub *s = container_of(finish, struct ssub, finish);
+
+	if (!__atomic_load_n(&s->live, __ATOMIC_ACQUIRE))
+		error(&R->callback_after_remove,
+		      "a finish on a subscription whose remove() returned");
+	if (finish->notifier != &s->sub)
+		error(&R->bad_value, "a finish for another subscription");
+	add(&R->finishes, 1);
+	__atomic_store_n(&s->finish_busy, 0, __ATOMIC_RELEASE);
+}
+
+static const struct mni_interval_notifier_ops dev_two_pass_ops = {
+	.invalidate_start = dev_start,
+	.invalidate_finish = dev_finish,
 };
 
 /* read_begin(): sample, and sleep while an overlapping invalidation runs. */
@@ -316,7 +363,7 @@ static void dev_insert(struct dev *d, unsigned long long *rs)
 	dev_pick_range(d, rs, &first, &last, &s->sub.interval_tree.start,
 		       &s->sub.interval_tree.last);
 	s->dev = d;
-	s->sub.ops = &dev_ops;
+	s->sub.ops = rnd_below(rs, 3) ? &dev_ops : &dev_two_pass_ops.base;
 	s->sub.mm = fake_mm;
 
 	pthread_mutex_lock(&d->lock);
@@ -667,8 +714,8 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 		  R->after_release, R->read_waits, R->read_timeouts, R->sleeps);
 	utap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
 		  name, R->inserts, R->removes, R->removes_waited);
-	utap_diag("%s: %lu puts, %lu released, %lu updates", name, R->puts,
-		  R->puts_released, R->updates);
+	utap_diag("%s: %lu puts, %lu released, %lu updates, %lu two-pass finishes",
+		  name, R->puts, R->puts_released, R->updates, R->finishes);
 	if (m == RUN_STORM)
 		utap_diag("%s: %lu read_begins outside the storm, longest %lu us",
 			  name, R->quiet_faults, R->quiet_max_ns / 1000);
@@ -677,7 +724,8 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 			progress = false;
 	return ran && progress && R->engine_idle && !R->bad_value &&
 	       !R->bad_lock && !R->bad_remove && !R->callback_after_remove &&
-	       R->puts && R->puts == R->puts_released && R->updates;
+	       R->puts && R->puts == R->puts_released && R->updates &&
+	       R->finishes;
 }
 
 int main(void)

@@ -14,6 +14,8 @@
 #include <linux/slab.h>
 #include <linux/swait.h>
 
+#include "mni.h"
+
 #include "mni_itree.h"
 
 #include "mni_itree.h"
@@ -433,17 +435,51 @@ void *mni_range_owner(const struct mmu_notifier_range *range)
 	return NULL;
 }
 
-/* src/mni_sub.c's job in the kernel: call a one-pass subscriber. */
+/*
+ * src/mni_sub.c's job in the kernel: call a subscriber, one-pass or with
+ * mni's two-pass ops (a bare base: no ->invalidate), whose finishes are
+ * collected newest first and run oldest first. The kernel's own two-pass
+ * ops (7.1+) do not exist here.
+ */
 bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			const struct mmu_notifier_range *range,
 			unsigned long cur_seq, struct mni_finishes *finishes)
 {
-	(void)finishes;
-	return sub->ops->invalidate(sub, range, cur_seq);
+	const struct mni_interval_notifier_ops *ops;
+	struct mni_interval_notifier_finish *finish = NULL;
+	bool done;
+
+	if (sub->ops->invalidate)
+		return sub->ops->invalidate(sub, range, cur_seq);
+	ops = container_of(sub->ops, struct mni_interval_notifier_ops, base);
+	done = ops->invalidate_start(sub, range, cur_seq, &finish);
+	if (done && finish) {
+		finish->notifier = sub;
+		finish->link.next = finishes->mni.first;
+		finishes->mni.first = &finish->link;
+	}
+	return done;
 }
 
 void mni_sub_finish_pass(struct mni_finishes *finishes)
 {
-	if (finishes->kern.first || finishes->mni.first)
+	struct llist_node *node = finishes->mni.first, *prev = NULL, *next;
+	struct mni_interval_notifier_finish *f;
+
+	if (finishes->kern.first)
 		abort();
+	finishes->mni.first = NULL;
+	for (; node; node = next) {
+		next = node->next;
+		node->next = prev;
+		prev = node;
+	}
+	for (node = prev; node; node = next) {
+		/* A finish may hand its object to the next pass at once. */
+		next = node->next;
+		f = container_of(node, struct mni_interval_notifier_finish,
+				 link);
+		container_of(f->notifier->ops, struct mni_interval_notifier_ops,
+			     base)->invalidate_finish(f);
+	}
 }
