@@ -53,6 +53,7 @@
  * MNI_SEED + r, so MNI_SEED=<printed round seed> MNI_ROUNDS=1 replays it.
  */
 #include "mni_itree.c"
+#include "mni.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -1683,6 +1684,111 @@ static void test_concurrent_walk_rounds(void)
 	concurrent_walk(MNI_WALK_BATCH + 2);
 }
 
+/*
+ * A second pass still pending for a subscription an update moved away:
+ * a helper's walk over [0, 99] calls A (two-pass, [0, 9]), which hands
+ * back a finish, then blocks in B ([50, 59]). Meanwhile A moves to
+ * [200, 209], outside the walk's range, and is removed: the remove must
+ * wait for A's finish (it returns 1), which runs once the walk goes on.
+ */
+static struct {
+	struct mni_interval_notifier_finish fin;
+	int arrived, go, finished;	/* atomic */
+} TP;
+
+static bool tp_start(struct mmu_interval_notifier *sub,
+		     const struct mmu_notifier_range *range,
+		     unsigned long cur_seq,
+		     struct mni_interval_notifier_finish **finish)
+{
+	(void)range;
+	mmu_interval_set_seq(sub, cur_seq);
+	*finish = &TP.fin;
+	return true;
+}
+
+static void tp_finish(struct mni_interval_notifier_finish *finish)
+{
+	(void)finish;
+	__atomic_store_n(&TP.finished, 1, __ATOMIC_RELEASE);
+}
+
+static const struct mni_interval_notifier_ops tp_ops = {
+	.invalidate_start = tp_start,
+	.invalidate_finish = tp_finish,
+};
+
+static bool tp_block(struct mmu_interval_notifier *sub,
+		     const struct mmu_notifier_range *range,
+		     unsigned long cur_seq)
+{
+	(void)range;
+	__atomic_store_n(&TP.arrived, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&TP.go, __ATOMIC_ACQUIRE))
+		usleep(100);
+	mmu_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops tp_block_ops = {
+	.invalidate = tp_block,
+};
+
+struct tp_walk {
+	struct mni_itree *it;
+	struct mmu_notifier_range *range;
+};
+
+static void *tp_walker(void *arg)
+{
+	struct tp_walk *w = arg;
+
+	mni_itree_invalidate_start(w->it, w->range);
+	mni_itree_invalidate_end(w->it, w->range);
+	return NULL;
+}
+
+static void test_two_pass_moved_finish(void)
+{
+	struct mmu_interval_notifier a = {}, b = {};
+	struct mmu_notifier_range r = {
+		.mm = fake_mm, .start = 0, .end = 100,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+	};
+	struct mni_itree it;
+	struct tp_walk w = { &it, &r };
+	pthread_t t;
+	int ret;
+
+	memset(&TP, 0, sizeof(TP));
+	CHECK(!mni_itree_init(&it, 10), "init");
+	a = (struct mmu_interval_notifier){
+		.interval_tree = { .start = 0, .last = 9 },
+		.ops = &tp_ops.base, .mm = fake_mm,
+	};
+	b = (struct mmu_interval_notifier){
+		.interval_tree = { .start = 50, .last = 59 },
+		.ops = &tp_block_ops, .mm = fake_mm,
+	};
+	mni_itree_insert(&it, &a);
+	mni_itree_insert(&it, &b);
+	CHECK(!pthread_create(&t, NULL, tp_walker, &w), "pthread_create");
+	while (!__atomic_load_n(&TP.arrived, __ATOMIC_ACQUIRE))
+		usleep(100);
+	CHECK(!mni_itree_update(&it, &a, 200, 209), "update");
+	ret = mni_itree_remove_begin(&it, &a);
+	CHECK(ret == 1, "remove of a sub whose finish is pending = %d, want 1",
+	      ret);
+	CHECK(!__atomic_load_n(&TP.finished, __ATOMIC_ACQUIRE),
+	      "the finish ran before the walk went on");
+	__atomic_store_n(&TP.go, 1, __ATOMIC_RELEASE);
+	CHECK(!pthread_join(t, NULL), "pthread_join");
+	CHECK(__atomic_load_n(&TP.finished, __ATOMIC_ACQUIRE), "no finish");
+	mni_itree_remove_wait(&it, &a);
+	CHECK(!mni_itree_remove_begin(&it, &b), "remove b");
+	mni_itree_destroy(&it);
+}
+
 /* Calls of count_ops subscriptions, by address. */
 static struct mmu_interval_notifier *owner_called[4];
 static int owner_ncalled;
@@ -1935,6 +2041,7 @@ static const struct utest tests[] = {
 	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
 	{ "model: the owner filter skips a migration of the sub's own owner", test_owner_filter, 0, 0 },
 	{ "model: put releases once no walk holds the sub: idle, from its own callback, held by another walk", test_put, 0, 0 },
+	{ "model: remove waits for the pending finish of a sub an update moved away", test_two_pass_moved_finish, 0, 0 },
 };
 
 int main(void)

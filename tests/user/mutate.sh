@@ -3,11 +3,11 @@
 #
 # mutate.sh - break the engine on purpose and check that the tests notice
 #
-# For each mutation: copy src/ to a temporary directory, apply one sed
-# edit to mni_itree.c (a pattern that matches nothing fails the script:
-# a mutation that changed nothing proves nothing), build the asan model
-# (also with rounds of 4) and stress against it, and run them; the
-# mutation must make a run FAIL.
+# For each mutation: copy src/ (and include/) to a temporary directory,
+# apply one sed edit to mni_itree.c (a pattern that matches nothing fails
+# the script: a mutation that changed nothing proves nothing), build the
+# asan model (also with rounds of 4) and stress against it, and run them;
+# the mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
 # Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
@@ -99,6 +99,7 @@ while IFS='|' read -r name expr <&3; do
 	d=$tmp/$name
 	mkdir -p "$d"
 	cp -r "$src" "$d/src"
+	cp -r "$src/../include" "$d/include"
 	sed -i "$expr" "$d/src/mni_itree.c"
 	if cmp -s "$src/mni_itree.c" "$d/src/mni_itree.c"; then
 		echo "not ok $n - mutation $name: the sed pattern matched nothing"
