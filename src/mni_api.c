@@ -344,8 +344,10 @@ EXPORT_SYMBOL_NS_GPL(mni_mm_put, MNI_NS);
  * waits only while the walk of an invalidation that overlaps
  * @interval_sub still holds it: its callback runs, or is due later in the
  * walk's current round (at most 16 callbacks, which skip it once they
- * see it dying). It never waits for other invalidations of the mm or for
- * their ends. The caller must not hold a lock that its own invalidate
+ * see it dying), or, with two-pass ops, until the second passes of a
+ * walk that may have called it have run (also when it moved since). It
+ * never waits for other invalidations of the mm or for their ends. The
+ * caller must not hold a lock that its own invalidate
  * callback takes. A callback may remove another subscription of the
  * same mm without waiting for its own walk. Works after the mm has exited.
  *
