@@ -712,14 +712,22 @@ static bool mni_itree_keeps_place(struct mmu_interval_notifier *sub,
 		(start == n->start && (unsigned long)node < (unsigned long)n));
 }
 
-/* Are @n spare entries of mni_inval.owed at hand? Lock held. */
-static bool mni_owed_spares(struct mni_itree *it, unsigned int n)
+/* How many of @n entries of mni_inval.owed the spares lack. Lock held. */
+static unsigned int mni_owed_missing(struct mni_itree *it, unsigned int n)
 {
 	struct mni_owed *o;
 
 	for (o = it->owed_spare; o && n; o = o->next)
 		n--;
-	return !n;
+	return n;
+}
+
+/* @inv may hold a second pass of a subscription now at [@start, @last]. */
+static void mni_inval_widen(struct mni_inval *inv, unsigned long start,
+			    unsigned long last)
+{
+	inv->fin_start = min(inv->fin_start, start);
+	inv->fin_last = max(inv->fin_last, last);
 }
 
 /* Add @n spare entries; without reclaim, which runs invalidations. */
@@ -776,7 +784,8 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		need = 0;
 		hlist_for_each_entry(inv, &it->inflight, link)
 			need += mni_inval_owes(inv, sub, start, last);
-		if (mni_owed_spares(it, need))
+		need = mni_owed_missing(it, need);
+		if (!need)
 			break;
 		raw_spin_unlock(&it->lock);
 		ret = mni_owed_alloc(it, need);
@@ -786,20 +795,17 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	}
 	/*
 	 * Under the same lock, a walk's answer can only turn from owed to
-	 * not owed (its @pos moves on): @need spares are enough. A walk that
+	 * not owed (its @pos moves on): the spares are enough. A walk that
 	 * may hold a second pass of @sub, or is to call it, finds it at its
 	 * new place after its second passes (mni_inval_may_finish()).
 	 */
 	hlist_for_each_entry(inv, &it->inflight, link) {
-		if (mni_inval_may_finish(inv, sub)) {
-			inv->fin_start = min(inv->fin_start, start);
-			inv->fin_last = max(inv->fin_last, last);
-		}
+		if (mni_inval_may_finish(inv, sub))
+			mni_inval_widen(inv, start, last);
 		o = it->owed_spare;
 		if (!o || !mni_inval_owes(inv, sub, start, last))
 			continue;
-		inv->fin_start = min(inv->fin_start, start);
-		inv->fin_last = max(inv->fin_last, last);
+		mni_inval_widen(inv, start, last);
 		it->owed_spare = o->next;
 		o->sub = sub;
 		o->next = inv->owed;
