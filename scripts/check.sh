@@ -3,19 +3,47 @@
 # Run test lanes one after another, echo their TAP, and end with one line
 # summing every lane: "N passed, N failed, N skipped". A lane that exits
 # non-zero without a summary of its own counts as one failure.
+# A lane whose name starts with "+" starts at once, in the background (for
+# downloads and chroots, which wait on the archive more than on the CPU);
+# at its place in the list its output is echoed and counted as if it had
+# run there, once it has ended.
 # Usage: check.sh NAME=COMMAND...
 set -u
 pass=0 fail=0 skip=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
+declare -A bg_pid bg_start
+i=0
 for lane in "$@"; do
+	i=$((i + 1))
+	case $lane in
+	+*)
+		cmd=${lane#*=}
+		bg_start[$i]=$(date +%s)
+		bash -c "$cmd" >"$tmp/$i.log" 2>&1 </dev/null &
+		bg_pid[$i]=$!
+		;;
+	esac
+done
+
+i=0
+for lane in "$@"; do
+	i=$((i + 1))
 	name=${lane%%=*}
 	cmd=${lane#*=}
-	echo "# lane $name: $cmd"
-	start=$(date +%s)
-	bash -c "$cmd" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	log=$tmp/$i.log
+	echo "# lane ${name#+}: $cmd"
+	if [ -n "${bg_pid[$i]:-}" ]; then
+		start=${bg_start[$i]}
+		wait "${bg_pid[$i]}"
+		rc=$?
+		cat "$log"
+	else
+		start=$(date +%s)
+		bash -c "$cmd" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	fi
 	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -n "$sum" ]; then
 		p=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
@@ -23,11 +51,11 @@ for lane in "$@"; do
 		s=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
 		[ "$rc" != 0 ] && [ "$f" = 0 ] && fail=$((fail + 1)) &&
-			echo "# lane $name: exit $rc with no failed test: counted as a failure"
+			echo "# lane ${name#+}: exit $rc with no failed test: counted as a failure"
 	else
 		[ "$rc" = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
 	fi
-	echo "# lane $name: exit $rc after $(( $(date +%s) - start )) s"
+	echo "# lane ${name#+}: exit $rc after $(( $(date +%s) - start )) s"
 done
 
 echo "$pass passed, $fail failed, $skip skipped"

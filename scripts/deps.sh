@@ -22,12 +22,24 @@ ${MNI_EXTRA_PKGS:-}"
 cache=${MNI_CACHE:-/var/cache/mni}
 log=$cache/logs/deps.log
 
-missing=
-for p in $PKGS; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] || missing="$missing $p"
-done
+missing_pkgs() {
+	local p st
+	missing=
+	for p in $PKGS; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[ "$st" = installed ] || missing="$missing $p"
+	done
+}
 
+missing_pkgs
+if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
+	# Lanes of `make check` can run side by side (scripts/check.sh's "+"
+	# lanes): one installer at a time, and the list again once it is ours.
+	mkdir -p "${log%/*}"
+	exec 8>"${log%/*}/.deps.lock"
+	flock 8
+	missing_pkgs
+fi
 if [ -z "$missing" ]; then
 	echo "deps: all packages present"
 else
@@ -35,7 +47,6 @@ else
 		echo "deps: missing:$missing (run as root to install)" >&2
 		exit 1
 	fi
-	mkdir -p "${log%/*}"
 	export DEBIAN_FRONTEND=noninteractive
 	echo "deps: apt-get update (log: $log)"
 	if ! apt-get update >>"$log" 2>&1; then
