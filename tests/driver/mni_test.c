@@ -284,8 +284,10 @@ static const struct mmu_interval_notifier_ops mirror_ops = {
  * and the finish drops it. The engine runs every finish it was handed,
  * also after a later subscription refused.
  *
- * The mni flavour uses mni's own two-pass ops, on every kernel; the kernel
- * flavour the kernel's, from 7.1. One code, the finish type by flavour.
+ * The mni flavour uses mni's own two-pass ops, on every kernel, and from
+ * 7.1 the kernel's when two_pass_kern_ops is set (a 7.1 driver built
+ * against mni_compat.h hands those to this engine); the kernel flavour the
+ * kernel's, from 7.1. One code, a thin entry point per finish type.
  *
  * The finish is the mirror's preallocated spare (MNI_TEST_LOG_PREALLOC),
  * so a non-blockable pass allocates nothing. Another invalidation's finish
@@ -293,14 +295,16 @@ static const struct mmu_interval_notifier_ops mirror_ops = {
  * callback runs as in reclaim), a non-blockable one does the whole job at
  * once and hands back none.
  */
-#ifdef MNI_TEST_FLAVOUR_MNI
-#define mirror_finish_base	mni_interval_notifier_finish
-#else
-#define mirror_finish_base	mmu_interval_notifier_finish
-#endif
-
 struct mirror_finish {
-	struct mirror_finish_base base;
+	/* What the engine is handed: one of them, by the ops type. */
+	union {
+#ifdef MNI_TEST_FLAVOUR_MNI
+		struct mni_interval_notifier_finish mni;
+#endif
+#ifdef MNI_HAVE_TWO_PASS_OPS
+		struct mmu_interval_notifier_finish kern;
+#endif
+	} base;
 	struct mni_test_log_entry entry;	/* the finish's log entry */
 	unsigned long seq_before;	/* sub's sequence before the start */
 };
@@ -332,10 +336,11 @@ static void mirror_finish_put(struct mni_test_mirror *m, struct mirror_finish *f
 		kfree(f);
 }
 
+/* The first pass; *@finish is left alone when there is no second. */
 static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
 				    const struct mmu_notifier_range *range,
 				    unsigned long cur_seq,
-				    struct mirror_finish_base **finish)
+				    struct mirror_finish **finish)
 {
 	struct mni_test_mirror *m = container_of(sub, struct mni_test_mirror,
 						 notifier);
@@ -376,19 +381,18 @@ static bool mirror_invalidate_start(struct mmu_interval_notifier *sub,
 		.kind = MNI_TEST_LOG_FINISH,
 	};
 	f->seq_before = seq_before;
-	*finish = &f->base;
+	*finish = f;
 	/* Not blockable: mirror_invalidate_finish() unlocks. */
 	if (blockable)
 		mutex_unlock(&m->lock);
 	return true;
 }
 
-static void mirror_invalidate_finish(struct mirror_finish_base *finish)
+/* @notifier: the engine's pointer, as a driver would use it. */
+static void mirror_invalidate_finish(struct mirror_finish *f,
+				     struct mmu_interval_notifier *notifier)
 {
-	struct mirror_finish *f = container_of(finish, struct mirror_finish,
-					       base);
-	/* The engine's pointer, as a driver would use it, not one we kept. */
-	struct mni_test_mirror *m = container_of(finish->notifier,
+	struct mni_test_mirror *m = container_of(notifier,
 						 struct mni_test_mirror,
 						 notifier);
 	bool blockable = f->entry.flags & MNI_TEST_LOG_BLOCKABLE;
@@ -422,42 +426,112 @@ static int mirror_finish_prealloc(struct mni_test_mirror *m, u64 add_flags)
 }
 #endif
 
-#ifdef MNI_TEST_FLAVOUR_MNI
-static const struct mni_interval_notifier_ops mirror_two_pass_ops = {
-	.invalidate_start = mirror_invalidate_start,
-	.invalidate_finish = mirror_invalidate_finish,
+#ifdef MNI_HAVE_TWO_PASS_OPS
+/* The kernel's two-pass ops (7.1+): its finish type. */
+static bool mirror_kern_start(struct mmu_interval_notifier *sub,
+			      const struct mmu_notifier_range *range,
+			      unsigned long cur_seq,
+			      struct mmu_interval_notifier_finish **finish)
+{
+	struct mirror_finish *f = NULL;
+	bool done = mirror_invalidate_start(sub, range, cur_seq, &f);
+
+	if (f)
+		*finish = &f->base.kern;
+	return done;
+}
+
+static void mirror_kern_finish(struct mmu_interval_notifier_finish *finish)
+{
+	mirror_invalidate_finish(container_of(finish, struct mirror_finish,
+					      base.kern),
+				 finish->notifier);
+}
+
+static const struct mmu_interval_notifier_ops mirror_kern_two_pass_ops = {
+	.invalidate_start = mirror_kern_start,
+	.invalidate_finish = mirror_kern_finish,
 };
+#endif /* MNI_HAVE_TWO_PASS_OPS */
+
+#ifdef MNI_TEST_FLAVOUR_MNI
+/* mni's two-pass ops, on every kernel: its finish type. */
+static bool mirror_mni_start(struct mmu_interval_notifier *sub,
+			     const struct mmu_notifier_range *range,
+			     unsigned long cur_seq,
+			     struct mni_interval_notifier_finish **finish)
+{
+	struct mirror_finish *f = NULL;
+	bool done = mirror_invalidate_start(sub, range, cur_seq, &f);
+
+	if (f)
+		*finish = &f->base.mni;
+	return done;
+}
+
+static void mirror_mni_finish(struct mni_interval_notifier_finish *finish)
+{
+	mirror_invalidate_finish(container_of(finish, struct mirror_finish,
+					      base.mni),
+				 finish->notifier);
+}
+
+static const struct mni_interval_notifier_ops mirror_two_pass_ops = {
+	.invalidate_start = mirror_mni_start,
+	.invalidate_finish = mirror_mni_finish,
+};
+
+#ifdef MNI_HAVE_TWO_PASS_OPS
+/*
+ * Set: TWO_PASS inserts the kernel's two-pass ops through the plain insert
+ * (mni_compat.h's mmu_interval_notifier_insert()), as a 7.1 driver does.
+ */
+static bool two_pass_kern_ops;
+module_param(two_pass_kern_ops, bool, 0644);
+MODULE_PARM_DESC(two_pass_kern_ops,
+		 "TWO_PASS mirrors use the kernel's 7.1 two-pass ops, not mni's");
+
+static const struct mmu_interval_notifier_ops *mirror_kern_ops_wanted(void)
+{
+	/* A plain flag: the tests set it between runs, never during one. */
+	return READ_ONCE(two_pass_kern_ops) ? &mirror_kern_two_pass_ops : NULL;
+}
+#else
+static const struct mmu_interval_notifier_ops *mirror_kern_ops_wanted(void)
+{
+	return NULL;
+}
+#endif
 
 /* mni's two-pass ops have an insert of their own. */
 static int mirror_insert(struct mni_test_mirror *m, struct mm_struct *mm,
 			 u64 add_flags, bool locked)
 {
+	const struct mmu_interval_notifier_ops *ops = &mirror_ops;
 	unsigned long len = m->end - m->start;
 
-	if (add_flags & MNI_TEST_ADD_TWO_PASS)
-		return locked ?
-			mni_interval_notifier_insert_two_pass_locked(&m->notifier,
-								     mm, m->start, len,
-								     &mirror_two_pass_ops) :
-			mni_interval_notifier_insert_two_pass(&m->notifier, mm,
-							      m->start, len,
-							      &mirror_two_pass_ops);
+	if (add_flags & MNI_TEST_ADD_TWO_PASS) {
+		ops = mirror_kern_ops_wanted();
+		if (!ops)
+			return locked ?
+				mni_interval_notifier_insert_two_pass_locked(&m->notifier,
+									     mm, m->start, len,
+									     &mirror_two_pass_ops) :
+				mni_interval_notifier_insert_two_pass(&m->notifier, mm,
+								      m->start, len,
+								      &mirror_two_pass_ops);
+	}
 	return locked ?
 		mmu_interval_notifier_insert_locked(&m->notifier, mm, m->start,
-						    len, &mirror_ops) :
+						    len, ops) :
 		mmu_interval_notifier_insert(&m->notifier, mm, m->start, len,
-					     &mirror_ops);
+					     ops);
 }
 #else
 #ifdef MNI_HAVE_TWO_PASS_OPS
-static const struct mmu_interval_notifier_ops mirror_two_pass_ops = {
-	.invalidate_start = mirror_invalidate_start,
-	.invalidate_finish = mirror_invalidate_finish,
-};
-
 static const struct mmu_interval_notifier_ops *mirror_ops_of(u64 add_flags)
 {
-	return add_flags & MNI_TEST_ADD_TWO_PASS ? &mirror_two_pass_ops :
+	return add_flags & MNI_TEST_ADD_TWO_PASS ? &mirror_kern_two_pass_ops :
 						   &mirror_ops;
 }
 #else
