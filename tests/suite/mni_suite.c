@@ -1019,6 +1019,26 @@ static void test_fault_retries_on_collision(void)
  */
 #define CLOCK_SLACK_MS	50
 
+/*
+ * A race the test sets up around a sleeping callback is decided only if
+ * the test thread gets to its part while the callback still runs; on a
+ * loaded host it can be held up for a second (seen in CI). @attempt, an
+ * expression, sets the race up once, judges it and is true if it was
+ * decided, or says why not and is false: it is run again, at most
+ * RACE_ATTEMPTS times, and the test fails if none was decided.
+ */
+#define RACE_ATTEMPTS	3
+#define decide_race(attempt, what)					\
+	do {								\
+		int i_;							\
+									\
+		for (i_ = 0; i_ < RACE_ATTEMPTS; i_++)			\
+			if (attempt)					\
+				break;					\
+		CHECK(i_ < RACE_ATTEMPTS, "in %d attempts %s",		\
+		      RACE_ATTEMPTS, what);				\
+	} while (0)
+
 static void check_read_begin_in_flight(int fd, uint64_t id, struct op_thread *t,
 				       double cb_ms, const char *who)
 {
@@ -1149,12 +1169,8 @@ static void test_remove_during_callback(void)
  * its own behaviour; the sequence a read_begin() returns must not collide
  * when nothing touched the range since.
  *
- * Ours is only put to the test while A's callback runs: an attempt whose
- * operation returns after it could have ended (the test thread was held
- * up, as on a loaded host) is reported and run again, at most
- * UNRELATED_ATTEMPTS times; if none is in time the test fails.
+ * Ours is only put to the test while A's callback runs (decide_race()).
  */
-#define UNRELATED_ATTEMPTS	3
 
 enum unrelated_op { UNRELATED_READ, UNRELATED_INSERT, UNRELATED_REMOVE };
 
@@ -1233,13 +1249,7 @@ static bool unrelated_attempt(enum unrelated_op op)
 
 static void op_during_unrelated_invalidation(enum unrelated_op op)
 {
-	int i;
-
-	for (i = 0; i < UNRELATED_ATTEMPTS; i++)
-		if (unrelated_attempt(op))
-			return;
-	CHECK(0, "in %d attempts none returned during A's callback",
-	      UNRELATED_ATTEMPTS);
+	decide_race(unrelated_attempt(op), "none returned during A's callback");
 }
 
 static void test_read_begin_waits_own_range(void)
@@ -1275,13 +1285,10 @@ static void test_remove_during_unrelated_invalidation(void)
  * called, and INTO's new A, inserted after it ended, is not). Both then
  * mirror A at its new place.
  *
- * The race is only decided while C's callback runs: an update that lands
- * after it (the test thread was not scheduled for a second, seen once on
- * a loaded host) may rightly come after the walk passed A's new place.
- * Such an attempt is reported and run again, at most UPDATE_ATTEMPTS
- * times; if none lands in time the test fails.
+ * The race is only decided while C's callback runs (decide_race()): an
+ * update that lands after it may rightly come after the walk passed A's
+ * new place.
  */
-#define UPDATE_ATTEMPTS	3
 
 enum update_move { UPDATE_AWAY, UPDATE_INTO };
 
@@ -1385,13 +1392,8 @@ static bool update_attempt(enum update_move move, bool unmap)
 
 static void update_during_invalidation(enum update_move move, bool unmap)
 {
-	int i;
-
-	for (i = 0; i < UPDATE_ATTEMPTS; i++)
-		if (update_attempt(move, unmap))
-			return;
-	CHECK(0, "in %d attempts no update landed during C's callback",
-	      UPDATE_ATTEMPTS);
+	decide_race(update_attempt(move, unmap),
+		    "no update landed during C's callback");
 }
 
 static void test_update_away_during_invalidation(void)
@@ -1464,11 +1466,8 @@ static bool seq_wait_supported(int fd, uint64_t id)
  */
 /*
  * Timed and killable reads are put to the test only while the callback
- * runs: an attempt whose reads or kill come after it could have ended (the
- * test thread was held up) is run again, at most READ_ATTEMPTS times.
+ * runs (decide_race()).
  */
-#define READ_ATTEMPTS	3
-
 /* One attempt; false if it came too late to be put to the test. */
 static bool read_begin_timeout_attempt(void)
 {
@@ -1528,13 +1527,8 @@ static bool read_begin_timeout_attempt(void)
 
 static void test_read_begin_timeout(void)
 {
-	int i;
-
-	for (i = 0; i < READ_ATTEMPTS; i++)
-		if (read_begin_timeout_attempt())
-			return;
-	CHECK(0, "in %d attempts the reads never came during the callback",
-	      READ_ATTEMPTS);
+	decide_race(read_begin_timeout_attempt(),
+		    "the reads never came during the callback");
 }
 
 /*
@@ -1603,13 +1597,8 @@ static bool read_begin_killable_attempt(void)
 
 static void test_read_begin_killable(void)
 {
-	int i;
-
-	for (i = 0; i < READ_ATTEMPTS; i++)
-		if (read_begin_killable_attempt())
-			return;
-	CHECK(0, "in %d attempts the kill never came during the callback",
-	      READ_ATTEMPTS);
+	decide_race(read_begin_killable_attempt(),
+		    "the kill never came during the callback");
 }
 
 /*
