@@ -1358,7 +1358,19 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	finishing = inv->finishing;
 	wake = inv->waiters || finishing || refused;
 	n = inv->nr_batch;
-	inv->nr_batch = 0;
+	/*
+	 * Every slot is done, also those a refusal left uncalled: from here
+	 * the round holds only what its marks keep. The slots stay where
+	 * mni_inval_holds() sees them until mni_itree_reap() has looked at
+	 * each mark: emptied first, another walk could release (and the owner
+	 * free) a subscription between our unlock and our look at its slot
+	 * (tests/user's "a put sub a refused walk still holds is not released
+	 * by another walk"). Pairs with smp_load_acquire() in
+	 * mni_inval_holds() and mni_inval_owes().
+	 */
+	smp_store_release(&inv->pos, n);
+	if (!wake)
+		inv->nr_batch = 0;
 	inv->next = NULL;
 	inv->waiters = false;
 	inv->finishing = false;
@@ -1367,6 +1379,9 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	/* Still our record: its batch and range are ours to read. */
 	if (wake) {
 		mni_itree_reap(it, inv->batch, n);
+		raw_spin_lock(&it->lock);
+		inv->nr_batch = 0;
+		raw_spin_unlock(&it->lock);
 		if (finishing)
 			mni_itree_reap_range(it, inv);
 	}

@@ -2206,22 +2206,23 @@ static void test_two_pass_moved_finish(void)
 }
 
 /*
- * KNOWN ENGINE BUG, found by stress (heap-use-after-free in
- * mni_itree_reap() from mni_itree_walk_done(), the sub freed by another
- * walk's mni_itree_reap_range()): a put sub that a refused walk holds in
- * a marked slot, and that another walk may finish, is released by the
- * other walk while the refused one still has to look at the slot.
- * mni_itree_walk_done() sets nr_batch to 0 under the lock, drops it and
- * only then reaps its marked slots, so in between mni_inval_holds() no
- * longer sees the refused walk's hold.
+ * A put sub that a refused walk holds in a marked slot, and that another
+ * walk may finish, is released only once the refused walk has looked at
+ * the slot. Found by stress (heap-use-after-free in mni_itree_reap() from
+ * mni_itree_walk_done(), the sub freed by another walk's
+ * mni_itree_reap_range()): walk_done emptied its round under the lock and
+ * reaped its marked slots after dropping it, so in between
+ * mni_inval_holds() no longer saw the refused walk's hold. It now keeps
+ * the round until the marks are looked at.
  *
  * Helper T1 walks [0, 19] non-blockable: round [Q, P], stopped in Q's
  * callback. The main thread walks [10, 29]: calls P, then F, which hands
  * back a finish. In the finish, Q and P are put: both 1 (T1 holds them;
  * P is also in the finishing range). Q then refuses; T1's walk_done
- * releases Q first, and its release stands (a preemption) until the main
- * thread's walk_done has released P, which frees it; T1 then reads P.
- * Run only with MNI_KNOWN_BUGS=1 (it fails, under ASan and TSan).
+ * releases Q first, and its release stands (a preemption) while the main
+ * thread's walk_done runs: it must leave P to T1, which releases it once
+ * it goes on. Before the fix the main thread released and freed P there,
+ * and T1 then read it.
  */
 static struct {
 	struct mni_itree it;
@@ -2326,10 +2327,6 @@ static void test_refused_walk_reap_race(void)
 	pthread_t t1;
 	int ret;
 
-	if (!getenv("MNI_KNOWN_BUGS")) {
-		utap_diag("skipped: shows a known engine bug (use-after-free); MNI_KNOWN_BUGS=1 runs it");
-		return;
-	}
 	memset(&UB, 0, sizeof(UB));
 	CHECK(!mni_itree_init(&UB.it, 11), "init");
 	UB.p = calloc(1, sizeof(*UB.p));
@@ -2627,7 +2624,7 @@ static const struct utest tests[] = {
 	{ "model: the owner filter skips a migration of the sub's own owner", test_owner_filter, 0, 0 },
 	{ "model: put releases once no walk holds the sub: idle, from its own callback, held by another walk", test_put, 0, 0 },
 	{ "model: remove waits for the pending finish of a sub an update moved away", test_two_pass_moved_finish, 0, 0 },
-	{ "model: a put sub a refused walk still holds is not released by another walk (KNOWN BUG, MNI_KNOWN_BUGS=1)", test_refused_walk_reap_race, 0, 0 },
+	{ "model: a put sub a refused walk still holds is not released by another walk", test_refused_walk_reap_race, 0, 0 },
 };
 
 int main(void)

@@ -42,7 +42,8 @@ update-owed-lost|/^	\/\* Read by mni_itree_walk_end(). \*\/$/{n;s/.*/	(void)0;/}
 update-keeps-stamp|s/^	mni_sub_restamp(sub, it->seq);$/	(void)0;/
 unlink-keeps-owed|s/^			if (o->sub != sub) {$/			if (1) {/
 update-no-propagate|s/^		mni_it_augment.propagate(\&sub->interval_tree.rb, NULL);$/		(void)0;/
-finish-not-widened|s/^		if (mni_inval_may_finish(inv, sub))$/		if (0)/'
+finish-not-widened|s/^		if (mni_inval_may_finish(inv, sub))$/		if (0)/
+walk-done-drops-round-early|s/^	if (!wake)$/	if (1)/'
 
 n=0
 pass=0
