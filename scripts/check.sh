@@ -21,7 +21,12 @@ for lane in "$@"; do
 	+*)
 		cmd=${lane#*=}
 		bg_start[$i]=$(date +%s)
-		bash -c "$cmd" >"$tmp/$i.log" 2>&1 </dev/null &
+		(
+			bash -c "$cmd"
+			rc=$?
+			date +%s >"$tmp/$i.end"
+			exit $rc
+		) >"$tmp/$i.log" 2>&1 </dev/null &
 		bg_pid[$i]=$!
 		;;
 	esac
@@ -39,6 +44,7 @@ for lane in "$@"; do
 		wait "${bg_pid[$i]}"
 		rc=$?
 		cat "$log"
+		echo "# lane ${name#+}: ran in the background, $(($(cat "$tmp/$i.end" 2>/dev/null || date +%s) - start)) s from the start of the check"
 	else
 		start=$(date +%s)
 		bash -c "$cmd" 2>&1 | tee "$log"

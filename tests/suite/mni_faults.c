@@ -943,7 +943,7 @@ static void victim_main(int fd, const char *cg, int wfd, int rfd)
 
 struct oom_counts {
 	unsigned int kills, reaps, refused, reaped_calls, stale, busy_kills;
-	unsigned int lost, two_pass_refused;
+	unsigned int lost, missed, two_pass_refused;
 };
 
 /*
@@ -993,10 +993,16 @@ static unsigned int oom_check_two_pass(int fd, const struct victim *v,
 	return after;
 }
 
-/* One kill; false when the keepers lost the mm (see keeper()). */
+/*
+ * One kill; false when it must be made again: the keepers lost the mm (see
+ * keeper()), or the lock was to be held and the reaper's pass found it free
+ * (between two of the holder's slices: seen once in 20 kills on the debug
+ * kernel).
+ */
 static bool oom_one(int fd, const char *cg, bool busy, struct oom_counts *c)
 {
 	struct oom_run o = { .fd = fd };
+	bool again = false;
 	int vp[2], gp[2], kfd, status, i;
 	char want[64], *buf = malloc(OOM_PAGES * psz);
 	uint8_t state[OOM_PAGES];
@@ -1103,10 +1109,14 @@ static bool oom_one(int fd, const char *cg, bool busy, struct oom_counts *c)
 	}
 	CHECK(reaped, "the OOM reaper did not reap %d in 10 s", pid);
 	CHECK(nb_ok, "the reaper's pass never reached the subscription");
-	if (busy)
-		CHECK(nb_busy, "the lock was held (%u slices), yet no callback refused",
-		      atomic_load(&o.holds));
-	else
+	if (busy && !nb_busy) {
+		tap_diag("kill %u: the lock was held (%u slices), yet the reaper's pass found it free; again",
+			 c->kills, atomic_load(&o.holds));
+		c->missed++;
+		again = true;
+		goto out;
+	}
+	if (!busy)
 		CHECK(!nb_busy, "%u refusals with the lock free", nb_busy);
 	if (o.v.m0) {
 		unsigned int after = oom_check_two_pass(fd, &o.v, &log);
@@ -1127,7 +1137,7 @@ out:
 	close(vp[0]);
 	close(gp[1]);
 	free(buf);
-	return !atomic_load(&o.lost);
+	return !again && !atomic_load(&o.lost);
 }
 
 static void test_oom_kills(void)
@@ -1150,13 +1160,16 @@ static void test_oom_kills(void)
 		s0 = read_engine_summary();
 	for (i = 0; i < kills;) {
 		CHECK(c.lost < 5, "the keepers lost the mm %u times", c.lost);
+		CHECK(c.missed < 3, "%u times the reaper found the held lock free",
+		      c.missed);
 		i += oom_one(fd, cg, i & 1, &c);
 	}
 	close(fd);
 	rmdir(cg);
-	tap_diag("%u kills (%u with the lock held, %u made again), %u reaps, %u refused callbacks, %u reaper callbacks done, %u stale reads, %u refused passes that ran a two-pass finish, %.1f s",
-		 c.kills, c.busy_kills, c.lost, c.reaps, c.refused, c.reaped_calls,
-		 c.stale, c.two_pass_refused, (now_ms() - t0) / 1000);
+	tap_diag("%u kills (%u with the lock held, %u made again: %u lost the mm, %u found the lock free), %u reaps, %u refused callbacks, %u reaper callbacks done, %u stale reads, %u refused passes that ran a two-pass finish, %.1f s",
+		 c.kills, c.busy_kills, c.lost + c.missed, c.lost, c.missed,
+		 c.reaps, c.refused, c.reaped_calls, c.stale,
+		 c.two_pass_refused, (now_ms() - t0) / 1000);
 	if (is_mni()) {
 		s1 = read_engine_summary();
 		tap_diag("engine: invalidations +%llu, callbacks +%llu, refused +%llu, no_record +%llu, in flight %llu",

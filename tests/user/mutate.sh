@@ -53,7 +53,7 @@ echo "TAP version 13"
 echo "1..$total"
 
 build() {
-	make -s -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
+	make -s -j2 -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
 		"$1/asan-b4/model" >"$1.build.log" 2>&1
 }
 
