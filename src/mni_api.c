@@ -85,13 +85,6 @@ mni_two_pass_fault(const struct mni_interval_notifier_ops *ops)
 	return NULL;
 }
 
-static void mni_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
-{
-	/* Pairs with mmdrop() in mni_interval_notifier_remove(). */
-	mmgrab(sub->mm);
-	mni_itree_insert(&mmm->itree, sub);
-}
-
 /* Every insert: @locked says the caller holds @mm's mmap_lock for write. */
 static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 		      unsigned long start, unsigned long length,
@@ -108,6 +101,9 @@ static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 	if (locked) {
 		mmm = mni_mm_user_get_locked(mm);
 	} else {
+		/* The fast path: the engine is in use, nothing to take. */
+		if (mni_mm_insert_used(mm, sub))
+			return 0;
 		mmm = mni_mm_user_get_existing(mm);
 		if (!mmm) {
 			might_lock(&mm->mmap_lock);
@@ -118,7 +114,7 @@ static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 	}
 	if (IS_ERR(mmm))
 		return PTR_ERR(mmm);
-	mni_attach(mmm, sub);
+	mni_mm_attach(mmm, sub);
 	return 0;
 }
 
@@ -318,17 +314,12 @@ EXPORT_SYMBOL_NS_GPL(mni_mm_get, MNI_NS);
  */
 int mni_mm_put(struct mm_struct *mm)
 {
-	struct mni_mm *mmm = NULL;
-
-	if (mm)
-		mmm = mni_mm_unpin(mm);
-	if (!mmm) {
+	if (!mm || mni_mm_unpin(mm)) {
 		mni_caller_err(NULL, __builtin_return_address(0), "%s of %s",
 			       __func__,
 			       mm ? "an mm not pre-registered (put twice?)" : "NULL");
 		return -EINVAL;
 	}
-	mni_mm_user_put(mmm);
 	/* Pairs with mmgrab() in mni_mm_get(). */
 	mmdrop(mm);
 	return 0;
@@ -363,6 +354,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	struct mni_mm *mmm;
 	struct mm_struct *mm;
 	int ret = -ENOENT;
+	bool last = false;
 
 	might_sleep();
 	if (!interval_sub) {
@@ -376,22 +368,26 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(mm);
 	if (mmm)
-		ret = mni_itree_remove_begin(&mmm->itree, interval_sub);
+		ret = mni_itree_remove_begin(&mmm->itree, interval_sub, &last);
 	rcu_read_unlock();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
 			       "remove of a subscription not inserted here, or removed twice");
 		return;
 	}
-	/* From here @interval_sub's user reference keeps @mmm alive. */
+	/*
+	 * From here, until it is unlinked, @interval_sub keeps the shared
+	 * user reference, and so @mmm; with @last, it is ours to drop.
+	 */
 
 	lock_map_acquire(&mni_invalidate_map);
 	lock_map_release(&mni_invalidate_map);
 	if (ret > 0)
-		mni_itree_remove_wait(&mmm->itree, interval_sub);
+		last = mni_itree_remove_wait(&mmm->itree, interval_sub);
 
-	mni_mm_user_put(mmm);
-	/* Pairs with mmgrab() in mni_attach(). */
+	if (last)
+		mni_mm_user_put(mmm);
+	/* Pairs with mmgrab() in mni_mm_attach() or mni_mm_insert_used(). */
 	mmdrop(mm);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
@@ -437,6 +433,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 {
 	struct mni_mm *mmm;
 	int ret = -ENOENT;
+	bool last = false;
 
 	if (!interval_sub || !release) {
 		mni_caller_err(interval_sub ? interval_sub->ops : NULL,
@@ -449,16 +446,16 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	if (mmm)
-		ret = mni_itree_put(&mmm->itree, interval_sub, release);
+		ret = mni_itree_put(&mmm->itree, interval_sub, release, &last);
 	rcu_read_unlock();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
 			       "put of a subscription not inserted here, or removed or put already");
 		return -ENOENT;
 	}
-	/* Unlinked: its user reference kept @mmm alive until this drops it. */
+	/* Unlinked: with @last, the shared user reference keeps @mmm. */
 	if (!ret)
-		mni_itree_put_done(&mmm->itree, interval_sub, release);
+		mni_itree_put_done(&mmm->itree, interval_sub, release, last);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
@@ -590,7 +587,7 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	if (mmm)
 		ret = mni_itree_read_sample(&mmm->itree, sub, seq);
 	rcu_read_unlock();
-	/* In the tree, so its user reference keeps @mmm alive from here. */
+	/* In the tree, so the shared user reference keeps @mmm from here. */
 	if (ret == -EAGAIN)
 		ret = mni_itree_read_wait(&mmm->itree, sub, timeout, killable,
 					  seq);

@@ -63,8 +63,9 @@ static int mni_mm_show(struct seq_file *m, void *unused)
 	struct mni_stats stats = {};
 	struct mni_itree_info info;
 
-	seq_printf(m, "id: %lu\npid: %d\npre_registrations: %d\n",
-		   mmm->itree.id, mmm->pid, atomic_read(&mmm->pins));
+	mni_itree_inspect(&mmm->itree, &info, NULL, NULL);
+	seq_printf(m, "id: %lu\npid: %d\npre_registrations: %lu\n",
+		   mmm->itree.id, mmm->pid, info.holds);
 	mni_itree_add_stats(&mmm->itree, &stats);
 	mni_show_stats(m, &stats);
 	seq_puts(m, "subscriptions (first-last owner seq state):\n");
@@ -89,9 +90,7 @@ static void mni_summary_add(struct mni_mm *mmm, void *arg)
 
 	mni_itree_inspect(&mmm->itree, &info, NULL, NULL);
 	sum->mms++;
-	/* Atomic reads: users and pins only count, they guard nothing here. */
-	sum->subscriptions += atomic_long_read(&mmm->users) -
-			      atomic_read(&mmm->pins);
+	sum->subscriptions += info.subscriptions;
 	sum->in_flight += info.in_flight;
 }
 

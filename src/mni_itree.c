@@ -250,7 +250,12 @@ static void mni_itree_take_out(struct mni_itree *it,
 	mni_it_remove(&sub->interval_tree, &it->root);
 }
 
-static void mni_itree_unlink(struct mni_itree *it,
+/*
+ * Take @sub out for good; lock held. Return: true when it was the engine's
+ * last user, so the caller must drop the shared user reference (see
+ * mni_itree.nr_subs).
+ */
+static bool mni_itree_unlink(struct mni_itree *it,
 			     struct mmu_interval_notifier *sub)
 {
 	struct mni_owed **link, *o;
@@ -270,6 +275,8 @@ static void mni_itree_unlink(struct mni_itree *it,
 	}
 	RB_CLEAR_NODE(&sub->interval_tree.rb);
 	mni_sub_set_stamp(sub, 0);
+	it->nr_subs--;
+	return !it->nr_subs && !it->nr_holds;
 }
 
 /* An empty range ([x, x): last below start) overlaps nothing. */
@@ -479,6 +486,8 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 	it->dead = false;
 	it->nr_put_pending = 0;
 	it->owed_spare = NULL;
+	it->nr_subs = 0;
+	it->nr_holds = 0;
 	init_swait_queue_head(&it->wq);
 	it->stats = (struct mni_stats){};
 	it->id = id;
@@ -530,6 +539,25 @@ void mni_itree_destroy(struct mni_itree *it)
 	it->nr_inflight = 0;
 }
 
+/* Is anything using the engine (see mni_itree.nr_subs)? Lock held. */
+static bool mni_itree_used(const struct mni_itree *it)
+{
+	return it->nr_subs || it->nr_holds;
+}
+
+static void mni_itree_link(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub)
+{
+	mni_sub_set_stamp(sub, it->seq);
+	/*
+	 * Odd, like every cur_seq, and handed to no invalidation that can
+	 * call @sub. Pairs with READ_ONCE() in mmu_interval_read_retry().
+	 */
+	WRITE_ONCE(sub->invalidate_seq, it->seq);
+	mni_it_link(&sub->interval_tree, &it->root);
+	it->nr_subs++;
+}
+
 /**
  * mni_itree_insert - add a subscription
  * @it: the engine of the subscription's mm
@@ -538,26 +566,96 @@ void mni_itree_destroy(struct mni_itree *it)
  * Never waits. Invalidations already in flight do not call @sub; its
  * read_begin() waits for the ones that overlap it. Every invalidation that
  * starts after this returns calls it.
+ *
+ * Return: true if the engine was unused before: the caller's user
+ * reference becomes the shared one; false: the caller drops its own.
  */
-void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
+bool mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
+	bool first;
+
 	raw_spin_lock(&it->lock);
-	mni_sub_set_stamp(sub, it->seq);
-	/*
-	 * Odd, like every cur_seq, and handed to no invalidation that can
-	 * call @sub. Pairs with READ_ONCE() in mmu_interval_read_retry().
-	 */
-	WRITE_ONCE(sub->invalidate_seq, it->seq);
-	mni_it_link(&sub->interval_tree, &it->root);
+	first = !mni_itree_used(it);
+	mni_itree_link(it, sub);
 	raw_spin_unlock(&it->lock);
 
 	trace_mni_insert(it->id, sub, 0);
+	return first;
 }
+
+/**
+ * mni_itree_insert_used - add a subscription to an engine in use
+ * @it: the engine of the subscription's mm
+ * @sub: as for mni_itree_insert()
+ *
+ * As mni_itree_insert(), for a caller without a user reference: the
+ * shared one covers @sub, if there is one.
+ *
+ * Return: true if @sub was added; false if the engine is unused (then
+ * its entry may be on its way out): take a user reference and use
+ * mni_itree_insert().
+ */
+bool mni_itree_insert_used(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub)
+{
+	bool used;
+
+	raw_spin_lock(&it->lock);
+	used = mni_itree_used(it);
+	if (used)
+		mni_itree_link(it, sub);
+	raw_spin_unlock(&it->lock);
+
+	if (used)
+		trace_mni_insert(it->id, sub, 0);
+	return used;
+}
+
+/**
+ * mni_itree_hold - keep the engine in use without a subscription
+ * @it: the engine
+ *
+ * Return: as mni_itree_insert(): true if the caller's user reference
+ * becomes the shared one.
+ */
+bool mni_itree_hold(struct mni_itree *it)
+{
+	bool first;
+
+	raw_spin_lock(&it->lock);
+	first = !mni_itree_used(it);
+	it->nr_holds++;
+	raw_spin_unlock(&it->lock);
+	return first;
+}
+
+/**
+ * mni_itree_unhold - drop a hold mni_itree_hold() took
+ * @it: the engine
+ *
+ * Return: -ENOENT if the engine has no hold; 1 if it was its last user, so
+ * the caller drops the shared user reference; 0 otherwise.
+ */
+int mni_itree_unhold(struct mni_itree *it)
+{
+	int ret = -ENOENT;
+
+	raw_spin_lock(&it->lock);
+	if (it->nr_holds) {
+		it->nr_holds--;
+		ret = !mni_itree_used(it);
+	}
+	raw_spin_unlock(&it->lock);
+	return ret;
+}
+
 
 /**
  * mni_itree_remove_begin - take a subscription out, or start doing so
  * @it: the engine of the subscription's mm
  * @sub: the subscription; need not be one of ours
+ * @last: set when @sub is gone and was the engine's last user (see
+ *	mni_itree_unlink())
  *
  * Context: any; does not sleep.
  * Return: -ENOENT if @sub is not in this engine or a remove of it has
@@ -565,10 +663,11 @@ void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
  * no new one will start, and the caller must mni_itree_remove_wait().
  */
 int mni_itree_remove_begin(struct mni_itree *it,
-			   struct mmu_interval_notifier *sub)
+			   struct mmu_interval_notifier *sub, bool *last)
 {
 	int ret = 0;
 
+	*last = false;
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
@@ -577,7 +676,7 @@ int mni_itree_remove_begin(struct mni_itree *it,
 		it->stats.remove_waits++;
 		ret = 1;
 	} else {
-		mni_itree_unlink(it, sub);
+		*last = mni_itree_unlink(it, sub);
 	}
 	raw_spin_unlock(&it->lock);
 
@@ -591,9 +690,10 @@ int mni_itree_remove_begin(struct mni_itree *it,
  * @it: the engine of the subscription's mm
  * @sub: the subscription; need not be one of ours
  * @release: called once no callback can run on @sub any more
+ * @last: set when @sub is unlinked here and was the engine's last user
  *
  * If no walk holds @sub, it is unlinked and the caller must call
- * mni_itree_put_done(). Otherwise it is marked dying, and the walk that
+ * mni_itree_put_done() with @last. Otherwise it is marked dying, and the walk that
  * lets go of it last (each one holding it is told to look) unlinks it and
  * calls mni_itree_put_done(): after its round, at its end, or after its
  * second passes. May be called from @sub's own callback.
@@ -603,10 +703,11 @@ int mni_itree_remove_begin(struct mni_itree *it,
  * begun already.
  */
 int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
-		  mni_release_t release)
+		  mni_release_t release, bool *last)
 {
 	int ret = 0;
 
+	*last = false;
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
@@ -615,7 +716,7 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		it->nr_put_pending++;
 		ret = 1;
 	} else {
-		mni_itree_unlink(it, sub);
+		*last = mni_itree_unlink(it, sub);
 	}
 	raw_spin_unlock(&it->lock);
 
@@ -837,10 +938,12 @@ out:
 
 /*
  * If @sub was put and no walk holds it any more, unlink it and hand back
- * its release; lock held. Walks that still hold it are marked to look.
+ * its release, with @last as mni_itree_unlink() says; lock held. Walks that
+ * still hold it are marked to look.
  */
 static mni_release_t mni_itree_reap_locked(struct mni_itree *it,
-					   struct mmu_interval_notifier *sub)
+					   struct mmu_interval_notifier *sub,
+					   bool *last)
 {
 	mni_release_t release;
 
@@ -848,7 +951,7 @@ static mni_release_t mni_itree_reap_locked(struct mni_itree *it,
 	release = mni_sub_put_release(sub);
 	if (!release || mni_itree_sub_busy(it, sub, true))
 		return NULL;
-	mni_itree_unlink(it, sub);
+	*last = mni_itree_unlink(it, sub);
 	it->nr_put_pending--;
 	return release;
 }
@@ -865,6 +968,7 @@ static void mni_itree_reap(struct mni_itree *it,
 {
 	struct mmu_interval_notifier *sub;
 	mni_release_t release;
+	bool last_user = false;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -874,11 +978,11 @@ static void mni_itree_reap(struct mni_itree *it,
 		if (mni_slot_is_put(sub)) {
 			sub = mni_slot_sub(sub);
 			WRITE_ONCE(subs[i], sub);
-			release = mni_itree_reap_locked(it, sub);
+			release = mni_itree_reap_locked(it, sub, &last_user);
 		}
 		raw_spin_unlock(&it->lock);
 		if (release)
-			mni_itree_put_done(it, sub, release);
+			mni_itree_put_done(it, sub, release, last_user);
 	}
 }
 
@@ -893,6 +997,7 @@ static void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
 	struct interval_tree_node *node;
 	unsigned long start, last;
 	mni_release_t release;
+	bool last_user = false;
 
 	for (;;) {
 		release = NULL;
@@ -904,12 +1009,12 @@ static void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
 		     node && it->nr_put_pending && !release;
 		     node = mni_it_iter_next(node, start, last)) {
 			sub = mni_sub_of(node);
-			release = mni_itree_reap_locked(it, sub);
+			release = mni_itree_reap_locked(it, sub, &last_user);
 		}
 		raw_spin_unlock(&it->lock);
 		if (!release)
 			return;
-		mni_itree_put_done(it, sub, release);
+		mni_itree_put_done(it, sub, release, last_user);
 	}
 }
 
@@ -953,13 +1058,19 @@ static int mni_itree_wait(struct mni_itree *it,
 	return ret;
 }
 
+/* What mni_itree_remove_wait() waits to do, and what came of it. */
+struct mni_unlink_wait {
+	struct mmu_interval_notifier *sub;
+	bool last;
+};
+
 static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
 {
-	struct mmu_interval_notifier *sub = arg;
+	struct mni_unlink_wait *w = arg;
 
-	if (mni_itree_sub_busy(it, sub, false))
+	if (mni_itree_sub_busy(it, w->sub, false))
 		return false;
-	mni_itree_unlink(it, sub);
+	w->last = mni_itree_unlink(it, w->sub);
 	return true;
 }
 
@@ -973,12 +1084,16 @@ static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
  * asked for), never for other invalidations or their ends. When this
  * returns, no callback runs on @sub and none will.
  * Context: process context, may sleep.
+ * Return: true if @sub was the engine's last user (see mni_itree_unlink()).
  */
-void mni_itree_remove_wait(struct mni_itree *it,
+bool mni_itree_remove_wait(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub)
 {
-	mni_itree_wait(it, mni_itree_try_unlink, sub, false,
+	struct mni_unlink_wait w = { .sub = sub };
+
+	mni_itree_wait(it, mni_itree_try_unlink, &w, false,
 		       MAX_SCHEDULE_TIMEOUT);
+	return w.last;
 }
 
 /**
@@ -1563,6 +1678,8 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 	info->seq = it->seq;
 	info->in_flight = it->nr_inflight;
 	info->dead = it->dead;
+	info->subscriptions = it->nr_subs;
+	info->holds = it->nr_holds;
 	for (node = mni_it_iter_first(&it->root, 0, ULONG_MAX);
 	     visit && node; node = mni_it_iter_next(node, 0, ULONG_MAX)) {
 		sub = mni_sub_of(node);

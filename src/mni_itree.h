@@ -124,6 +124,13 @@ struct mni_inval {
  * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
  *	them: the walk that stops holding one last unlinks and releases it.
  * @owed_spare: unused struct mni_owed, kept so walks never free one.
+ * @nr_subs: subscriptions in @root, dying ones included.
+ * @nr_holds: holds the mm layer keeps on the engine (mni_mm_get()).
+ *	While @nr_subs + @nr_holds is not zero, they share one user
+ *	reference of the mm's entry, so inserts and removes make no atomic
+ *	operation on it: the call that raises the sum from zero keeps the
+ *	reference its caller took, the one that brings it back to zero tells
+ *	its caller to drop it (mni_mm.c).
  * @wq: read_begin() sleeps here for the invalidations overlapping its
  *	subscription, remove() for the callbacks running on its own. Simple
  *	wait queue: its lock is raw as well.
@@ -141,6 +148,8 @@ struct mni_itree {
 	bool dead;
 	unsigned int nr_put_pending;
 	struct mni_owed *owed_spare;
+	unsigned long nr_subs;
+	unsigned long nr_holds;
 	struct swait_queue_head wq;	/* woken after the lock is dropped */
 	unsigned long id;
 };
@@ -150,11 +159,13 @@ typedef void (*mni_release_t)(struct mmu_interval_notifier *sub);
 
 /*
  * In mni_mm.c: a put subscription is out of the tree and no callback runs
- * on it: drop what its insert took, then call @release. Called without the
- * engine lock, from the put or from the walk that held it last.
+ * on it: call @release, then drop what its insert took, and with @last
+ * (its unlink left the engine unused) the engine's shared user reference.
+ * Called without the engine lock, from the put or from the walk that held
+ * it last.
  */
 void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release);
+			mni_release_t release, bool last);
 
 /**
  * struct mni_finishes - the second passes one start pass collected
@@ -192,13 +203,17 @@ void mni_itree_destroy(struct mni_itree *it);
 extern struct lockdep_map mni_invalidate_map;
 #endif
 
-void mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub);
-int mni_itree_remove_begin(struct mni_itree *it,
+bool mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub);
+bool mni_itree_insert_used(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
-void mni_itree_remove_wait(struct mni_itree *it,
+bool mni_itree_hold(struct mni_itree *it);
+int mni_itree_unhold(struct mni_itree *it);
+int mni_itree_remove_begin(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub, bool *last);
+bool mni_itree_remove_wait(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
 int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
-		  mni_release_t release);
+		  mni_release_t release, bool *last);
 int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 			void *owner);
 int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
@@ -233,11 +248,15 @@ enum mni_sub_state {
  * @seq: mni_itree.seq
  * @in_flight: invalidations between start and end
  * @dead: the release pass has begun
+ * @subscriptions: mni_itree.nr_subs
+ * @holds: mni_itree.nr_holds
  */
 struct mni_itree_info {
 	unsigned long seq;
 	unsigned long in_flight;
 	bool dead;
+	unsigned long subscriptions;
+	unsigned long holds;
 };
 
 typedef void (*mni_itree_visit_t)(void *arg,

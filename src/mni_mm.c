@@ -7,8 +7,10 @@
  * 1. The first insert on an mm, or mni_mm_get(), allocates it and
  *    registers end_nb, then start_nb, with mmap_lock held for write (see
  *    mni_mm_register()).
- * 2. It stays in the registry while @users != 0: subscriptions and
- *    pre-registrations. The last of them takes it out and hands both
+ * 2. It stays in the registry while @users != 0: one reference shared
+ *    by its subscriptions and pre-registrations, counted under the engine
+ *    lock (mni_itree.nr_subs), and one per insert in progress that found
+ *    the engine unused. The last of them takes it out and hands both
  *    notifiers back with mmu_notifier_put(). A later insert makes a new
  *    entry.
  * 3. If the mm exits first, ->release marks the engine dead, runs the
@@ -28,7 +30,8 @@
  *
  * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock. Once an
  * entry exists, insert, remove, read_begin and invalidations take no
- * module-wide lock: the entry is found under RCU and counted atomically;
+ * module-wide lock: the entry is found under RCU, and an engine in use
+ * counts its subscriptions under its own lock;
  * mni_registry_lock serialises only hash changes (first insert, last
  * user) and the walks of debugfs and module exit.
  */
@@ -430,22 +433,79 @@ void mni_mm_user_put(struct mni_mm *mmm)
  * @sub: the subscription
  * @release: its owner's release
  *
+ * @last: @sub was the engine's last user: drop the shared user reference
+ *
  * Context: the put's, or the invalidation's whose walk held @sub last; the
  * engine lock is not held. Any notifier call that runs this holds the
- * entry (its notifiers' references), and so does the put's caller (@sub's
- * user reference) until mni_mm_user_put() here.
+ * entry (its notifiers' references); a put's caller with @last holds the
+ * shared user reference until mni_mm_user_put() here, and one without
+ * touches the entry no more.
  */
 void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release)
+			mni_release_t release, bool last)
 {
 	struct mni_mm *mmm = container_of(it, struct mni_mm, itree);
 	struct mm_struct *mm = sub->mm;
 
 	/* The owner may free @sub now: nothing below reads it. */
 	release(sub);
-	mni_mm_user_put(mmm);
-	/* Pairs with mmgrab() in mni_attach(). */
+	if (last)
+		mni_mm_user_put(mmm);
+	/* Pairs with mmgrab() in mni_mm_attach() or mni_mm_insert_used(). */
 	mmdrop(mm);
+}
+
+/**
+ * mni_mm_insert_used - insert into @mm's engine, if it is in use
+ * @mm: the address space
+ * @sub: as for mni_itree_insert()
+ *
+ * The fast path of every insert after the first: no user reference is
+ * taken, the engine's shared one covers @sub (see mni_itree.nr_subs).
+ * Context: any; does not sleep.
+ * Return: true if @sub was inserted; false if @mm has no entry in use.
+ */
+bool mni_mm_insert_used(struct mm_struct *mm, struct mmu_interval_notifier *sub)
+{
+	struct mni_mm *mmm;
+	bool done = false;
+
+	/*
+	 * Before @sub is visible. Pairs with mmdrop() below, in
+	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 */
+	mmgrab(mm);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm) {
+		if (mmm->mm == mm && mni_itree_insert_used(&mmm->itree, sub)) {
+			done = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!done)
+		mmdrop(mm);
+	return done;
+}
+
+/**
+ * mni_mm_attach - insert into an entry the caller holds a user reference on
+ * @mmm: the entry, from mni_mm_user_get_existing() or _locked()
+ * @sub: as for mni_itree_insert()
+ *
+ * Hands the caller's user reference over: it becomes the engine's shared
+ * one, or is dropped when the engine has that already.
+ */
+void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
+{
+	/*
+	 * Before @sub is visible. Pairs with mmdrop() in
+	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 */
+	mmgrab(sub->mm);
+	/* Not the last: @sub keeps the shared reference. */
+	if (!mni_itree_insert(&mmm->itree, sub))
+		mni_mm_user_put(mmm);
 }
 
 /**
@@ -454,27 +514,36 @@ void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
  */
 void mni_mm_pin(struct mni_mm *mmm)
 {
-	atomic_inc(&mmm->pins);
+	/* Not the last: the pre-registration keeps the shared reference. */
+	if (!mni_itree_hold(&mmm->itree))
+		mni_mm_user_put(mmm);
 }
 
 /**
  * mni_mm_unpin - take back a pre-registration of @mm
  * @mm: the address space
  *
- * Return: the entry, whose user reference the caller now holds and must
- * drop with mni_mm_user_put(), or NULL if @mm has no pre-registration.
+ * When it was the engine's last user, this ends the registration.
+ * Return: 0, or -ENOENT if @mm has no pre-registration.
  */
-struct mni_mm *mni_mm_unpin(struct mm_struct *mm)
+int mni_mm_unpin(struct mm_struct *mm)
 {
 	struct mni_mm *mmm;
+	int ret = -ENOENT;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
-		if (mmm->mm == mm && atomic_dec_if_positive(&mmm->pins) >= 0)
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm) {
+		if (mmm->mm != mm)
+			continue;
+		ret = mni_itree_unhold(&mmm->itree);
+		if (ret >= 0)
 			break;
+	}
 	rcu_read_unlock();
-	/* The pin was a user reference: it keeps the entry from here. */
-	return mmm;
+	/* The last user's shared reference keeps the entry until here. */
+	if (ret > 0)
+		mni_mm_user_put(mmm);
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -509,23 +578,22 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
  */
 void mni_mm_exit(void)
 {
+	struct mni_itree_info info;
 	struct mni_mm *mmm;
+	unsigned long n;
 	bool put_nbs;
-	long users;
-	int pins;
 
 	while ((mmm = mni_mm_pop(&put_nbs))) {
-		users = atomic_long_read(&mmm->users);
-		pins = atomic_read(&mmm->pins);
-		pr_err("mni: %ld subscription(s) never removed from an mm, %d pre-registration(s) never put; dropping them\n",
-		       users - pins, pins);
+		mni_itree_inspect(&mmm->itree, &info, NULL, NULL);
+		pr_err("mni: %lu subscription(s) never removed from an mm, %lu pre-registration(s) never put; dropping them\n",
+		       info.subscriptions, info.holds);
 		if (put_nbs)
 			mni_mm_put_nbs(mmm, false);
 		/*
 		 * Pairs with the mmgrab() of each insert and mni_mm_get();
 		 * out of the registry now, so nothing takes a user any more.
 		 */
-		for (; users; users--)
+		for (n = info.subscriptions + info.holds; n; n--)
 			mmdrop(mmm->mm);
 		mni_debugfs_update(mmm);
 		kref_put(&mmm->ref, mni_mm_free);

@@ -24,12 +24,13 @@
  *	each registered notifier and by each subscription.
  * @node: link in the registry hash; changed under mni_registry_lock,
  *	walked under RCU.
- * @users: subscriptions, pre-registrations (@pins) and inserts in
- *	progress; each holds an mmgrab() of @mm once attached. Taken with
- *	atomic_long_inc_not_zero() under RCU, so no module-wide lock is on
- *	the insert and remove paths; the entry leaves the registry when it
- *	drops to zero, and never comes back.
- * @pins: mni_mm_get() calls not yet put; each is also a user.
+ * @users: one, shared, while the engine has subscriptions or
+ *	pre-registrations (mni_itree.nr_subs, mni_itree.nr_holds), plus one
+ *	per insert or mni_mm_get() in progress that found the engine unused.
+ *	Taken with atomic_long_inc_not_zero() under RCU, so no module-wide
+ *	lock is on the insert and remove paths; the entry leaves the
+ *	registry when it drops to zero, and never comes back. Each
+ *	subscription and pre-registration holds an mmgrab() of @mm.
  * @nbs_put: the notifiers were handed back to the core (by the last
  *	user or by release): whoever sets it first hands them back.
  * @ref: one for the registry (@users != 0), one per registered notifier
@@ -49,7 +50,6 @@ struct mni_mm {
 	struct mm_struct *mm;
 	struct hlist_node node;
 	atomic_long_t users;
-	atomic_t pins;
 	atomic_t nbs_put;
 	struct kref ref;
 	struct rcu_head rcu;
@@ -62,8 +62,11 @@ struct mni_mm {
 struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm);
 struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm);
 void mni_mm_user_put(struct mni_mm *mmm);
+bool mni_mm_insert_used(struct mm_struct *mm,
+			struct mmu_interval_notifier *sub);
+void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub);
 void mni_mm_pin(struct mni_mm *mmm);
-struct mni_mm *mni_mm_unpin(struct mm_struct *mm);
+int mni_mm_unpin(struct mm_struct *mm);
 struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm);
 void mni_mm_exit(void);
 

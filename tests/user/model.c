@@ -81,6 +81,7 @@
  */
 #include "mni_itree.c"
 #include "mni.h"
+#include "shared_ref.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -883,6 +884,9 @@ static void check_state(void)
 	}
 	CHECK(count == linked_n && (unsigned int)seen.n == linked_n,
 	      "tree holds %u, inspect saw %d, model %u", count, seen.n, linked_n);
+	CHECK(info.subscriptions == count && !info.holds,
+	      "engine counts %lu subs and %lu holds, tree holds %u",
+	      info.subscriptions, info.holds, count);
 	for (i = 0; i < seen.n; i++) {
 		CHECK(seen.sub[i] == &order[i]->sub,
 		      "inspect #%d: not the model's sub %d", i, order[i]->idx);
@@ -2588,6 +2592,55 @@ static void test_put(void)
 	mni_itree_destroy(&P.it);
 }
 
+static void shared_release(struct mmu_interval_notifier *sub)
+{
+	sub->mm = NULL;
+}
+
+/*
+ * Subscriptions and holds share one user reference: the first user keeps
+ * the caller's, the last one says to drop it, insert_used() never takes
+ * one. The engine's answers are checked here, and the count shared_ref.h
+ * keeps from them at destroy.
+ */
+static void test_shared_ref(void)
+{
+	struct mmu_interval_notifier a = { .ops = &model_ops },
+				     b = { .ops = &model_ops };
+	struct mni_itree it;
+	bool last;
+
+	a.interval_tree.start = 0;
+	a.interval_tree.last = 9;
+	b.interval_tree = a.interval_tree;
+	a.mm = b.mm = fake_mm;
+	CHECK(!mni_itree_init(&it, 12), "init");
+	CHECK(mni_itree_unhold(&it) == -ENOENT, "unhold without a hold");
+	CHECK(!mni_itree_insert_used(&it, &a) && RB_EMPTY_ROOT(&it.root.rb_root),
+	      "insert_used into an unused engine inserted");
+	CHECK(mni_itree_hold(&it), "the first hold is not the first user");
+	shim_shared_ref(&it, 1);
+	CHECK(mni_itree_insert_used(&it, &a), "insert_used under a hold");
+	CHECK(!(mni_itree_remove_begin)(&it, &a, &last) && !last,
+	      "removing the only sub under a hold is the last user");
+	CHECK(mni_itree_insert_used(&it, &a), "insert_used under a hold");
+	CHECK(!(mni_itree_insert)(&it, &b), "a second sub is the first user");
+	CHECK(mni_itree_unhold(&it) == 0, "unhold with subs left is the last");
+	CHECK(!(mni_itree_remove_begin)(&it, &a, &last) && !last,
+	      "remove with a sub left is the last user");
+	CHECK(!(mni_itree_put)(&it, &b, shared_release, &last) && last,
+	      "the put of the last sub is not the last user");
+	(mni_itree_put_done)(&it, &b, shared_release, last);
+	CHECK(!b.mm && !mni_itree_insert_used(&it, &a),
+	      "insert_used into an engine unused again");
+	CHECK((mni_itree_insert)(&it, &a), "first user again");
+	shim_shared_ref(&it, 1);
+	CHECK(!(mni_itree_remove_begin)(&it, &a, &last) && last,
+	      "last user again");
+	shim_shared_ref(&it, -1);
+	mni_itree_destroy(&it);
+}
+
 static void test_strangers(void)
 {
 	int i;
@@ -2625,6 +2678,7 @@ static const struct utest tests[] = {
 	{ "model: put releases once no walk holds the sub: idle, from its own callback, held by another walk", test_put, 0, 0 },
 	{ "model: remove waits for the pending finish of a sub an update moved away", test_two_pass_moved_finish, 0, 0 },
 	{ "model: a put sub a refused walk still holds is not released by another walk", test_refused_walk_reap_race, 0, 0 },
+	{ "model: subscriptions and holds share one user reference", test_shared_ref, 0, 0 },
 };
 
 int main(void)

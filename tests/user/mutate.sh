@@ -43,7 +43,10 @@ update-keeps-stamp|s/^	mni_sub_restamp(sub, it->seq);$/	(void)0;/
 unlink-keeps-owed|s/^			if (o->sub != sub) {$/			if (1) {/
 update-no-propagate|s/^		mni_it_augment.propagate(\&sub->interval_tree.rb, NULL);$/		(void)0;/
 finish-not-widened|s/^		if (mni_inval_may_finish(inv, sub))$/		if (0)/
-walk-done-drops-round-early|s/^	if (!wake)$/	if (1)/'
+walk-done-drops-round-early|s/^	if (!wake)$/	if (1)/
+last-user-ignores-holds|s/^	return !it->nr_subs \&\& !it->nr_holds;$/	return !it->nr_subs;/
+unlink-not-counted|s/^	it->nr_subs--;$/	(void)0;/
+insert-used-ignores-holds|s/^	used = mni_itree_used(it);$/	used = it->nr_subs;/'
 
 n=0
 pass=0

@@ -52,6 +52,7 @@
 
 #include "mni.h"
 #include "mni_itree.h"
+#include "shared_ref.h"
 #include "utap.h"
 
 #define NPAGES		96
@@ -665,7 +666,8 @@ static void run_stress(double seconds)
 		pthread_join(threads[i], NULL);
 
 	mni_itree_inspect(&it, &info, count_subs, &nsubs);
-	R->engine_idle = !info.in_flight && !nsubs &&
+	R->engine_idle = !info.in_flight && !nsubs && !info.subscriptions &&
+			 !shim_shared_refs(&it) &&
 			 info.dead == (mode == RUN_RELEASE) && (info.seq & 1);
 	R->sleeps = shim_sleeps();
 	mni_itree_destroy(&it);

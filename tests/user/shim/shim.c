@@ -2,6 +2,7 @@
 /*
  * shim.c - the runtime behind the userspace stand-ins in shim/linux/
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,6 @@
 #include <linux/swait.h>
 
 #include "mni.h"
-
-#include "mni_itree.h"
 
 #include "mni_itree.h"
 
@@ -418,12 +417,85 @@ unsigned long shim_trace_count(const char *event)
 	return 0;
 }
 
-/* src/mni_mm.c's job in the kernel: only the release here. */
-void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release)
+/*
+ * The count of shared user references per engine (tests/user/shared_ref.h):
+ * a few engines live at once, each found by its address.
+ */
+#define SHIM_SHARED_SLOTS 16
+static struct {
+	const struct mni_itree *it;
+	long refs;
+} shared_slots[SHIM_SHARED_SLOTS];
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+__thread bool shim_put_last;
+
+/* The slot of @it, taken if it has none; shared_lock held. */
+static long *shim_shared_slot(const struct mni_itree *it)
 {
-	(void)it;
+	int i, free = -1;
+
+	for (i = 0; i < SHIM_SHARED_SLOTS; i++) {
+		if (shared_slots[i].it == it)
+			return &shared_slots[i].refs;
+		if (free < 0 && !shared_slots[i].it)
+			free = i;
+	}
+	if (free < 0)
+		shim_bug(__FILE__, __LINE__, "too many engines");
+	shared_slots[free].it = it;
+	return &shared_slots[free].refs;
+}
+
+void shim_shared_ref(const struct mni_itree *it, int delta)
+{
+	long *refs;
+
+	pthread_mutex_lock(&shared_lock);
+	refs = shim_shared_slot(it);
+	*refs += delta;
+	if (*refs < 0 || *refs > 2)
+		shim_bug(__FILE__, __LINE__, "shared user references out of range");
+	pthread_mutex_unlock(&shared_lock);
+}
+
+long shim_shared_refs(const struct mni_itree *it)
+{
+	long refs;
+
+	pthread_mutex_lock(&shared_lock);
+	refs = *shim_shared_slot(it);
+	pthread_mutex_unlock(&shared_lock);
+	return refs;
+}
+
+/*
+ * Everything quiet: one shared reference exactly while the engine has
+ * users. Then forget the engine: its memory may hold another one next.
+ */
+void shim_shared_check(struct mni_itree *it)
+{
+	bool used;
+	long *refs;
+
+	raw_spin_lock(&it->lock);
+	used = it->nr_subs || it->nr_holds;
+	raw_spin_unlock(&it->lock);
+	pthread_mutex_lock(&shared_lock);
+	refs = shim_shared_slot(it);
+	if (*refs != used)
+		shim_bug(__FILE__, __LINE__,
+			 "shared user references do not match the engine's users");
+	*refs = 0;
+	pthread_mutex_unlock(&shared_lock);
+}
+
+/* src/mni_mm.c's job in the kernel: the release, and the shared reference. */
+void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			mni_release_t release, bool last)
+{
 	release(sub);
+	if (last)
+		shim_shared_ref(it, -1);
 }
 
 /* src/mni_sub.c's job in the kernel: the owner a range names. */
