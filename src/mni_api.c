@@ -364,12 +364,15 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	}
 	mm = interval_sub->mm;
 
-	/* RCU: a stranger's entry may be freed under us otherwise. */
-	rcu_read_lock();
+	/*
+	 * RCU: a stranger's entry may be freed under us otherwise. The sched
+	 * flavour: an inline preempt_disable(), see mni_registry_lock.
+	 */
+	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(mm);
 	if (mmm)
 		ret = mni_itree_remove_begin(&mmm->itree, interval_sub, &last);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
 			       "remove of a subscription not inserted here, or removed twice");
@@ -442,12 +445,12 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 		return -EINVAL;
 	}
 
-	/* RCU: a stranger's entry may be freed under us otherwise. */
-	rcu_read_lock();
+	/* RCU, as in mni_interval_notifier_remove(). */
+	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	if (mmm)
 		ret = mni_itree_put(&mmm->itree, interval_sub, release, &last);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
 			       "put of a subscription not inserted here, or removed or put already");
@@ -582,11 +585,12 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	lock_map_acquire(&mni_invalidate_map);
 	lock_map_release(&mni_invalidate_map);
 
-	rcu_read_lock();
+	/* RCU, as in mni_interval_notifier_remove(). */
+	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(sub->mm);
 	if (mmm)
 		ret = mni_itree_read_sample(&mmm->itree, sub, seq);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	/* In the tree, so the shared user reference keeps @mmm from here. */
 	if (ret == -EAGAIN)
 		ret = mni_itree_read_wait(&mmm->itree, sub, timeout, killable,

@@ -421,6 +421,15 @@ static bool mni_inval_may_finish(const struct mni_inval *inv,
 }
 
 /*
+ * Is any invalidation between its start and its end? Lock held. Spares the
+ * hot paths the call to mni_itree_sub_busy() when none is.
+ */
+static bool mni_itree_in_flight(const struct mni_itree *it)
+{
+	return !hlist_empty(&it->inflight);
+}
+
+/*
  * Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? Asks
  * every record, so that each walk holding @sub is told to look at it again
  * when it lets go (@waiters, and with @put the mark on its slot).
@@ -649,7 +658,6 @@ int mni_itree_unhold(struct mni_itree *it)
 	return ret;
 }
 
-
 /**
  * mni_itree_remove_begin - take a subscription out, or start doing so
  * @it: the engine of the subscription's mm
@@ -671,7 +679,7 @@ int mni_itree_remove_begin(struct mni_itree *it,
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
-	} else if (mni_itree_sub_busy(it, sub, false)) {
+	} else if (mni_itree_in_flight(it) && mni_itree_sub_busy(it, sub, false)) {
 		mni_sub_set_stamp(sub, MNI_STAMP_DYING);
 		it->stats.remove_waits++;
 		ret = 1;
@@ -711,7 +719,7 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
-	} else if (mni_itree_sub_busy(it, sub, true)) {
+	} else if (mni_itree_in_flight(it) && mni_itree_sub_busy(it, sub, true)) {
 		mni_sub_set_put(sub, release);
 		it->nr_put_pending++;
 		ret = 1;

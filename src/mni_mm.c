@@ -45,11 +45,13 @@
 #include "mni_debugfs.h"
 #include "mni_mm.h"
 
-#define MNI_REGISTRY_BITS 7
-
-/* Guards changes to the registry hash; readers use RCU. */
+/*
+ * Guards changes to the registry hash. Readers use RCU: rcu_read_lock(),
+ * or on the hot paths rcu_read_lock_sched(), which call_rcu() in
+ * mni_mm_free() waits for as well (one RCU flavour since 4.20).
+ */
 static DEFINE_SPINLOCK(mni_registry_lock);
-static DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
+DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
 
 /* Names entries in traces and debugfs; never reused while loaded. */
 static atomic_long_t mni_next_id;
@@ -146,24 +148,6 @@ void mni_mm_for_each(mni_mm_visit_t visit, void *arg)
 	hash_for_each_rcu(mni_registry, bkt, mmm, node)
 		visit(mmm, arg);
 	rcu_read_unlock();
-}
-
-/**
- * mni_mm_lookup_rcu - find the entry of @mm, without a reference
- * @mm: the address space; NULL (a subscription never inserted) finds none,
- *	since no entry has a NULL mm
- *
- * Context: rcu_read_lock() held; the result is only valid under it unless
- * the caller knows a subscription of it is inserted.
- */
-struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
-{
-	struct mni_mm *mmm;
-
-	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
-		if (mmm->mm == mm)
-			return mmm;
-	return NULL;
 }
 
 /*
@@ -475,14 +459,15 @@ bool mni_mm_insert_used(struct mm_struct *mm, struct mmu_interval_notifier *sub)
 	 * mni_interval_notifier_remove() or in mni_itree_put_done().
 	 */
 	mmgrab(mm);
-	rcu_read_lock();
+	/* Not rcu_read_lock(): an out-of-line call with PREEMPT_RCU. */
+	rcu_read_lock_sched();
 	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm) {
 		if (mmm->mm == mm && mni_itree_insert_used(&mmm->itree, sub)) {
 			done = true;
 			break;
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	if (!done)
 		mmdrop(mm);
 	return done;

@@ -6,12 +6,15 @@
 #ifndef _MNI_MM_H
 #define _MNI_MM_H
 
+#include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
 #include "mni_itree.h"
+
+#define MNI_REGISTRY_BITS 7
 
 /**
  * struct mni_mm - per-mm state
@@ -67,7 +70,30 @@ bool mni_mm_insert_used(struct mm_struct *mm,
 void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub);
 void mni_mm_pin(struct mni_mm *mmm);
 int mni_mm_unpin(struct mm_struct *mm);
-struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm);
+
+/* The registry: mni_mm.c changes it, and says how it is read. */
+extern struct hlist_head mni_registry[1 << MNI_REGISTRY_BITS];
+
+/**
+ * mni_mm_lookup_rcu - find the entry of @mm, without a reference
+ * @mm: the address space; NULL (a subscription never inserted) finds none,
+ *	since no entry has a NULL mm
+ *
+ * Inline: it is on every remove, put and read_begin.
+ * Context: rcu_read_lock() or rcu_read_lock_sched() held; the result is
+ * only valid under it unless the caller knows a subscription of it is
+ * inserted.
+ */
+static inline struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
+{
+	struct mni_mm *mmm;
+
+	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm)
+		if (mmm->mm == mm)
+			return mmm;
+	return NULL;
+}
+
 void mni_mm_exit(void);
 
 typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);
