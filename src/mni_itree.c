@@ -235,9 +235,14 @@ static void mni_owed_put_locked(struct mni_itree *it, struct mni_owed *o)
 	it->owed_spare = o;
 }
 
-/* Take @sub's node out of the tree, to be linked again or not; lock held. */
-static void mni_itree_take_out(struct mni_itree *it,
-			       struct mmu_interval_notifier *sub)
+/*
+ * Take @sub's node out of the tree, to be linked again or not; lock held.
+ * Always inlined, as is mni_itree_unlink(): both are on every remove, where
+ * two calls fewer took 57 ns off an insert + remove of 537 ns under QEMU
+ * TCG (results/bench.md, figure 4).
+ */
+static __always_inline void
+mni_itree_take_out(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
 	struct mni_inval *inv;
 
@@ -255,8 +260,8 @@ static void mni_itree_take_out(struct mni_itree *it,
  * last user, so the caller must drop the shared user reference (see
  * mni_itree.nr_subs).
  */
-static bool mni_itree_unlink(struct mni_itree *it,
-			     struct mmu_interval_notifier *sub)
+static __always_inline bool
+mni_itree_unlink(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
 	struct mni_owed **link, *o;
 	struct mni_inval *inv;
