@@ -8,8 +8,9 @@
 # Boots the stock kernel ($KVER) twice and runs tests/qemu/guest-memory.sh
 # (mni_memory on both drivers) in each. Prints the guests' TAP, then the
 # table, and these checks of its own:
-#   - ours per mm does not grow with the CPU count (256 against 8, within
-#     512 bytes of reading noise);
+#   - ours per mm does not grow with the CPU count: from 8 to 256, by no
+#     more than the kernel's engine (which has nothing per CPU) grows
+#     between the same two boots, plus 512 bytes of reading noise;
 #   - ours costs at most 4 KiB more per mm than the kernel's engine (the
 #     debugfs file and the spare records), and nothing more per
 #     subscription than it (within 128 bytes of reading noise).
@@ -71,9 +72,17 @@ echo "# | possible CPUs | per mm, kernel's | per mm, ours | per subscription, ke
 for cpus in 8 256; do
 	echo "# | $cpus | $(val kern "$cpus" per_mm) | $(val mni "$cpus" per_mm) | $(val kern "$cpus" per_sub) | $(val mni "$cpus" per_sub) |"
 done
+# The kernel's engine keeps nothing per CPU either: its own change between
+# the two boots is their reading noise (seen up to 483 bytes per mm), so
+# ours may not grow by more than it does, plus 512 bytes.
 m8=$(val mni 8 per_mm) m256=$(val mni 256 per_mm)
-check "$(le "$m256" "$((${m8:-0} + 512))")" \
-	"ours per mm does not grow with possible CPUs ($m8 at 8, $m256 at 256)"
+k8=$(val kern 8 per_mm) k256=$(val kern 256 per_mm)
+grows=0
+if [ -n "$m8" ] && [ -n "$m256" ] && [ -n "$k8" ] && [ -n "$k256" ]; then
+	grows=$(le "$((m256 - m8))" "$((k256 - k8 + 512))")
+fi
+check "$grows" \
+	"ours per mm does not grow with possible CPUs ($m8 at 8, $m256 at 256; the kernel's $k8, $k256)"
 for cpus in 8 256; do
 	k=$(val kern "$cpus" per_mm) m=$(val mni "$cpus" per_mm)
 	check "$(le "$m" "$((${k:-0} + 4096))")" \

@@ -28,14 +28,14 @@ wait-for-nothing|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_
 wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
 drop-insert-collisions|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
 release-no-collision|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
-remove-no-wait|s/^	} else if (mni_itree_sub_busy(it, sub, false)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, false)) {/
+remove-no-wait|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, false)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, false)) {/
 call-new-and-dying|s/^		if (mni_sub_stamp(sub) < inv->seq) {$/		if (sub) {/
 refused-record-kept|s/^	if (refused) {$/	if (0) {/
 lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/
 walk-end-no-wake|s/^	if (!READ_ONCE(inv->waiters))$/	if (1 || !READ_ONCE(inv->waiters))/
 held-slot-done|s/^	if (i >= smp_load_acquire(\&inv->pos))$/	if (0 \&\& i >= smp_load_acquire(\&inv->pos))/
 unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/
-put-while-held|s/^	} else if (mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
+put-while-held|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
 reap-skips-marked|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/
 update-no-queue|s/^		return inv->next \&\&$/		return 0 \&\&/
 update-owed-lost|/^	\/\* Read by mni_itree_walk_end(). \*\/$/{n;s/.*/	(void)0;/}
