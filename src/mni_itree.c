@@ -706,10 +706,10 @@ int mni_itree_remove_begin(struct mni_itree *it,
  * @last: set when @sub is unlinked here and was the engine's last user
  *
  * If no walk holds @sub, it is unlinked and the caller must call
- * mni_itree_put_done() with @last. Otherwise it is marked dying, and the walk that
- * lets go of it last (each one holding it is told to look) unlinks it and
- * calls mni_itree_put_done(): after its round, at its end, or after its
- * second passes. May be called from @sub's own callback.
+ * mni_itree_put_done() with @last. Otherwise it is marked dying, and the
+ * walk that lets go of it last (each one holding it is told to look)
+ * unlinks it and calls mni_itree_put_done(): after its round, at its end,
+ * or after its second passes. May be called from @sub's own callback.
  * Context: any; does not sleep.
  * Return: 0 (unlinked: call mni_itree_put_done()), 1 (the engine will),
  * or -ENOENT if @sub is not in this engine or a remove or put of it has

@@ -488,7 +488,7 @@ void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
 	 * mni_interval_notifier_remove() or in mni_itree_put_done().
 	 */
 	mmgrab(sub->mm);
-	/* Not the last: @sub keeps the shared reference. */
+	/* Not the first user: the engine holds the shared one already. */
 	if (!mni_itree_insert(&mmm->itree, sub))
 		mni_mm_user_put(mmm);
 }
@@ -499,7 +499,7 @@ void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
  */
 void mni_mm_pin(struct mni_mm *mmm)
 {
-	/* Not the last: the pre-registration keeps the shared reference. */
+	/* Not the first user: the engine holds the shared one already. */
 	if (!mni_itree_hold(&mmm->itree))
 		mni_mm_user_put(mmm);
 }
