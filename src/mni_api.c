@@ -458,7 +458,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 	}
 	/* Unlinked: with @last, the shared user reference keeps @mmm. */
 	if (!ret)
-		mni_itree_put_done(&mmm->itree, interval_sub, release, last);
+		mni_mm_put_done(&mmm->itree, interval_sub, release, last);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);

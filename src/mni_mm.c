@@ -411,7 +411,7 @@ void mni_mm_user_put(struct mni_mm *mmm)
 }
 
 /**
- * mni_itree_put_done - a put subscription is out of the tree and no callback
+ * mni_mm_put_done - a put subscription is out of the tree and no callback
  *			runs on it: drop what its insert took, then hand it back
  * @it: the engine it was in
  * @sub: the subscription
@@ -425,8 +425,8 @@ void mni_mm_user_put(struct mni_mm *mmm)
  * shared user reference until mni_mm_user_put() here, and one without
  * touches the entry no more.
  */
-void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release, bool last)
+void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     mni_release_t release, bool last)
 {
 	struct mni_mm *mmm = container_of(it, struct mni_mm, itree);
 	struct mm_struct *mm = sub->mm;
@@ -456,7 +456,7 @@ bool mni_mm_insert_used(struct mm_struct *mm, struct mmu_interval_notifier *sub)
 
 	/*
 	 * Before @sub is visible. Pairs with mmdrop() below, in
-	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 * mni_interval_notifier_remove() or in mni_mm_put_done().
 	 */
 	mmgrab(mm);
 	/* Not rcu_read_lock(): an out-of-line call with PREEMPT_RCU. */
@@ -485,7 +485,7 @@ void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
 {
 	/*
 	 * Before @sub is visible. Pairs with mmdrop() in
-	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 * mni_interval_notifier_remove() or in mni_mm_put_done().
 	 */
 	mmgrab(sub->mm);
 	/* Not the first user: the engine holds the shared one already. */
@@ -549,6 +549,16 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
 	if (mmm)
 		*put_nbs = mni_mm_take_nbs(mmm);
 	return mmm;
+}
+
+/**
+ * mni_mm_init - module init: tell the engine how a put subscription ends
+ *
+ * Before any entry, and so any engine, exists.
+ */
+void mni_mm_init(void)
+{
+	mni_itree_set_put_done(mni_mm_put_done);
 }
 
 /**
