@@ -3,6 +3,7 @@
  * mni_put.c - a put: a subscription taken out without waiting,
  * released by whoever lets go of it last
  */
+#include <linux/bug.h>
 #include <linux/cache.h>
 #include <linux/lockdep.h>
 
@@ -83,7 +84,9 @@ static mni_release_t mni_itree_reap_locked(struct mni_itree *it,
 	if (!release || mni_itree_sub_busy(it, sub, true))
 		return NULL;
 	*last = mni_itree_unlink(it, sub);
-	it->nr_put_pending--;
+	/* Each put marked dying counted itself once (mni_itree_put()). */
+	if (!WARN_ON_ONCE(!it->nr_put_pending))
+		it->nr_put_pending--;
 	return release;
 }
 
