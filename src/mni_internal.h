@@ -168,9 +168,8 @@ static inline void mni_owed_put_locked(struct mni_itree *it, struct mni_owed *o)
 
 /*
  * Take @sub's node out of the tree, to be linked again or not; lock held.
- * Always inlined, as is mni_itree_unlink(): both are on every remove, where
- * two calls fewer took 57 ns off an insert + remove of 537 ns under QEMU
- * TCG (results/bench.md, figure 4).
+ * Always inlined, as is mni_itree_unlink(): both are on every remove, which
+ * makes no call but the lock's and the tracepoint's.
  */
 static __always_inline void
 mni_itree_take_out(struct mni_itree *it, struct mmu_interval_notifier *sub)
@@ -380,9 +379,9 @@ static inline bool mni_itree_sub_busy(struct mni_itree *it,
 	/*
 	 * mni_inval_holds() first: its acquire of @pos makes a @finishing
 	 * set before a callback's slot was passed visible here. A finish of
-	 * a subscription that moved since is found by the widened range:
-	 * stress's two-pass subscriptions, updated and then removed, were
-	 * freed under a pending finish when only the walk's range was asked.
+	 * a subscription that moved since is found by the widened range
+	 * (mni_inval_may_finish()), not by the walk's own: an update can move
+	 * a subscription out of that range while its finish is pending.
 	 */
 	hlist_for_each_entry(inv, &it->inflight, link)
 		if (mni_inval_holds(inv, sub, put) ||
@@ -397,10 +396,9 @@ static inline bool mni_itree_sub_busy(struct mni_itree *it,
  * The change was made under it->lock, and every sleeper queues itself
  * before it takes that lock to test its condition (mni_itree_wait()), so
  * a sleeper this check misses has not tested yet and will see the change:
- * the lock orders the two, no barrier is needed. A lost wake-up here hangs
- * tests/user's "remove waits only for the callback running on its sub"
- * and "read_wait sleeps until the last overlapping end" (mutation
- * lost-wake-up in tests/user/mutate.sh).
+ * the lock orders the two, no barrier is needed. Every change a sleeper
+ * waits for (a round let go, a record ended, the release pass begun) is
+ * followed by a call here once the lock is dropped.
  */
 static inline void mni_itree_wake(struct mni_itree *it)
 {

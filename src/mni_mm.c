@@ -46,9 +46,16 @@
 #include "mni_mm.h"
 
 /*
- * Guards changes to the registry hash. Readers use RCU: rcu_read_lock(),
- * or on the hot paths rcu_read_lock_sched(), which call_rcu() in
- * mni_mm_free() waits for as well (one RCU flavour since 4.20).
+ * Guards changes to the registry hash. Readers use RCU, and call_rcu() in
+ * mni_mm_free() waits for readers of either kind below (one RCU since
+ * 4.20). The rule for which kind:
+ *  - rcu_read_lock_sched() on the per-fault and per-mapping paths (insert
+ *    into an engine in use, remove, put, read_begin): an inline
+ *    preempt_disable(), where rcu_read_lock() is an out-of-line call on
+ *    PREEMPT_RCU kernels. Those sections only take the raw engine lock:
+ *    they neither allocate nor sleep;
+ *  - rcu_read_lock() everywhere else, and always where the section may
+ *    allocate (update): PREEMPT_RT forbids kmalloc() with preemption off.
  */
 static DEFINE_SPINLOCK(mni_registry_lock);
 DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);

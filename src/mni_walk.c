@@ -68,8 +68,6 @@ static bool mni_inval_put_locked(struct mni_itree *it, struct mni_inval *inv,
  * keep where the round after starts. Lock held. A subscription inserted
  * after @inv began, or dying, is never called by it: neither ever becomes
  * callable again for @inv, so the nodes passed over need no second look.
- * A walk that called a new or dying subscription fails tests/user's
- * model (mutation call-new-and-dying in tests/user/mutate.sh).
  * Return: true if a round may follow this one.
  */
 static bool mni_itree_collect_locked(struct mni_itree *it,
@@ -248,8 +246,8 @@ static bool mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv,
 	 * and with the barrier of set_current_state() in
 	 * prepare_to_swait_event() (a sleeper queues before it looks at @pos).
 	 * Without it a remove() could sleep until the end, which the core may
-	 * never send at exit (mutation walk-end-no-wake), and a walk could
-	 * miss a subscription an update moved (update-owed-lost).
+	 * never send at exit, and a walk could miss a subscription an update
+	 * moved.
 	 */
 	smp_mb();
 	if (!READ_ONCE(inv->waiters))
@@ -285,9 +283,8 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	 * the round holds only what its marks keep. The slots stay where
 	 * mni_inval_holds() sees them until mni_itree_reap() has looked at
 	 * each mark: emptied first, another walk could release (and the owner
-	 * free) a subscription between our unlock and our look at its slot
-	 * (tests/user's "a put sub a refused walk still holds is not released
-	 * by another walk"). Pairs with smp_load_acquire() in
+	 * free) a subscription between our unlock and our look at its slot,
+	 * also when the walk was refused. Pairs with smp_load_acquire() in
 	 * mni_inval_holds() and mni_inval_owes().
 	 */
 	smp_store_release(&inv->pos, n);
