@@ -14,9 +14,10 @@
 #include "mni_kcompat.h"
 #include "mni_mm.h"
 
+/* @caller: the _RET_IP_ of the exported function the caller called. */
 #define mni_caller_err(ops, caller, fmt, ...)				\
-	pr_err_ratelimited("mni: %ps (from %pS): " fmt "\n", ops, caller, \
-			   ##__VA_ARGS__)
+	pr_err_ratelimited("mni: %ps (from %pS): " fmt "\n", ops,	\
+			   (void *)(caller), ##__VA_ARGS__)
 
 /*
  * Checks common to every insert; fills in @sub on success. @fault: why
@@ -25,7 +26,7 @@
 static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 		       unsigned long start, unsigned long length,
 		       const struct mmu_interval_notifier_ops *ops,
-		       const char *fault, void *caller)
+		       const char *fault, unsigned long caller)
 {
 	unsigned long last;
 
@@ -89,7 +90,7 @@ mni_two_pass_fault(const struct mni_interval_notifier_ops *ops)
 static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 		      unsigned long start, unsigned long length,
 		      const struct mmu_interval_notifier_ops *ops,
-		      const char *fault, bool locked, void *caller)
+		      const char *fault, bool locked, unsigned long caller)
 {
 	struct mni_mm *mmm;
 	int ret;
@@ -157,7 +158,7 @@ int mni_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 {
 	return mni_insert(interval_sub, mm, start, length, ops,
 			  mni_plain_fault(ops), false,
-			  __builtin_return_address(0));
+			  _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert, MNI_NS);
 
@@ -184,7 +185,7 @@ int mni_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_s
 {
 	return mni_insert(interval_sub, mm, start, length, ops,
 			  mni_plain_fault(ops), true,
-			  __builtin_return_address(0));
+			  _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_locked, MNI_NS);
 
@@ -225,7 +226,7 @@ int mni_interval_notifier_insert_two_pass(struct mmu_interval_notifier *interval
 {
 	return mni_insert(interval_sub, mm, start, length,
 			  ops ? &ops->base : NULL, mni_two_pass_fault(ops),
-			  false, __builtin_return_address(0));
+			  false, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_two_pass, MNI_NS);
 
@@ -253,7 +254,7 @@ int mni_interval_notifier_insert_two_pass_locked(struct mmu_interval_notifier *i
 {
 	return mni_insert(interval_sub, mm, start, length,
 			  ops ? &ops->base : NULL, mni_two_pass_fault(ops),
-			  true, __builtin_return_address(0));
+			  true, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_insert_two_pass_locked, MNI_NS);
 
@@ -279,7 +280,7 @@ int mni_mm_get(struct mm_struct *mm)
 	struct mni_mm *mmm;
 
 	if (!mm || atomic_read(&mm->mm_users) <= 0) {
-		mni_caller_err(NULL, __builtin_return_address(0), "%s on %s",
+		mni_caller_err(NULL, _RET_IP_, "%s on %s",
 			       __func__, mm ? "an mm without users" : "NULL");
 		return -EINVAL;
 	}
@@ -315,7 +316,7 @@ EXPORT_SYMBOL_NS_GPL(mni_mm_get, MNI_NS);
 int mni_mm_put(struct mm_struct *mm)
 {
 	if (!mm || mni_mm_unpin(mm)) {
-		mni_caller_err(NULL, __builtin_return_address(0), "%s of %s",
+		mni_caller_err(NULL, _RET_IP_, "%s of %s",
 			       __func__,
 			       mm ? "an mm not pre-registered (put twice?)" : "NULL");
 		return -EINVAL;
@@ -358,7 +359,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 
 	might_sleep();
 	if (!interval_sub) {
-		mni_caller_err(NULL, __builtin_return_address(0),
+		mni_caller_err(NULL, _RET_IP_,
 			       "remove of a NULL subscription");
 		return;
 	}
@@ -374,7 +375,7 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 		ret = mni_itree_remove_begin(&mmm->itree, interval_sub, &last);
 	rcu_read_unlock_sched();
 	if (ret < 0) {
-		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "remove of a subscription not inserted here, or removed twice");
 		return;
 	}
@@ -440,7 +441,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 
 	if (!interval_sub || !release) {
 		mni_caller_err(interval_sub ? interval_sub->ops : NULL,
-			       __builtin_return_address(0), "put with NULL %s",
+			       _RET_IP_, "put with NULL %s",
 			       release ? "subscription" : "release");
 		return -EINVAL;
 	}
@@ -452,13 +453,13 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 		ret = mni_itree_put(&mmm->itree, interval_sub, release, &last);
 	rcu_read_unlock_sched();
 	if (ret < 0) {
-		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "put of a subscription not inserted here, or removed or put already");
 		return -ENOENT;
 	}
 	/* Unlinked: with @last, the shared user reference keeps @mmm. */
 	if (!ret)
-		mni_itree_put_done(&mmm->itree, interval_sub, release, last);
+		mni_mm_put_done(&mmm->itree, interval_sub, release, last);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
@@ -500,7 +501,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
 int mni_interval_notifier_update(struct mmu_interval_notifier *interval_sub,
 				 unsigned long start, unsigned long length)
 {
-	void *caller = __builtin_return_address(0);
+	unsigned long caller = _RET_IP_;
 	struct mni_mm *mmm;
 	unsigned long last;
 	int ret = -ENOENT;
@@ -554,7 +555,7 @@ int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 	int ret = -ENOENT;
 
 	if (!interval_sub) {
-		mni_caller_err(NULL, __builtin_return_address(0),
+		mni_caller_err(NULL, _RET_IP_,
 			       "set_owner of a NULL subscription");
 		return -EINVAL;
 	}
@@ -565,7 +566,7 @@ int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 		ret = mni_itree_set_owner(&mmm->itree, interval_sub, owner);
 	rcu_read_unlock();
 	if (ret)
-		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "set_owner of a subscription not inserted here, or going");
 	return ret;
 }
@@ -629,12 +630,12 @@ unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub
 	unsigned long seq;
 
 	if (!interval_sub) {
-		mni_caller_err(NULL, __builtin_return_address(0),
+		mni_caller_err(NULL, _RET_IP_,
 			       "read_begin of a NULL subscription");
 		return 0;
 	}
 	if (mni_read_begin(interval_sub, MAX_SCHEDULE_TIMEOUT, false, &seq))
-		mni_caller_err(interval_sub->ops, __builtin_return_address(0),
+		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "read_begin on a subscription not inserted here");
 	return seq;
 }
@@ -643,7 +644,7 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin, MNI_NS);
 /* The checks of the killable and timed read_begin()s. */
 static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
 				  long timeout, unsigned long *seq,
-				  void *caller)
+				  unsigned long caller)
 {
 	int ret;
 
@@ -687,7 +688,7 @@ int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
 				     unsigned long *seq)
 {
 	return mni_read_begin_checked(interval_sub, MAX_SCHEDULE_TIMEOUT, seq,
-				      __builtin_return_address(0));
+				      _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_killable, MNI_NS);
 
@@ -712,6 +713,6 @@ int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
 				    long timeout, unsigned long *seq)
 {
 	return mni_read_begin_checked(interval_sub, timeout, seq,
-				      __builtin_return_address(0));
+				      _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_timeout, MNI_NS);

@@ -17,6 +17,7 @@
 #include "mni_debugfs.h"
 #include "mni_kcompat.h"
 #include "mni_mm.h"
+#include "mni_sub.h"
 
 static struct dentry *mni_debugfs_root;
 static struct dentry *mni_debugfs_mms;

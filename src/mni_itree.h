@@ -10,7 +10,6 @@
 #define _MNI_ITREE_H
 
 #include <linux/list.h>
-#include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
@@ -158,42 +157,16 @@ struct mni_itree {
 typedef void (*mni_release_t)(struct mmu_interval_notifier *sub);
 
 /*
- * In mni_mm.c: a put subscription is out of the tree and no callback runs
- * on it: call @release, then drop what its insert took, and with @last
- * (its unlink left the engine unused) the engine's shared user reference.
- * Called without the engine lock, from the put or from the walk that held
- * it last.
+ * What the engine calls once a put subscription is out of the tree and no
+ * callback runs on it: call @release, then drop what its insert took, and
+ * with @last (its unlink left the engine unused) the engine's shared user
+ * reference. Called without the engine lock, from the walk that held it
+ * last; a put that unlinks at once leaves the call to its own caller.
  */
-void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release, bool last);
-
-/**
- * struct mni_finishes - the second passes one start pass collected
- * @kern: finishes of the kernel's own two-pass ops (7.1+), newest first
- * @mni: finishes of mni's two-pass ops (struct mni_interval_notifier_ops),
- *	newest first
- *
- * Filled by mni_sub_invalidate() on the walker's stack, without a lock;
- * run and emptied by mni_sub_finish_pass() once the pass is over.
- */
-struct mni_finishes {
-	struct llist_head kern;
-	struct llist_head mni;
-};
-
-/* Did the pass collect a finish of either kind that has not run yet? */
-static inline bool mni_finishes_pending(const struct mni_finishes *f)
-{
-	return !llist_empty(&f->kern) || !llist_empty(&f->mni);
-}
-
-/* In mni_sub.c: how the running kernel calls one subscriber. */
-bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
-			const struct mmu_notifier_range *range,
-			unsigned long cur_seq, struct mni_finishes *finishes);
-void mni_sub_finish_pass(struct mni_finishes *finishes);
-void *mni_range_owner(const struct mmu_notifier_range *range);
-void *mni_sub_name(const struct mmu_interval_notifier *sub);
+typedef void (*mni_put_done_t)(struct mni_itree *it,
+			       struct mmu_interval_notifier *sub,
+			       mni_release_t release, bool last);
+void mni_itree_set_put_done(mni_put_done_t done);
 
 int mni_itree_init(struct mni_itree *it, unsigned long id);
 void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum);

@@ -16,6 +16,7 @@
 
 static int __init mni_init(void)
 {
+	mni_mm_init();
 	return mni_debugfs_init();
 }
 

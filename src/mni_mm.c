@@ -46,9 +46,16 @@
 #include "mni_mm.h"
 
 /*
- * Guards changes to the registry hash. Readers use RCU: rcu_read_lock(),
- * or on the hot paths rcu_read_lock_sched(), which call_rcu() in
- * mni_mm_free() waits for as well (one RCU flavour since 4.20).
+ * Guards changes to the registry hash. Readers use RCU, and call_rcu() in
+ * mni_mm_free() waits for readers of either kind below (one RCU since
+ * 4.20). The rule for which kind:
+ *  - rcu_read_lock_sched() on the per-fault and per-mapping paths (insert
+ *    into an engine in use, remove, put, read_begin): an inline
+ *    preempt_disable(), where rcu_read_lock() is an out-of-line call on
+ *    PREEMPT_RCU kernels. Those sections only take the raw engine lock:
+ *    they neither allocate nor sleep;
+ *  - rcu_read_lock() everywhere else, and always where the section may
+ *    allocate (update): PREEMPT_RT forbids kmalloc() with preemption off.
  */
 static DEFINE_SPINLOCK(mni_registry_lock);
 DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
@@ -411,7 +418,7 @@ void mni_mm_user_put(struct mni_mm *mmm)
 }
 
 /**
- * mni_itree_put_done - a put subscription is out of the tree and no callback
+ * mni_mm_put_done - a put subscription is out of the tree and no callback
  *			runs on it: drop what its insert took, then hand it back
  * @it: the engine it was in
  * @sub: the subscription
@@ -425,8 +432,8 @@ void mni_mm_user_put(struct mni_mm *mmm)
  * shared user reference until mni_mm_user_put() here, and one without
  * touches the entry no more.
  */
-void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release, bool last)
+void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     mni_release_t release, bool last)
 {
 	struct mni_mm *mmm = container_of(it, struct mni_mm, itree);
 	struct mm_struct *mm = sub->mm;
@@ -456,7 +463,7 @@ bool mni_mm_insert_used(struct mm_struct *mm, struct mmu_interval_notifier *sub)
 
 	/*
 	 * Before @sub is visible. Pairs with mmdrop() below, in
-	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 * mni_interval_notifier_remove() or in mni_mm_put_done().
 	 */
 	mmgrab(mm);
 	/* Not rcu_read_lock(): an out-of-line call with PREEMPT_RCU. */
@@ -485,7 +492,7 @@ void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub)
 {
 	/*
 	 * Before @sub is visible. Pairs with mmdrop() in
-	 * mni_interval_notifier_remove() or in mni_itree_put_done().
+	 * mni_interval_notifier_remove() or in mni_mm_put_done().
 	 */
 	mmgrab(sub->mm);
 	/* Not the first user: the engine holds the shared one already. */
@@ -549,6 +556,16 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
 	if (mmm)
 		*put_nbs = mni_mm_take_nbs(mmm);
 	return mmm;
+}
+
+/**
+ * mni_mm_init - module init: tell the engine how a put subscription ends
+ *
+ * Before any entry, and so any engine, exists.
+ */
+void mni_mm_init(void)
+{
+	mni_itree_set_put_done(mni_mm_put_done);
 }
 
 /**

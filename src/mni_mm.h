@@ -65,6 +65,8 @@ struct mni_mm {
 struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm);
 struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm);
 void mni_mm_user_put(struct mni_mm *mmm);
+void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     mni_release_t release, bool last);
 bool mni_mm_insert_used(struct mm_struct *mm,
 			struct mmu_interval_notifier *sub);
 void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub);
@@ -94,6 +96,7 @@ static inline struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
 	return NULL;
 }
 
+void mni_mm_init(void);
 void mni_mm_exit(void);
 
 typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);

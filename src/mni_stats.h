@@ -5,7 +5,7 @@
  * Kept beside the engine lock, in its cache line, and bumped under that
  * lock by paths that take it anyway: counting adds no cache line to the
  * invalidation path, and an mm's memory does not grow with the number of
- * CPUs (per-CPU counters cost 56 bytes per possible CPU per mm).
+ * possible CPUs, as per-CPU counters would make it.
  */
 #ifndef _MNI_STATS_H
 #define _MNI_STATS_H
@@ -23,7 +23,7 @@
  * @remove_waits: remove() calls that waited for a callback still running
  * @waits: read_begin() calls that slept for overlapping invalidations
  * @wait_ns: nanoseconds those calls slept, in total
- * @wait_max_ns: the longest of those sleeps on this CPU
+ * @wait_max_ns: the longest of those sleeps
  */
 struct mni_stats {
 	u64 invalidations;

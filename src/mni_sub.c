@@ -15,8 +15,8 @@
  *    inserts refuse bare ops. So a bare ops is always mni's.
  */
 #include "mni.h"
-#include "mni_itree.h"
 #include "mni_kcompat.h"
+#include "mni_sub.h"
 
 /* The mni two-pass ops whose base @ops is, or NULL for the kernel's kinds. */
 static const struct mni_interval_notifier_ops *

@@ -24,8 +24,8 @@
  * CREATE_TRACE_POINTS compiles (tests/user's stubs never do).
  */
 #ifdef CREATE_TRACE_POINTS
-#include "mni_itree.h"
 #include "mni_kcompat.h"
+#include "mni_sub.h"
 #endif
 
 /*

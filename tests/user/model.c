@@ -57,7 +57,7 @@
  *     above; in the second passes only a refused walk still owes: its
  *     round stays held); every sub overlapping it is busy, besides the
  *     one a walk stands on: remove is 1 (dying) and put is 1;
- *   - put is -ENOENT like remove, 0 (the caller's put_done releases at
+ *   - put is -ENOENT like remove, 0 (the caller releases at
  *     once) when not busy, else 1: the release comes from the walks, never
  *     while a walk below the reaping one stands on the sub, nor while a
  *     finish of it is still to run or a record that may finish it has not
@@ -80,6 +80,10 @@
  * MNI_SEED + r, so MNI_SEED=<printed round seed> MNI_ROUNDS=1 replays it.
  */
 #include "mni_itree.c"
+#include "mni_walk.c"
+#include "mni_read.c"
+#include "mni_put.c"
+#include "mni_update.c"
 #include "mni.h"
 #include "shared_ref.h"
 
@@ -1064,7 +1068,7 @@ static int do_remove(struct msub *m)
 /*
  * put: -ENOENT for strangers, dying and put subs; 1 (released later by
  * the walk that lets go of it last) while busy() as for a remove; else 0,
- * and the caller's mni_itree_put_done() releases it at once.
+ * and the caller releases it at once.
  */
 static int do_put(struct msub *m, bool stranger)
 {
@@ -1093,7 +1097,7 @@ static int do_put(struct msub *m, bool stranger)
 		return ret;
 	}
 	M.in_put_done = true;
-	mni_itree_put_done(&M.it, &m->sub, model_release);
+	shim_release_put(&M.it, &m->sub, model_release);
 	M.in_put_done = false;
 	CHECK(m->st == M_OUT, "put_done did not release sub %d", m->idx);
 	return ret;
@@ -2479,7 +2483,7 @@ static int put_now(struct mmu_interval_notifier *sub)
 	int ret = mni_itree_put(&P.it, sub, put_release);
 
 	if (!ret)
-		mni_itree_put_done(&P.it, sub, put_release);
+		shim_release_put(&P.it, sub, put_release);
 	return ret;
 }
 
@@ -2630,7 +2634,7 @@ static void test_shared_ref(void)
 	      "remove with a sub left is the last user");
 	CHECK(!(mni_itree_put)(&it, &b, shared_release, &last) && last,
 	      "the put of the last sub is not the last user");
-	(mni_itree_put_done)(&it, &b, shared_release, last);
+	shim_put_done(&it, &b, shared_release, last);
 	CHECK(!b.mm && !mni_itree_insert_used(&it, &a),
 	      "insert_used into an engine unused again");
 	CHECK((mni_itree_insert)(&it, &a), "first user again");
@@ -2683,6 +2687,7 @@ static const struct utest tests[] = {
 
 int main(void)
 {
+	mni_itree_set_put_done(shim_put_done);
 	base_seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
 	printf("# model: seed %llu (replay: MNI_SEED=%llu), %lu rounds of %lu ops\n",
 	       base_seed, base_seed, env_ul("MNI_ROUNDS", 10),

@@ -4,9 +4,10 @@
 # mutate.sh - break the engine on purpose and check that the tests notice
 #
 # For each mutation: copy src/ (and include/) to a temporary directory,
-# apply one sed edit to mni_itree.c (a pattern that matches nothing fails
-# the script: a mutation that changed nothing proves nothing), build the
-# asan model (also with rounds of 4) and stress against it, and run them;
+# apply one sed edit to the engine file the mutation names (a pattern that
+# matches nothing fails the script: a mutation that changed nothing proves
+# nothing), build the asan model (also with rounds of 4) and stress
+# against it, and run them;
 # the mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
@@ -22,31 +23,31 @@ seed=${MNI_SEED:-1}
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-# name|sed expression (applied to mni_itree.c)
-MUTATIONS='end-closes-another|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
-wait-for-nothing|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
-wait-for-latest-only|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
-drop-insert-collisions|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
-release-no-collision|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
-remove-no-wait|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, false)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, false)) {/
-call-new-and-dying|s/^		if (mni_sub_stamp(sub) < inv->seq) {$/		if (sub) {/
-refused-record-kept|s/^	if (refused) {$/	if (0) {/
-lost-wake-up|s/^	if (swait_active(\&it->wq))$/	if (0)/
-walk-end-no-wake|s/^	if (!READ_ONCE(inv->waiters))$/	if (1 || !READ_ONCE(inv->waiters))/
-held-slot-done|s/^	if (i >= smp_load_acquire(\&inv->pos))$/	if (0 \&\& i >= smp_load_acquire(\&inv->pos))/
-unlink-no-advance|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/
-put-while-held|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
-reap-skips-marked|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/
-update-no-queue|s/^		return inv->next \&\&$/		return 0 \&\&/
-update-owed-lost|/^	\/\* Read by mni_itree_walk_end(). \*\/$/{n;s/.*/	(void)0;/}
-update-keeps-stamp|s/^	mni_sub_restamp(sub, it->seq);$/	(void)0;/
-unlink-keeps-owed|s/^			if (o->sub != sub) {$/			if (1) {/
-update-no-propagate|s/^		mni_it_augment.propagate(\&sub->interval_tree.rb, NULL);$/		(void)0;/
-finish-not-widened|s/^		if (mni_inval_may_finish(inv, sub))$/		if (0)/
-walk-done-drops-round-early|s/^	if (!wake)$/	if (1)/
-last-user-ignores-holds|s/^	return !it->nr_subs \&\& !it->nr_holds;$/	return !it->nr_subs;/
-unlink-not-counted|s/^	it->nr_subs--;$/	(void)0;/
-insert-used-ignores-holds|s/^	used = mni_itree_used(it);$/	used = it->nr_subs;/'
+# name|file in src/|sed expression (applied to that file)
+MUTATIONS='end-closes-another|mni_walk.c|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
+wait-for-nothing|mni_read.c|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
+wait-for-latest-only|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
+drop-insert-collisions|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
+release-no-collision|mni_read.c|s/^		\*seq = mni_itree_collision_seq(sub);$/		*seq = READ_ONCE(sub->invalidate_seq);/
+remove-no-wait|mni_itree.c|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, false)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, false)) {/
+call-new-and-dying|mni_walk.c|s/^		if (mni_sub_stamp(sub) < inv->seq) {$/		if (sub) {/
+refused-record-kept|mni_walk.c|s/^	if (refused) {$/	if (0) {/
+lost-wake-up|mni_internal.h|s/^	if (swait_active(\&it->wq))$/	if (0)/
+walk-end-no-wake|mni_walk.c|s/^	if (!READ_ONCE(inv->waiters))$/	if (1 || !READ_ONCE(inv->waiters))/
+held-slot-done|mni_internal.h|s/^	if (i >= smp_load_acquire(\&inv->pos))$/	if (0 \&\& i >= smp_load_acquire(\&inv->pos))/
+unlink-no-advance|mni_internal.h|s/^		if (inv->next == \&sub->interval_tree)$/		if (0)/
+put-while-held|mni_put.c|s/^	} else if (mni_itree_in_flight(it) \&\& mni_itree_sub_busy(it, sub, true)) {$/	} else if (0 \&\& mni_itree_sub_busy(it, sub, true)) {/
+reap-skips-marked|mni_put.c|s/^		if (mni_slot_is_put(sub)) {$/		if (0 \&\& mni_slot_is_put(sub)) {/
+update-no-queue|mni_update.c|s/^		return inv->next \&\&$/		return 0 \&\&/
+update-owed-lost|mni_update.c|/^	\/\* Read by mni_itree_walk_end(). \*\/$/{n;s/.*/	(void)0;/}
+update-keeps-stamp|mni_update.c|s/^	mni_sub_restamp(sub, it->seq);$/	(void)0;/
+unlink-keeps-owed|mni_internal.h|s/^			if (o->sub != sub) {$/			if (1) {/
+update-no-propagate|mni_itree.c|s/^		mni_it_augment.propagate(\&sub->interval_tree.rb, NULL);$/		(void)0;/
+finish-not-widened|mni_update.c|s/^		if (mni_inval_may_finish(inv, sub))$/		if (0)/
+walk-done-drops-round-early|mni_walk.c|s/^	if (!wake)$/	if (1)/
+last-user-ignores-holds|mni_internal.h|s/^	return !it->nr_subs \&\& !it->nr_holds;$/	return !it->nr_subs;/
+unlink-not-counted|mni_internal.h|s/^	it->nr_subs--;$/	(void)0;/
+insert-used-ignores-holds|mni_itree.c|s/^	used = mni_itree_used(it);$/	used = it->nr_subs;/'
 
 n=0
 pass=0
@@ -98,14 +99,19 @@ else
 	fail=$((fail + 1))
 fi
 
-while IFS='|' read -r name expr <&3; do
+while IFS='|' read -r name file expr <&3; do
 	n=$((n + 1))
 	d=$tmp/$name
 	mkdir -p "$d"
 	cp -r "$src" "$d/src"
 	cp -r "$src/../include" "$d/include"
-	sed -i "$expr" "$d/src/mni_itree.c"
-	if cmp -s "$src/mni_itree.c" "$d/src/mni_itree.c"; then
+	if [ ! -f "$d/src/$file" ]; then
+		echo "not ok $n - mutation $name: no file src/$file"
+		fail=$((fail + 1))
+		continue
+	fi
+	sed -i "$expr" "$d/src/$file"
+	if cmp -s "$src/$file" "$d/src/$file"; then
 		echo "not ok $n - mutation $name: the sed pattern matched nothing"
 		fail=$((fail + 1))
 		continue

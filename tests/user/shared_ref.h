@@ -25,7 +25,10 @@
 void shim_shared_ref(const struct mni_itree *it, int delta);
 long shim_shared_refs(const struct mni_itree *it);
 void shim_shared_check(struct mni_itree *it);
-/* What the calling thread's last put said, for its put_done(). */
+/* The engine's put-done callback, set by each test's main(). */
+void shim_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		   mni_release_t release, bool last);
+/* What the calling thread's last put said, for its release. */
 extern __thread bool shim_put_last;
 
 static inline void shim_itree_insert(struct mni_itree *it,
@@ -70,8 +73,9 @@ static inline void shim_itree_destroy(struct mni_itree *it)
 #define mni_itree_remove_begin(it, sub)	shim_itree_remove_begin(it, sub)
 #define mni_itree_remove_wait(it, sub)	shim_itree_remove_wait(it, sub)
 #define mni_itree_put(it, sub, rel)	shim_itree_put(it, sub, rel)
-#define mni_itree_put_done(it, sub, rel) \
-	(mni_itree_put_done)(it, sub, rel, shim_put_last)
+/* A put that unlinked at once (0): its caller releases. */
+#define shim_release_put(it, sub, rel) \
+	shim_put_done(it, sub, rel, shim_put_last)
 #define mni_itree_destroy(it)		shim_itree_destroy(it)
 
 #endif /* _SHARED_REF_H */

@@ -438,7 +438,7 @@ static struct ssub *dev_remove(struct dev *d, bool put)
 		if (ret < 0 || ret > 1)
 			error(&R->bad_remove, "put of an inserted sub returned %d", ret);
 		if (!ret)
-			mni_itree_put_done(&it, &s->sub, dev_release);
+			shim_release_put(&it, &s->sub, dev_release);
 		pthread_mutex_lock(&d->lock);
 		d->cur = NULL;
 		d->removing = false;
@@ -736,6 +736,7 @@ int main(void)
 	unsigned long main_read_waits;
 	bool ok;
 
+	mni_itree_set_put_done(shim_put_done);
 	seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
 	R = mmap(NULL, sizeof(*R), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -18,6 +18,7 @@
 #include "mni.h"
 
 #include "mni_itree.h"
+#include "mni_sub.h"
 
 #define SHIM_MAX_HELD 8
 
@@ -489,9 +490,12 @@ void shim_shared_check(struct mni_itree *it)
 	pthread_mutex_unlock(&shared_lock);
 }
 
-/* src/mni_mm.c's job in the kernel: the release, and the shared reference. */
-void mni_itree_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-			mni_release_t release, bool last)
+/*
+ * src/mni_mm.c's job in the kernel, given to the engine as its put-done
+ * callback (mni_itree_set_put_done()): the release, and the shared reference.
+ */
+void shim_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		   mni_release_t release, bool last)
 {
 	release(sub);
 	if (last)

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mni_read.c - read_begin(): sampling a subscription's sequence,
+ * and the sleeps of read_begin() and remove()
+ */
+#include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+
+#include "mni_internal.h"
+
+/*
+ * Sleep until @done(it, arg), tested under the lock, is true. Queued on
+ * @wq before each test, so a wake-up after the test is not lost (see
+ * mni_itree_wake()).
+ * Return: 0, -EINTR on a fatal signal (@killable), or -ETIMEDOUT once
+ * @timeout jiffies have passed (MAX_SCHEDULE_TIMEOUT: never).
+ */
+static int mni_itree_wait(struct mni_itree *it,
+			  bool (*done)(struct mni_itree *it, void *arg),
+			  void *arg, bool killable, long timeout)
+{
+	DECLARE_SWAITQUEUE(wait);
+	bool ok;
+	int ret;
+
+	for (;;) {
+		ret = prepare_to_swait_event(&it->wq, &wait,
+					     killable ? TASK_KILLABLE :
+							TASK_UNINTERRUPTIBLE);
+		raw_spin_lock(&it->lock);
+		ok = done(it, arg);
+		raw_spin_unlock(&it->lock);
+		if (ok) {
+			ret = 0;
+			break;
+		}
+		if (ret) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		timeout = schedule_timeout(timeout);
+	}
+	finish_swait(&it->wq, &wait);
+	return ret;
+}
+
+/* What mni_itree_remove_wait() waits to do, and what came of it. */
+struct mni_unlink_wait {
+	struct mmu_interval_notifier *sub;
+	bool last;
+};
+
+static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
+{
+	struct mni_unlink_wait *w = arg;
+
+	if (mni_itree_sub_busy(it, w->sub, false))
+		return false;
+	w->last = mni_itree_unlink(it, w->sub);
+	return true;
+}
+
+/**
+ * mni_itree_remove_wait - finish a remove that mni_itree_remove_begin()
+ *			   could not complete
+ * @it: the engine
+ * @sub: the subscription, dying
+ *
+ * Waits only for the callbacks running on @sub (and the second passes they
+ * asked for), never for other invalidations or their ends. When this
+ * returns, no callback runs on @sub and none will.
+ * Context: process context, may sleep.
+ * Return: true if @sub was the engine's last user (see mni_itree_unlink()).
+ */
+bool mni_itree_remove_wait(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub)
+{
+	struct mni_unlink_wait w = { .sub = sub };
+
+	mni_itree_wait(it, mni_itree_try_unlink, &w, false,
+		       MAX_SCHEDULE_TIMEOUT);
+	return w.last;
+}
+
+/**
+ * mni_itree_collision_seq - a sequence read_retry() always reports
+ * @sub: any subscription
+ *
+ * Every cur_seq and every insert's sequence is odd; this is even.
+ */
+unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub)
+{
+	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
+	return (READ_ONCE(sub->invalidate_seq) | 1) + 1;
+}
+
+/*
+ * One step of read_begin(), under the lock: -EAGAIN while it must wait.
+ * Inlined: it is the whole of read_begin()'s fast path.
+ */
+static __always_inline int
+mni_itree_sample_locked(struct mni_itree *it,
+			struct mmu_interval_notifier *sub,
+			unsigned long *seq)
+{
+	lockdep_assert_held(&it->lock);
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub))
+		return -ENOENT;
+	if (it->dead) {
+		*seq = mni_itree_collision_seq(sub);
+		return 0;
+	}
+	if (mni_itree_overlap_in_flight(it, sub))
+		return -EAGAIN;
+	/*
+	 * No overlapping record: every set_seq() of an ended one is done.
+	 * Pairs with WRITE_ONCE() in mmu_interval_set_seq().
+	 */
+	*seq = READ_ONCE(sub->invalidate_seq);
+	return 0;
+}
+
+/**
+ * mni_itree_read_sample - read_begin() without sleeping
+ * @it: the engine of @sub's mm
+ * @sub: the subscription
+ * @seq: set on success
+ *
+ * Context: any; does not sleep.
+ * Return: 0 with @seq set; -EAGAIN if an invalidation that overlaps @sub
+ * is in flight (then mni_itree_read_wait()); -ENOENT if @sub is not in
+ * this engine or is being removed.
+ */
+int mni_itree_read_sample(struct mni_itree *it,
+			  struct mmu_interval_notifier *sub, unsigned long *seq)
+{
+	int ret;
+
+	raw_spin_lock(&it->lock);
+	ret = mni_itree_sample_locked(it, sub, seq);
+	raw_spin_unlock(&it->lock);
+	return ret;
+}
+
+struct mni_read_wait {
+	struct mmu_interval_notifier *sub;
+	unsigned long *seq;
+	int ret;
+};
+
+static bool mni_itree_try_sample(struct mni_itree *it, void *arg)
+{
+	struct mni_read_wait *rw = arg;
+
+	rw->ret = mni_itree_sample_locked(it, rw->sub, rw->seq);
+	return rw->ret != -EAGAIN;
+}
+
+/**
+ * mni_itree_read_wait - read_begin()'s sleep
+ * @it: the engine of @sub's mm
+ * @sub: the subscription, in the tree
+ * @timeout: jiffies to wait at most, or MAX_SCHEDULE_TIMEOUT
+ * @killable: give up on a fatal signal
+ * @seq: set on success
+ *
+ * Sleeps while an invalidation that overlaps @sub is in flight, and no
+ * longer: other invalidations of the mm do not hold it up.
+ * Context: process context, may sleep.
+ * Return: 0, -EINTR, -ETIMEDOUT, or -ENOENT if @sub was removed meanwhile.
+ */
+int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
+			long timeout, bool killable, unsigned long *seq)
+{
+	struct mni_read_wait rw = { .sub = sub, .seq = seq };
+	u64 start = ktime_get_ns();
+	u64 slept;
+	int ret;
+
+	ret = mni_itree_wait(it, mni_itree_try_sample, &rw, killable, timeout);
+	if (!ret)
+		ret = rw.ret;
+	slept = ktime_get_ns() - start;
+
+	/* The slow path: one more round of the lock for the counters. */
+	raw_spin_lock(&it->lock);
+	it->stats.waits++;
+	it->stats.wait_ns += slept;
+	it->stats.wait_max_ns = max(it->stats.wait_max_ns, slept);
+	raw_spin_unlock(&it->lock);
+	trace_mni_read_begin_wait(it->id, sub, slept);
+	return ret;
+}
