@@ -39,14 +39,15 @@
  * is given with the kernel's read_begin and faults with the kernel's
  * helper: on a subscription of this module it can map pages that are being
  * unmapped. There is no stand-in. A call fails to compile with this
- * message (with clang, which has no error attribute, to link with this
+ * message (with a compiler without the error attribute, to link with this
  * name); the declaration has drm_gpusvm.h's prototype, so either header may
  * come first.
  */
 struct drm_gpusvm;
 struct drm_gpusvm_ctx;
 struct drm_gpusvm_pages;
-int __compiletime_error("drm_gpusvm_get_pages() calls the kernel's mmu_interval_read_begin() on the subscription it is given, which misses this engine's invalidations: unusable with mni_compat.h")
+int
+__compiletime_error("unusable with mni: drm_gpusvm_get_pages() uses the kernel's read_begin()")
 mni_compat_unusable_drm_gpusvm_get_pages(struct drm_gpusvm *gpusvm,
 					 struct drm_gpusvm_pages *svm_pages,
 					 struct mm_struct *mm,

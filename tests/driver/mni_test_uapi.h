@@ -437,6 +437,7 @@ struct mni_test_hmm_fault {
 						 * /proc/pid/pagemap counts
 						 */
 };
+
 #define MNI_TEST_IOC_HMM_FAULT	_IOWR(MNI_TEST_IOC_MAGIC, 0x30, struct mni_test_hmm_fault)
 
 #endif /* _MNI_TEST_UAPI_H */

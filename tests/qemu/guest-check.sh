@@ -5,15 +5,16 @@
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
 # mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite,
-# guest-tap.sh (and, when there, mni_triggers and mni_faults).
+# guest-tap.sh (and, when there, mni_triggers, mni_faults and mni_hmm).
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
 # its consumers are gone. If mni_triggers is there too it runs it on both
 # flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
 # and so mni_fuzz if it is there (the debug-6.1 lane adds it: "fuzz-..."),
-# both flavours with the same seed, and mni_faults (TAP names
-# "faults-FLAVOUR/..."); with no TEST named, guest-lifecycle.sh's
+# both flavours with the same seed, mni_faults (TAP names
+# "faults-FLAVOUR/...") and mni_hmm ("hmm-FLAVOUR/...", no comparison: the
+# kernel flavour has a helper only from 7.3); with no TEST named, guest-lifecycle.sh's
 # load/work/unload loop runs last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
