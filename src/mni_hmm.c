@@ -16,6 +16,7 @@
 #include <linux/oom.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 
 #include "mni.h"
@@ -107,20 +108,26 @@ out:
  *
  * Context: process context, may sleep. The caller must not hold @range's
  * mm's mmap_lock, nor any lock its invalidate callback takes.
+ * The function holds mm_users (mmget_not_zero()) for the whole call, so
+ * the mm cannot reach exit_mmap() meanwhile; an mm that already has no
+ * users is -EFAULT at once.
+ *
  * Return: 0 with @range->hmm_pfns filled and @range->notifier_seq set;
  * -EBUSY when the budget ran out before the range was stable (also while
  * waiting for an invalidation of the range to end); -EINTR on a fatal
- * signal, while waiting for an invalidation or for mmap_lock; -EFAULT for
- * an mm the OOM reaper has made unstable, or for a page that is required
- * but cannot be made valid (no VMA, userfaultfd as above); -EPERM for a
- * write request on a read-only VMA; -ENOMEM; -EINVAL for a NULL @range or
- * subscription, a subscription this module did not insert, or a range
- * hmm_range_fault() refuses.
+ * signal: while waiting for an invalidation or for mmap_lock, or instead
+ * of starting over after a collision; -EFAULT for an mm without users, an
+ * mm the OOM reaper has made unstable, or a page that is required but
+ * cannot be made valid (no VMA, userfaultfd as above); -EINVAL for a NULL
+ * @range or subscription, or a subscription this module did not insert;
+ * otherwise what hmm_range_fault() returns (-EPERM for a write request on
+ * a read-only VMA, -ENOMEM, -EINVAL, -EFAULT).
  */
 int mni_hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 					 unsigned long timeout)
 {
 	unsigned long deadline;
+	struct mm_struct *mm;
 	int ret;
 
 	if (!range || !range->notifier) {
@@ -130,17 +137,25 @@ int mni_hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 		return -EINVAL;
 	}
 	might_sleep();
+	mm = range->notifier->mm;
+	/*
+	 * mm_users held off exit_mmap(), and with it the engine's release,
+	 * after which every sequence collides and no pass could succeed.
+	 */
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
 	timeout = min_t(unsigned long, timeout, MAX_JIFFY_OFFSET);
 	deadline = jiffies + timeout;
 	do {
 		ret = mni_hmm_read_begin(range, timeout, deadline);
 		if (ret)
-			return ret;
+			break;
 		ret = mni_hmm_fault_once(range, timeout, deadline);
 		/* Collided: a dying task does not start over. */
 		if (ret == -EBUSY && fatal_signal_pending(current))
-			return -EINTR;
+			ret = -EINTR;
 	} while (ret == -EBUSY);
+	mmput(mm);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(mni_hmm_range_fault_unlocked_timeout, MNI_NS);

@@ -75,6 +75,11 @@ static int mirror_hmm_fault(struct mni_test_mirror *m,
 
 	if (arg->flags & MNI_TEST_FAULT_WRITE)
 		range.default_flags |= HMM_PFN_REQ_WRITE;
+	if (arg->flags & MNI_TEST_HMM_NO_MMGET) {
+		arg->ret = mirror_hmm_helper(&range,
+					     msecs_to_jiffies(arg->timeout_ms));
+		return arg->ret ? 0 : mirror_hmm_store(m, &range, arg);
+	}
 	/* The mm may belong to another process: pin its address space. */
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
@@ -97,7 +102,7 @@ static int mni_test_ioc_hmm_fault(struct mni_test_file *f,
 		return -EFAULT;
 	if (!MNI_TEST_HAVE_HMM_HELPER)
 		return -EOPNOTSUPP;
-	if (arg.flags & ~MNI_TEST_FAULT_WRITE ||
+	if (arg.flags & ~(MNI_TEST_FAULT_WRITE | MNI_TEST_HMM_NO_MMGET) ||
 	    arg.npages > MNI_TEST_HMM_MAX_PAGES ||
 	    arg.timeout_ms > MNI_TEST_MAX_MSECS)
 		return -EINVAL;

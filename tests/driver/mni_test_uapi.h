@@ -422,11 +422,15 @@ struct mni_test_update {
  * the helper's result is in ret.
  */
 #define MNI_TEST_HMM_MAX_PAGES	16
+/* Call the helper without holding the mm's users, as a careless driver. */
+#define MNI_TEST_HMM_NO_MMGET	_BITULL(1)
 struct mni_test_hmm_fault {
 	__u64 id;		/* in */
 	__u64 addr;		/* in: page aligned, inside the mirror */
 	__u64 npages;		/* in: 1..MNI_TEST_HMM_MAX_PAGES */
-	__u64 flags;		/* in: MNI_TEST_FAULT_WRITE */
+	__u64 flags;		/* in: MNI_TEST_FAULT_WRITE,
+				 * MNI_TEST_HMM_NO_MMGET
+				 */
 	__u64 timeout_ms;	/* in: the helper's budget, 0: none */
 	__s64 ret;		/* out: what the helper returned */
 	__u64 collided;		/* out: 1 if read_retry then saw a collision

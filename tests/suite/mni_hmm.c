@@ -61,15 +61,23 @@ static uint64_t mirrored_pages(int fd, uint64_t id, char *p, size_t n)
 	return mirrored;
 }
 
-static int hmm_fault(int fd, uint64_t id, void *addr, size_t n,
-		     uint64_t timeout_ms, struct mni_test_hmm_fault *h)
+static int hmm_fault_flags(int fd, uint64_t id, void *addr, size_t n,
+			   uint64_t timeout_ms, uint64_t flags,
+			   struct mni_test_hmm_fault *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->id = id;
 	h->addr = (uintptr_t)addr;
 	h->npages = n;
 	h->timeout_ms = timeout_ms;
+	h->flags = flags;
 	return ioctl(fd, MNI_TEST_IOC_HMM_FAULT, h) ? -errno : 0;
+}
+
+static int hmm_fault(int fd, uint64_t id, void *addr, size_t n,
+		     uint64_t timeout_ms, struct mni_test_hmm_fault *h)
+{
+	return hmm_fault_flags(fd, id, addr, n, timeout_ms, 0, h);
 }
 
 /* HMM_FAULT, skipping the test where the flavour has no helper. */
@@ -451,6 +459,52 @@ static void test_hmm_helper_userfaultfd(void)
 	munmap(p, n * psz);
 }
 
+/*
+ * A subscription whose process has exited (the subscription lives on until
+ * the file closes), the helper called by a driver that holds no mm_users:
+ * a clear error at once. After the engine's release every sequence
+ * collides, so a helper that let the mm exit under it would retry forever.
+ */
+static void test_hmm_helper_exited_mm(void)
+{
+	const size_t n = 4;
+	int fd = open_dev(), pipefd[2], status;
+	struct mni_test_hmm_fault h;
+	uint64_t msg[2];
+	double t0, t1;
+	pid_t pid;
+	int ret;
+
+	CHECK(pipe(pipefd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+
+		fill(p, n, 45);
+		msg[0] = must_add(fd, p, n * psz, 0);
+		msg[1] = (uintptr_t)p;
+		_exit(write(pipefd[1], msg, sizeof(msg)) == sizeof(msg) ? 0 : 1);
+	}
+	close(pipefd[1]);
+	CHECK(read(pipefd[0], msg, sizeof(msg)) == sizeof(msg),
+	      "the child sent no subscription");
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "child status 0x%x", status);
+	close(pipefd[0]);
+	t0 = now_ms();
+	ret = hmm_fault_flags(fd, msg[0], (void *)(uintptr_t)msg[1], n, 0,
+			      MNI_TEST_HMM_NO_MMGET, &h);
+	t1 = now_ms();
+	if (ret == -EOPNOTSUPP)
+		tap_skip("this kernel has no hmm_range_fault_unlocked_timeout()");
+	CHECK(!ret, "HMM_FAULT: %s", strerror(-ret));
+	tap_diag("helper on an exited mm: ret %lld after %.1f ms",
+		 (long long)h.ret, t1 - t0);
+	CHECK(h.ret == -EFAULT, "helper: %lld, not -EFAULT", (long long)h.ret);
+	CHECK(t1 - t0 < 1000, "took %.0f ms", t1 - t0);
+	close(fd);
+}
+
 #define TEST(name, timeout)	{ #name, test_##name, timeout, false }
 
 static struct tap_test tests[] = {
@@ -460,6 +514,7 @@ static struct tap_test tests[] = {
 	TEST(hmm_helper_timeout, 60),
 	TEST(hmm_helper_fatal_signal, 60),
 	TEST(hmm_helper_userfaultfd, 30),
+	TEST(hmm_helper_exited_mm, 30),
 };
 
 int main(int argc, char **argv)
