@@ -97,9 +97,11 @@ out:
  * held instead, and a fault that can only be resolved with the lock dropped
  * fails: on a range registered with userfaultfd (missing, minor or
  * write-protect mode, as 7.3's test_hmm HMM_DMIRROR_READ_UNLOCKED case
- * uses) handle_userfault() answers such a fault with VM_FAULT_SIGBUS
- * without queueing an event for the userfaultfd reader, and this function
- * returns -EFAULT at once. It never waits for the userfaultfd handler and
+ * uses: anonymous memory in missing mode) handle_userfault() answers such
+ * a fault with VM_FAULT_SIGBUS without queueing an event for the
+ * userfaultfd reader (a CONFIG_DEBUG_VM kernel logs "FAULT_FLAG_ALLOW_RETRY
+ * missing" and a stack dump, not a WARN), and this function returns
+ * -EFAULT at once. It never waits for the userfaultfd handler and
  * never returns the page tables as they were before the fault. Pages
  * already present in such a range, or filled by the handler beforehand
  * (UFFDIO_COPY, a CPU access), are returned as usual. The budget is
@@ -110,7 +112,9 @@ out:
  * mm's mmap_lock, nor any lock its invalidate callback takes.
  * The function holds mm_users (mmget_not_zero()) for the whole call, so
  * the mm cannot reach exit_mmap() meanwhile; an mm that already has no
- * users is -EFAULT at once.
+ * users is -EFAULT at once. If the process exits during the call, its
+ * exit_mmap(), with every invalidate callback of the mm, runs from this
+ * function's final mmput().
  *
  * Return: 0 with @range->hmm_pfns filled and @range->notifier_seq set;
  * -EBUSY when the budget ran out before the range was stable (also while
