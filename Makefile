@@ -86,6 +86,7 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/suite/mni_observe \
 	      --add tests/suite/mni_triggers \
 	      --add tests/suite/mni_faults \
+	      --add tests/suite/mni_hmm \
 	      --add tests/qemu/guest-lifecycle.sh \
 	      --add tests/qemu/guest-tap.sh
 

@@ -21,6 +21,8 @@
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
 
+struct hmm_range;
+
 /*
  * MNI_IMPORT_NS - import the MNI symbol namespace into a consumer module.
  *
@@ -110,6 +112,8 @@ int mni_interval_notifier_update(struct mmu_interval_notifier *interval_sub,
 int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 				    void *owner);
 int mni_mm_get(struct mm_struct *mm);
+int mni_hmm_range_fault_unlocked_timeout(struct hmm_range *range,
+					 unsigned long timeout);
 int mni_mm_put(struct mm_struct *mm);
 
 #endif /* _MNI_H */

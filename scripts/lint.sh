@@ -77,7 +77,7 @@ missing=""
 [ -n "$syms" ] || missing=" (no EXPORT_SYMBOL_NS_GPL in src/*.c)"
 for sym in $syms; do
 	grep -qP "\t$sym\t.*\tEXPORT_SYMBOL_GPL\tMNI\$" "$top/Module.symvers" || missing="$missing $sym"
-	(cd "$top" && perl "$tools/scripts/kernel-doc" -function "$sym" src/mni_api.c 2>/dev/null) |
+	(cd "$top" && perl "$tools/scripts/kernel-doc" -function "$sym" src/*.c 2>/dev/null) |
 		grep -q "$sym" || missing="$missing $sym(no-kernel-doc)"
 done
 nsyms=$(echo "$syms" | grep -c .)

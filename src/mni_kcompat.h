@@ -195,4 +195,19 @@ static inline void *mni_ops_owner(const struct mmu_interval_notifier_ops *ops)
 }
 #endif
 
+/*
+ * 7.3 (mm/hmm.c): hmm_range_fault_unlocked_timeout(). mni_compat.h maps
+ * that name to mni_hmm_range_fault_unlocked_timeout() on every kernel, so
+ * where the kernel has one, the two must have the same type; elsewhere
+ * ours must have 7.3's.
+ */
+#ifdef MNI_HAVE_HMM_FAULT_UNLOCKED_TIMEOUT
+#define MNI_CHECK_HMM_FAULT_UNLOCKED_TIMEOUT(ours)			\
+	static_assert(__same_type(&hmm_range_fault_unlocked_timeout, &(ours)))
+#else
+#define MNI_CHECK_HMM_FAULT_UNLOCKED_TIMEOUT(ours)			\
+	static_assert(__same_type(&(ours),				\
+				  int (*)(struct hmm_range *, unsigned long)))
+#endif
+
 #endif /* _MNI_KCOMPAT_H */

@@ -2230,6 +2230,8 @@ static int mni_test_ioc_info(struct mni_test_info __user *uarg)
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
+#include "mni_test_hmm.c"
+
 static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long uarg)
 {
@@ -2287,6 +2289,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_bench_read(f, p);
 	case MNI_TEST_IOC_BENCH_INSERT:
 		return mni_test_ioc_bench_insert(f, p);
+	case MNI_TEST_IOC_HMM_FAULT:
+		return mni_test_ioc_hmm_fault(f, p);
 	default:
 		return -ENOTTY;
 	}

@@ -413,4 +413,35 @@ struct mni_test_update {
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)
 #define MNI_TEST_IOC_BENCH_INSERT _IOWR(MNI_TEST_IOC_MAGIC, 0x23, struct mni_test_bench_loop)
 
+/*
+ * HMM_FAULT: hmm_range_fault_unlocked_timeout() on a mirror's range, called
+ * as a driver built through mni_compat.h calls it (the mni flavour gets
+ * mni's; the kernel flavour the kernel's, EOPNOTSUPP before 7.3), then the
+ * usual read_retry under the mirror lock and, without a collision, the
+ * pfns stored in the mirror's table. The ioctl fails only for bad input;
+ * the helper's result is in ret.
+ */
+#define MNI_TEST_HMM_MAX_PAGES	16
+/* Call the helper without holding the mm's users, as a careless driver. */
+#define MNI_TEST_HMM_NO_MMGET	_BITULL(1)
+struct mni_test_hmm_fault {
+	__u64 id;		/* in */
+	__u64 addr;		/* in: page aligned, inside the mirror */
+	__u64 npages;		/* in: 1..MNI_TEST_HMM_MAX_PAGES */
+	__u64 flags;		/* in: MNI_TEST_FAULT_WRITE,
+				 * MNI_TEST_HMM_NO_MMGET
+				 */
+	__u64 timeout_ms;	/* in: the helper's budget, 0: none */
+	__s64 ret;		/* out: what the helper returned */
+	__u64 collided;		/* out: 1 if read_retry then saw a collision
+				 * (nothing stored)
+				 */
+	__u64 pfn[MNI_TEST_HMM_MAX_PAGES];	/* out: the pfns the helper
+						 * returned (0: none), as
+						 * /proc/pid/pagemap counts
+						 */
+};
+
+#define MNI_TEST_IOC_HMM_FAULT	_IOWR(MNI_TEST_IOC_MAGIC, 0x30, struct mni_test_hmm_fault)
+
 #endif /* _MNI_TEST_UAPI_H */

@@ -5,15 +5,16 @@
 #
 # Runs under busybox sh with its files in /guest/ (see run.sh --add):
 # mmu_interval_notifier.ko, mni_test_mni.ko, mni_test_kern.ko, mni_suite,
-# guest-tap.sh (and, when there, mni_triggers and mni_faults).
+# guest-tap.sh (and, when there, mni_triggers, mni_faults and mni_hmm).
 # Loads the modules, runs mni_suite on the kernel flavour and on the mni
 # flavour (only the TESTs named, if any), compares the two test by test,
 # checks that a consumer pins the engine and that the engine unloads once
 # its consumers are gone. If mni_triggers is there too it runs it on both
 # flavours and compares them the same way (TAP names "triggers-FLAVOUR/..."),
 # and so mni_fuzz if it is there (the debug-6.1 lane adds it: "fuzz-..."),
-# both flavours with the same seed, and mni_faults (TAP names
-# "faults-FLAVOUR/..."); with no TEST named, guest-lifecycle.sh's
+# both flavours with the same seed, mni_faults (TAP names
+# "faults-FLAVOUR/...") and mni_hmm ("hmm-FLAVOUR/...", no comparison: the
+# kernel flavour has a helper only from 7.3); with no TEST named, guest-lifecycle.sh's
 # load/work/unload loop runs last. Prints one combined TAP stream ending with
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 #
@@ -170,16 +171,17 @@ check load/mni_test_kern insmod "$G/mni_test_kern.ko"
 
 # Arguments "t:NAME" select mni_triggers tests, "z:NAME" mni_fuzz tests,
 # "f:NAME" mni_faults tests ("f:load_sweep": the module-init allocation
-# sweep after the unload), the others mni_suite tests; a suite none of
+# sweep after the unload), "h:NAME" mni_hmm tests, the others mni_suite tests; a suite none of
 # whose tests was named does not run (all run without any).
 # On the kernel command line mni_torture_secs=N sets the length of
 # mni_triggers' stale_read_torture, mni_cycles=N the lifecycle loop, and
 # mni_fuzz_secs, mni_fuzz_seed, mni_fuzz_procs and mni_fuzz_ops mni_fuzz's
 # MNI_FUZZ_SECS (per flavour), _SEED, _PROCS and _OPS, and mni_oom_kills
 # mni_faults' MNI_OOM_KILLS.
-suite_args='' trig_args='' fuzz_args='' fault_args=''
+suite_args='' trig_args='' fuzz_args='' fault_args='' hmm_args=''
 for a in "$@"; do
 	case $a in
+	h:*) hmm_args="$hmm_args ${a#h:}" ;;
 	t:*) trig_args="$trig_args ${a#t:}" ;;
 	z:*) fuzz_args="$fuzz_args ${a#z:}" ;;
 	f:*) fault_args="$fault_args ${a#f:}" ;;
@@ -293,6 +295,16 @@ elif [ $# = 0 ] || [ -n "$fault_args" ]; then
 	TAG=faults- compare
 fi
 
+# 7.3's hmm_range_fault_unlocked_timeout() through mni_compat.h; the kernel
+# flavour has the kernel's from 7.3 and skips before, so no comparison.
+if [ ! -x "$G/mni_hmm" ]; then
+	skip hmm "no $G/mni_hmm"
+elif [ $# = 0 ] || [ -n "$hmm_args" ]; then
+	# shellcheck disable=SC2086
+	SUITE=mni_hmm TAG=hmm- run_suite kern $hmm_args
+	# shellcheck disable=SC2086
+	SUITE=mni_hmm TAG=hmm- run_suite mni $hmm_args
+fi
 # A consumer holds a reference on the engine module.
 if module_loaded mni_test_mni; then
 	check_fails unload/engine-pinned-by-consumer rmmod mmu_interval_notifier
