@@ -17,15 +17,18 @@
 
 
 static struct mni_test_info info;
+
 bool engine_is_kern(void)
 {
 	return info.engine == MNI_TEST_ENGINE_KERN;
 }
+
 void snap_free(struct snap *s)
 {
 	free(s->state);
 	free(s->buf);
 }
+
 struct snap must_read(int fd, uint64_t id, void *addr, size_t n)
 {
 	struct snap s = { .n = n };
@@ -38,6 +41,7 @@ struct snap must_read(int fd, uint64_t id, void *addr, size_t n)
 	CHECK(!ret, "READ %p %zu pages: %s", addr, n, strerror(-ret));
 	return s;
 }
+
 /* Is every byte of page i of the snapshot equal to b? */
 bool page_is(const struct snap *s, size_t i, uint8_t b)
 {
@@ -49,6 +53,7 @@ bool page_is(const struct snap *s, size_t i, uint8_t b)
 			return false;
 	return true;
 }
+
 /* Page i must be mirrored (any permission) and hold byte b throughout. */
 void check_mirrored(const struct snap *s, size_t i, uint8_t b)
 {
@@ -58,12 +63,14 @@ void check_mirrored(const struct snap *s, size_t i, uint8_t b)
 	      "page %zu: mirror shows %#x..., the CPU wrote %#x", i,
 	      s->buf[i * psz], b);
 }
+
 void check_absent(const struct snap *s, size_t i)
 {
 	CHECK(s->state[i] == MNI_TEST_PAGE_ABSENT,
 	      "page %zu is still mirrored (state %u, first byte %#x)", i,
 	      s->state[i], s->buf[i * psz]);
 }
+
 /*
  * Index of the first entry with this event whose range covers
  * [start, end) and whose flags include all of want_flags, or -1.
@@ -83,6 +90,7 @@ int log_find(const struct mni_test_log *log, uint64_t event,
 	}
 	return -1;
 }
+
 /* The log must hold such an entry; dumps it otherwise. */
 void expect_event(const struct mni_test_log *log, const char *who,
 		  uint64_t event, const void *start, size_t len,
@@ -95,6 +103,7 @@ void expect_event(const struct mni_test_log *log, const char *who,
 	     mirror_event_name(event), start, len,
 	     (unsigned long long)want_flags);
 }
+
 /*
  * The OOM reaper and process_mrelease(2) invalidate with UNMAP up to 6.x
  * and with CLEAR from 7.x (zap_vma_for_reaping()): either is a reap.
@@ -107,6 +116,7 @@ void expect_reap_event(const struct mni_test_log *log, const char *who,
 		return;
 	expect_event(log, who, MNI_TEST_EV_UNMAP, start, len, want_flags);
 }
+
 /* The engine must only call a subscription for ranges that overlap it. */
 void expect_all_overlap(const struct mni_test_log *log,
 			const char *who, const void *start, size_t len)
@@ -122,6 +132,7 @@ void expect_all_overlap(const struct mni_test_log *log,
 		     who, (unsigned long long)i, start, len);
 	}
 }
+
 void expect_no_calls(int fd, uint64_t id, const char *who)
 {
 	struct mni_test_log log;
@@ -132,16 +143,24 @@ void expect_no_calls(int fd, uint64_t id, const char *who)
 	dump_log(who, &log);
 	FAIL("%s: the subscription was called", who);
 }
-/*
- * A check the kernel's engine cannot survive: the kern flavour refuses it
- * with EOPNOTSUPP and the test is skipped there; mni must run it.
- */
-void skip_if_kern_refused(int ret)
+
+void skip_on_kern(const char *why)
 {
-	if (ret == -EOPNOTSUPP && engine_is_kern())
-		tap_skip("the kernel's engine crashes or WARNs on this input");
-	CHECK(ret != -EOPNOTSUPP, "mni flavour refused the check");
+	if (engine_is_kern())
+		tap_skip_engine("%s", why);
 }
+
+/*
+ * The driver refuses (EOPNOTSUPP) the checks the kernel's engine cannot
+ * survive; a test that gets this far has not skipped on this engine, so a
+ * refusal here is a failure.
+ */
+void check_not_refused(int ret)
+{
+	CHECK(ret != -EOPNOTSUPP, "the %s flavour refused the check",
+	      engine_is_kern() ? "kern" : "mni");
+}
+
 int kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -150,6 +169,7 @@ int kmsg_open(void)
 	lseek(fd, 0, SEEK_END);
 	return fd;
 }
+
 /*
  * Read the records logged since kmsg_open() and count those from the
  * engine: containing "mni", but not printed by our own driver (whose
@@ -181,10 +201,12 @@ int kmsg_count_engine(int fd, const char *needle)
 	}
 	return found;
 }
+
 int kmsg_count_mni(int fd)
 {
 	return kmsg_count_engine(fd, NULL);
 }
+
 int mirror_update(int fd, uint64_t id, void *addr, size_t len,
 		  uint64_t flags)
 {
@@ -194,21 +216,24 @@ int mirror_update(int fd, uint64_t id, void *addr, size_t len,
 
 	return ioctl(fd, MNI_TEST_IOC_UPDATE, &u) ? -errno : 0;
 }
+
 /*
  * Two-pass ops (Linux 7.1+): the mirror's ->invalidate_start logs a START
  * entry and hands back a finish; ->invalidate_finish logs a FINISH entry
  * with the start's range, flags and sequence, and only it clears the
  * mirror (see mni_test.c). The mni flavour has mni's own two-pass ops on
- * every kernel; the kernel flavour refuses TWO_PASS before 7.1.
+ * every kernel; the kernel's engine has them from 7.1, and before that the
+ * kernel flavour refuses TWO_PASS.
  */
 void require_two_pass(int fd)
 {
 	uint64_t id;
-	int ret = mirror_add(fd, (void *)0x1000, 0x1000,
-			     MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NOMIRROR, &id);
+	int ret;
 
-	if (ret == -EOPNOTSUPP && engine_is_kern())
-		tap_skip("the kernel has no two-pass interval notifier ops before Linux 7.1");
+	if (engine_is_kern() && !kernel_at_least(7, 1))
+		tap_skip_engine("the kernel has no two-pass interval notifier ops before Linux 7.1");
+	ret = mirror_add(fd, (void *)0x1000, 0x1000,
+			 MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NOMIRROR, &id);
 	CHECK(!ret, "ADD TWO_PASS: %s", strerror(-ret));
 	must_del(fd, id);
 }

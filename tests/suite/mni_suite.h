@@ -31,9 +31,10 @@
 #include "tap.h"
 #include "util.h"
 
-/* Each test NAME is the function test_NAME. */
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
-#define MANUAL(name, timeout)	{ #name, test_##name, timeout, true }
+/* Each test ID is the function test_ID. */
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
+#define MANUAL(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs, \
+				  .manual = true }
 
 /* One topic's tests. */
 struct suite_list {
@@ -114,7 +115,9 @@ void expect_reap_event(const struct mni_test_log *log, const char *who,
 void expect_all_overlap(const struct mni_test_log *log,
 			const char *who, const void *start, size_t len);
 void expect_no_calls(int fd, uint64_t id, const char *who);
-void skip_if_kern_refused(int ret);
+/* Skip on the kernel's engine, for @why (see tap_skip_engine()). */
+void skip_on_kern(const char *why);
+void check_not_refused(int ret);
 int kmsg_open(void);
 int kmsg_count_engine(int fd, const char *needle);
 int kmsg_count_mni(int fd);
