@@ -82,7 +82,7 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/driver/mni_test_mni.ko \
 	      --add tests/driver/mni_test_kern.ko \
 	      --add tests/suite/mni_suite \
-	      --add tests/suite/mni_demo \
+	      --add samples/demo/mni_demo \
 	      --add tests/suite/mni_observe \
 	      --add tests/suite/mni_triggers \
 	      --add tests/suite/mni_faults \
