@@ -10,8 +10,9 @@
 #   stock-KVER  the QEMU suites of guest-check.sh, on both engines:
 #               mni_suite's tests, mni_triggers' and mni_faults' (and
 #               "load_sweep", mni_faults' module-init sweep).
-# A pattern that matches no test, or a run in which a named test printed
-# no TAP line, fails: a check that examined nothing is not a pass.
+# A pattern that matches no test (exit 2, with the list of names), or a
+# run in which a named test printed no TAP line, fails: a check that
+# examined nothing is not a pass.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -59,8 +60,18 @@ done
 for n in $fault_all; do
 	matches "$n" && qemu_args="$qemu_args f:$n" && names="$names $n"
 done
-if [ -z "$names" ]; then
-	echo "check-quick T='$pats': no test matches. The names:" >&2
+# A pattern that matches nothing is a typo as often as not: no run.
+unmatched=''
+for p in $pats; do
+	hit=0
+	for n in $names; do
+		# shellcheck disable=SC2254 # the pattern is the point
+		case $n in $p) hit=1 && break ;; esac
+	done
+	[ "$hit" = 1 ] || unmatched="$unmatched $p"
+done
+if [ -n "$unmatched" ]; then
+	echo "check-quick T='$pats': no test matches:$unmatched. The names:" >&2
 	# One word a name, however the lists were broken.
 	# shellcheck disable=SC2086 # split on purpose
 	for l in "user:$user_all" "mni_suite: $suite_all" \
