@@ -62,14 +62,15 @@ void tap_skip_engine(const char *fmt, ...)
 #define FAIL(...)	tap_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /*
- * Run the tests whose name is in names[0..nnames) (all but the manual ones
- * when nnames is 0) and print TAP ending with "N passed, N failed, N skipped". Returns the
- * number of failures.
+ * Run the tests whose name matches a pattern of names[0..nnames) (all but
+ * the manual ones when nnames is 0) and print TAP ending with "N passed,
+ * N failed, N skipped"; a pattern that matches no test counts as one
+ * failure. Returns the number of failures.
  */
 int tap_run(const struct tap_test *tests, unsigned int ntests,
 	    char *const *names, unsigned int nnames);
 
-/* Print "usage: PROG DEVICE [TEST...]" and the tests' names to stderr. */
+/* Print "usage: PROG DEVICE [TEST-PATTERN...]" and the names to stderr. */
 void tap_usage(const char *prog, const struct tap_test *tests,
 	       unsigned int ntests);
 
