@@ -1284,6 +1284,17 @@ static int mni_test_ioc_mm_put(struct mni_test_file *f)
 	return ret;
 }
 
+/* MM_LEAK: this file's pre-registrations are never put. */
+static int mni_test_ioc_mm_leak(struct mni_test_file *f)
+{
+	if (!IS_ENABLED(MNI_TEST_FLAVOUR_MNI))
+		return -EOPNOTSUPP;
+	mutex_lock(&f->lock);
+	f->pins = 0;
+	mutex_unlock(&f->lock);
+	return 0;
+}
+
 static int mni_test_ioc_put(struct mni_test_file *f,
 			    struct mni_test_put __user *uarg)
 {
@@ -2269,6 +2280,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_mm_get(f);
 	case MNI_TEST_IOC_MM_PUT:
 		return mni_test_ioc_mm_put(f);
+	case MNI_TEST_IOC_MM_LEAK:
+		return mni_test_ioc_mm_leak(f);
 	case MNI_TEST_IOC_PUT:
 		return mni_test_ioc_put(f, p);
 	case MNI_TEST_IOC_SET_OWNER:

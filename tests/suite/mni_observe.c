@@ -3,6 +3,7 @@
  * mni_observe.c - tests of the engine's tracepoints, debugfs and counters
  *
  * usage: mni_observe DEVICE [TEST...]	(DEVICE: /dev/mni_test_mni)
+ *        mni_observe DEVICE --leak-hold	(see leak_hold())
  *
  * Each test runs a scripted workload through the test device and checks
  * what mmu_interval_notifier.ko reports about it against what the test did
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -1708,6 +1710,38 @@ static void test_show(void)
 
 /* --------------------------------------------------------------- main */
 
+/*
+ * --leak-hold: what a driver that leaks does to the engine. Pre-register
+ * this process's mm, make the test driver forget it (its close then does
+ * not put it), print the mm's id, then stay alive until killed, with the
+ * notifiers hooked: the engine's module exit must forget that hold, warn
+ * naming the mm, and free the entry (guest-observe.sh). Exit 1 on error.
+ */
+static int leak_hold(void)
+{
+	unsigned long id;
+	char *text;
+	int fd;
+
+	fd = open(dev_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, MNI_TEST_IOC_MM_GET) ||
+	    ioctl(fd, MNI_TEST_IOC_MM_LEAK)) {
+		printf("# leak-hold: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	text = must_slurp(DBG_MMS);
+	if (sscanf(text, "id: %lu\n", &id) != 1 || strstr(text, "\n\nid: ")) {
+		printf("# leak-hold: not the only mm listed:\n%s", text);
+		return 1;
+	}
+	printf("%lu\n", id);
+	fflush(stdout);
+	free(text);
+	for (;;)
+		pause();
+}
+
 #define TEST(name, timeout)	{ #name, test_##name, timeout, false }
 #define MANUAL(name, timeout)	{ #name, test_##name, timeout, true }
 
@@ -1760,5 +1794,7 @@ int main(int argc, char **argv)
 		       DBG_SUMMARY, strerror(errno));
 		return 2;
 	}
+	if (argc == 3 && !strcmp(argv[2], "--leak-hold"))
+		return leak_hold();
 	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
 }
