@@ -2,16 +2,20 @@
 /*
  * mni_debugfs.c - <debugfs>/mmu_interval_notifier/
  *
- *   summary        mms, subscriptions, invalidations in flight, and the
- *                  counters of struct mni_stats summed over every mm,
- *                  live or gone
- *   mms/<pid>-<id> one file per registered mm: its state and counters,
- *                  then one line per subscription (range, owner, state)
+ *   summary  mms, subscriptions, invalidations in flight, and the counters
+ *            of struct mni_stats summed over every mm, live or gone
+ *   mms      one block per registered mm, each headed by its "id:" line
+ *            and ended by an empty line: its state and counters, then one
+ *            line per subscription (range, owner, state)
  *
- * Files are root-only and print no kernel pointer: a subscription's owner
- * is the symbol of its invalidate (or, two-pass, invalidate_start) callback.
+ * Both are generated when read, from the registry itself: nothing here
+ * follows an entry's lifetime, and the mm layer does not know this file
+ * exists. Files are root-only and print no kernel pointer: a
+ * subscription's owner is the symbol of its invalidate (or, two-pass,
+ * invalidate_start) callback.
  */
 #include <linux/debugfs.h>
+#include <linux/rculist.h>
 #include <linux/seq_file.h>
 
 #include "mni_debugfs.h"
@@ -20,15 +24,6 @@
 #include "mni_sub.h"
 
 static struct dentry *mni_debugfs_root;
-static struct dentry *mni_debugfs_mms;
-/*
- * Per-CPU (bound): queue_work() then wakes a worker of the inserting CPU
- * instead of sending another CPU an interrupt, which the first insert on
- * an mm would pay for. Order needs no help: an entry has one work item,
- * which never runs twice at once, and it applies the entry's state at the
- * time it runs.
- */
-static struct workqueue_struct *mni_debugfs_wq;
 
 static const char * const mni_sub_state_names[] = {
 	[MNI_SUB_IDLE] = "idle",
@@ -58,9 +53,80 @@ static void mni_show_sub(void *arg, const struct mmu_interval_notifier *sub,
 		   READ_ONCE(sub->invalidate_seq), mni_sub_state_names[state]);
 }
 
-static int mni_mm_show(struct seq_file *m, void *unused)
+/*
+ * Where a read of mms stands: the hash bucket, and in it the lowest id not
+ * shown yet. Entries are visited bucket by bucket, and in a bucket by
+ * increasing id, never by count: an entry that stays registered for the
+ * whole read is shown exactly once, however many others come and go
+ * between two read() calls. Ids are unique and never reused while the
+ * module is loaded (mni_next_id).
+ */
+struct mni_mms_cursor {
+	unsigned int bkt;
+	unsigned long id;
+};
+
+/*
+ * The entry at or after @c, which is moved onto it; NULL past the last.
+ * Context: rcu_read_lock() held, from mni_mms_start() to mni_mms_stop():
+ * an entry found here is freed only a grace period after it left the
+ * registry (call_rcu() in mni_mm_free()), so it stays readable until then
+ * even if it leaves meanwhile.
+ */
+static struct mni_mm *mni_mms_find(struct mni_mms_cursor *c)
 {
-	struct mni_mm *mmm = m->private;
+	struct mni_mm *mmm, *found;
+
+	for (; c->bkt < HASH_SIZE(mni_registry); c->bkt++, c->id = 0) {
+		found = NULL;
+		hlist_for_each_entry_rcu(mmm, &mni_registry[c->bkt], node)
+			if (mmm->itree.id >= c->id &&
+			    (!found || mmm->itree.id < found->itree.id))
+				found = mmm;
+		if (found) {
+			c->id = found->itree.id;
+			return found;
+		}
+	}
+	return NULL;
+}
+
+static void *mni_mms_start(struct seq_file *m, loff_t *pos)
+	__acquires(RCU)
+{
+	struct mni_mms_cursor *c = m->private;
+
+	/* Ended by mni_mms_stop(), which seq_file always calls. */
+	rcu_read_lock();
+	if (!*pos)
+		*c = (struct mni_mms_cursor){};
+	return mni_mms_find(c);
+}
+
+static void *mni_mms_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct mni_mms_cursor *c = m->private;
+
+	++*pos;
+	c->id = ((struct mni_mm *)v)->itree.id + 1;
+	return mni_mms_find(c);
+}
+
+static void mni_mms_stop(struct seq_file *m, void *v)
+	__releases(RCU)
+{
+	/* Pairs with rcu_read_lock() in mni_mms_start(). */
+	rcu_read_unlock();
+}
+
+/*
+ * One mm's block. Under RCU, so nothing here sleeps: seq_printf() only
+ * fills the buffer (seq_file retries with a larger one after stop), and
+ * mni_itree_inspect() calls back under the engine's raw lock.
+ */
+static int mni_mms_show(struct seq_file *m, void *v)
+{
+	struct mni_mm *mmm = v;
 	struct mni_stats stats = {};
 	struct mni_itree_info info;
 
@@ -71,11 +137,31 @@ static int mni_mm_show(struct seq_file *m, void *unused)
 	mni_show_stats(m, &stats);
 	seq_puts(m, "subscriptions (first-last owner seq state):\n");
 	mni_itree_inspect(&mmm->itree, &info, mni_show_sub, m);
-	seq_printf(m, "seq: %lu\nin_flight: %lu\nstate: %s\n", info.seq,
+	seq_printf(m, "seq: %lu\nin_flight: %lu\nstate: %s\n\n", info.seq,
 		   info.in_flight, info.dead ? "dead" : "live");
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(mni_mm);
+
+static const struct seq_operations mni_mms_seq_ops = {
+	.start = mni_mms_start,
+	.next = mni_mms_next,
+	.stop = mni_mms_stop,
+	.show = mni_mms_show,
+};
+
+static int mni_mms_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &mni_mms_seq_ops,
+				sizeof(struct mni_mms_cursor));
+}
+
+static const struct file_operations mni_mms_fops = {
+	.owner = THIS_MODULE,
+	.open = mni_mms_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
 
 struct mni_summary {
 	unsigned long mms;
@@ -110,72 +196,26 @@ static int mni_summary_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(mni_summary);
 
 /**
- * mni_debugfs_work - make an entry's debugfs file match its registration
- * @work: mni_mm.debugfs_work
+ * mni_debugfs_init - create the directory, the summary and the mms file
  *
- * Creates the file while the entry is in the registry and removes it once
- * it is out; debugfs_remove() waits for readers, so the file never
- * outlives the reference this work holds.
+ * debugfs failures are not errors: the module works without it.
  */
-void mni_debugfs_work(struct work_struct *work)
+void mni_debugfs_init(void)
 {
-	struct mni_mm *mmm = container_of(work, struct mni_mm, debugfs_work);
-	char name[48];
-
-	if (mni_mm_is_listed(mmm)) {
-		if (!mmm->dentry) {
-			snprintf(name, sizeof(name), "%d-%lu", mmm->pid,
-				 mmm->itree.id);
-			mmm->dentry = debugfs_create_file(name, 0400,
-							  mni_debugfs_mms, mmm,
-							  &mni_mm_fops);
-		}
-	} else {
-		debugfs_remove(mmm->dentry);
-		mmm->dentry = NULL;
-	}
-	/* Pairs with mni_mm_get_ref() in mni_debugfs_update(). */
-	mni_mm_put_ref(mmm);
-}
-
-/**
- * mni_debugfs_update - queue an update of @mmm's debugfs file
- * @mmm: the entry, just added to or taken out of the registry
- *
- * Context: any; debugfs itself is entered later, from a workqueue, never
- * under the caller's mmap_lock.
- */
-void mni_debugfs_update(struct mni_mm *mmm)
-{
-	mni_mm_get_ref(mmm);
-	/* Already queued: that run sees the new state and drops its own ref. */
-	if (!queue_work(mni_debugfs_wq, &mmm->debugfs_work))
-		mni_mm_put_ref(mmm);
-}
-
-/**
- * mni_debugfs_init - create the directory and the summary
- *
- * Return: 0, or -ENOMEM when the workqueue cannot be allocated. debugfs
- * failures are not errors: the module works without it.
- */
-int mni_debugfs_init(void)
-{
-	mni_debugfs_wq = alloc_workqueue("mni_debugfs", WQ_PERCPU, 0);
-	if (!mni_debugfs_wq)
-		return -ENOMEM;
 	mni_debugfs_root = debugfs_create_dir("mmu_interval_notifier", NULL);
-	mni_debugfs_mms = debugfs_create_dir("mms", mni_debugfs_root);
 	debugfs_create_file("summary", 0400, mni_debugfs_root, NULL,
 			    &mni_summary_fops);
-	return 0;
+	debugfs_create_file("mms", 0400, mni_debugfs_root, NULL,
+			    &mni_mms_fops);
 }
 
 /**
- * mni_debugfs_exit - run the queued updates, then remove everything
+ * mni_debugfs_exit - remove everything
+ *
+ * debugfs_remove() waits for the reads in progress, and an open file pins
+ * the module (.owner), so no read runs after this returns.
  */
 void mni_debugfs_exit(void)
 {
-	destroy_workqueue(mni_debugfs_wq);
 	debugfs_remove(mni_debugfs_root);
 }

@@ -72,6 +72,7 @@
  * the walk's own callbacks drops a later slot from the round instead, and
  * does not wait.
  */
+#include <linux/bug.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 
@@ -163,7 +164,9 @@ err_destroy:
  *
  * Also frees the records of invalidations whose end never came: the core
  * unhooks the notifiers at exit, possibly between a start and its end.
- * Context: any; no notifier of this engine can be called any more.
+ * Context: any; no notifier of this engine can be called any more, and no
+ * subscription or hold is left: each was removed, or forgotten by
+ * mni_itree_abandon().
  */
 void mni_itree_destroy(struct mni_itree *it)
 {
@@ -171,6 +174,7 @@ void mni_itree_destroy(struct mni_itree *it)
 	struct hlist_node *next;
 	struct mni_owed *o;
 
+	WARN_ON_ONCE(it->nr_subs || it->nr_holds);
 	hlist_for_each_entry_safe(inv, next, &it->inflight, link) {
 		while ((o = inv->owed)) {
 			inv->owed = o->next;
@@ -460,5 +464,30 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 			state = MNI_SUB_IDLE;
 		visit(arg, sub, state);
 	}
+	raw_spin_unlock(&it->lock);
+}
+
+/**
+ * mni_itree_abandon - forget the subscriptions and holds whose owner is gone
+ * @it: the engine, whose notifiers are handed back
+ * @info: filled with what was forgotten, as by mni_itree_inspect()
+ *
+ * For module exit, when a consumer unloaded without removing: the memory
+ * of its subscriptions may be gone, so none is read. The tree is emptied
+ * and the counts cleared without a walk; mni_itree_destroy() then finds
+ * nothing left. A walk still running could only be calling a forgotten
+ * subscription, whose code left with its owner.
+ */
+void mni_itree_abandon(struct mni_itree *it, struct mni_itree_info *info)
+{
+	raw_spin_lock(&it->lock);
+	info->seq = it->seq;
+	info->in_flight = it->nr_inflight;
+	info->dead = it->dead;
+	info->subscriptions = it->nr_subs;
+	info->holds = it->nr_holds;
+	it->root = RB_ROOT_CACHED;
+	it->nr_subs = 0;
+	it->nr_holds = 0;
 	raw_spin_unlock(&it->lock);
 }

@@ -237,5 +237,6 @@ typedef void (*mni_itree_visit_t)(void *arg,
 				  enum mni_sub_state state);
 void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 		       mni_itree_visit_t visit, void *arg);
+void mni_itree_abandon(struct mni_itree *it, struct mni_itree_info *info);
 
 #endif /* _MNI_ITREE_H */

@@ -17,18 +17,20 @@
 static int __init mni_init(void)
 {
 	mni_mm_init();
-	return mni_debugfs_init();
+	mni_debugfs_init();
+	return 0;
 }
 
 static void __exit mni_exit(void)
 {
 	/*
 	 * Consumers pin the module, so normally nothing is left to undo.
-	 * Each step may queue work for the next: registrations end in SRCU
-	 * callbacks, debugfs updates in a workqueue, both in RCU frees.
+	 * The reverse of init: no debugfs read runs once its files are gone;
+	 * registrations end in SRCU callbacks (waited for by mni_mm_exit()),
+	 * and those in RCU frees.
 	 */
-	mni_mm_exit();
 	mni_debugfs_exit();
+	mni_mm_exit();
 	rcu_barrier();
 }
 

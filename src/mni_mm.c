@@ -26,14 +26,15 @@
  * 5. Each notifier's free_notifier runs from an SRCU callback, after a grace
  *    period, once the core can no longer call it. The struct, with any
  *    record left, is freed after an RCU grace period for registry walkers,
- *    when the registry and both notifiers have dropped their references.
+ *    when the registry and both notifiers have dropped their references
+ *    (@ref: nothing else holds one).
  *
  * Lock order: mmap_lock -> mni_registry_lock -> mni_itree.lock. Once an
  * entry exists, insert, remove, read_begin and invalidations take no
  * module-wide lock: the entry is found under RCU, and an engine in use
  * counts its subscriptions under its own lock;
  * mni_registry_lock serialises only hash changes (first insert, last
- * user) and the walks of debugfs and module exit.
+ * user) and module exit's pops.
  */
 #include <linux/delay.h>
 #include <linux/hashtable.h>
@@ -42,7 +43,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-#include "mni_debugfs.h"
 #include "mni_mm.h"
 
 /*
@@ -60,7 +60,7 @@
 static DEFINE_SPINLOCK(mni_registry_lock);
 DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
 
-/* Names entries in traces and debugfs; never reused while loaded. */
+/* Names entries (mni_itree.id); never reused while loaded. */
 static atomic_long_t mni_next_id;
 
 /*
@@ -110,35 +110,6 @@ static void mni_mm_free(struct kref *ref)
 
 	/* Registry walkers may still look at it: see mni_mm_lookup_rcu(). */
 	call_rcu(&mmm->rcu, mni_mm_free_rcu);
-}
-
-/**
- * mni_mm_get_ref - pin an entry's memory (not its registration)
- * @mmm: the entry
- */
-void mni_mm_get_ref(struct mni_mm *mmm)
-{
-	kref_get(&mmm->ref);
-}
-
-/**
- * mni_mm_put_ref - unpin what mni_mm_get_ref() pinned
- * @mmm: the entry
- */
-void mni_mm_put_ref(struct mni_mm *mmm)
-{
-	kref_put(&mmm->ref, mni_mm_free);
-}
-
-/**
- * mni_mm_is_listed - is the entry still in the registry?
- * @mmm: the entry
- *
- * Once false, it stays false.
- */
-bool mni_mm_is_listed(struct mni_mm *mmm)
-{
-	return atomic_long_read(&mmm->users);
 }
 
 /**
@@ -373,7 +344,6 @@ struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm)
 	mmm->mm = mm;
 	atomic_long_set(&mmm->users, 1);
 	mmm->pid = current->mm == mm ? task_tgid_nr(current) : 0;
-	INIT_WORK(&mmm->debugfs_work, mni_debugfs_work);
 	kref_init(&mmm->ref);
 
 	ret = mni_mm_register(mmm);
@@ -383,7 +353,6 @@ struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm)
 	spin_lock(&mni_registry_lock);
 	hash_add_rcu(mni_registry, &mmm->node, (unsigned long)mm);
 	spin_unlock(&mni_registry_lock);
-	mni_debugfs_update(mmm);
 	return mmm;
 
 err_put:
@@ -413,7 +382,7 @@ void mni_mm_user_put(struct mni_mm *mmm)
 
 	if (mni_mm_take_nbs(mmm))
 		mni_mm_put_nbs(mmm, false);
-	mni_debugfs_update(mmm);
+	/* The registry's reference: see mni_mm.ref. */
 	kref_put(&mmm->ref, mni_mm_free);
 }
 
@@ -574,9 +543,10 @@ void mni_mm_init(void)
  * Consumers pin this module while they are loaded, so an entry left here
  * belongs to a consumer that unloaded without removing its subscriptions.
  * Their memory is gone: unhook the notifiers so no callback can reach it,
- * drop the mm references those subscriptions held, and free the entry.
- * Then wait for every free_notifier this module queued. The caller still
- * owes an rcu_barrier() for the frees those end in.
+ * make the engine forget them without reading them, drop the mm references
+ * they held, and drop the registry's reference. Then wait for every
+ * free_notifier this module queued. The caller still owes an rcu_barrier()
+ * for the frees those end in.
  */
 void mni_mm_exit(void)
 {
@@ -586,18 +556,19 @@ void mni_mm_exit(void)
 	bool put_nbs;
 
 	while ((mmm = mni_mm_pop(&put_nbs))) {
-		mni_itree_inspect(&mmm->itree, &info, NULL, NULL);
-		pr_err("mni: %lu subscription(s) never removed from an mm, %lu pre-registration(s) never put; dropping them\n",
-		       info.subscriptions, info.holds);
 		if (put_nbs)
 			mni_mm_put_nbs(mmm, false);
+		mni_itree_abandon(&mmm->itree, &info);
+		pr_warn("mni: mm %lu (pid %d): %lu subscription(s) never removed, %lu pre-registration(s) never put; forgetting them\n",
+			mmm->itree.id, mmm->pid, info.subscriptions,
+			info.holds);
 		/*
 		 * Pairs with the mmgrab() of each insert and mni_mm_get();
 		 * out of the registry now, so nothing takes a user any more.
 		 */
 		for (n = info.subscriptions + info.holds; n; n--)
 			mmdrop(mmm->mm);
-		mni_debugfs_update(mmm);
+		/* The registry's reference: see mni_mm.ref. */
 		kref_put(&mmm->ref, mni_mm_free);
 	}
 

@@ -10,7 +10,6 @@
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rcupdate.h>
-#include <linux/workqueue.h>
 
 #include "mni_itree.h"
 
@@ -36,15 +35,15 @@
  *	subscription and pre-registration holds an mmgrab() of @mm.
  * @nbs_put: the notifiers were handed back to the core (by the last
  *	user or by release): whoever sets it first hands them back.
- * @ref: one for the registry (@users != 0), one per registered notifier
- *	until its free_notifier, one per queued @debugfs_work.
+ * @ref: pins the memory, nothing else: one for the registry, dropped by
+ *	the last user (or module exit) after it unhashed the entry; one per
+ *	registered notifier, dropped by its free_notifier. The last one frees
+ *	the struct after an RCU grace period, so registry walkers under
+ *	rcu_read_lock() may read an entry that leaves meanwhile.
  * @rcu: frees the struct after registry walkers are done.
  * @counted: link in the list of entries whose counters count in the totals,
  *	from allocation to mni_mm_free(); under mni_stats_lock.
  * @pid: thread group of the task that first inserted, if it owns the mm.
- * @dentry: its debugfs file; only @debugfs_work touches it.
- * @debugfs_work: creates or removes @dentry to match @users; it runs
- *	from a workqueue because debugfs must not be entered under mmap_lock.
  */
 struct mni_mm {
 	struct mni_itree itree;
@@ -58,8 +57,6 @@ struct mni_mm {
 	struct rcu_head rcu;
 	struct list_head counted;
 	pid_t pid;
-	struct dentry *dentry;
-	struct work_struct debugfs_work;
 };
 
 struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm);
@@ -101,9 +98,6 @@ void mni_mm_exit(void);
 
 typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);
 void mni_mm_for_each(mni_mm_visit_t visit, void *arg);
-bool mni_mm_is_listed(struct mni_mm *mmm);
-void mni_mm_get_ref(struct mni_mm *mmm);
-void mni_mm_put_ref(struct mni_mm *mmm);
 void mni_mm_total_stats(struct mni_stats *sum);
 
 #endif /* _MNI_MM_H */

@@ -2,8 +2,8 @@
 /*
  * mni_trace.h - tracepoints of mmu_interval_notifier.ko
  *
- * An mm is named by the engine's id for it (also its debugfs file name), a
- * subscription by its range and the invalidate (or, two-pass,
+ * An mm is named by the engine's id for it (also the "id:" of its block in
+ * debugfs), a subscription by its range and the invalidate (or, two-pass,
  * invalidate_start) callback of its ops: no raw pointer reaches the trace
  * buffer.
  *

@@ -1284,6 +1284,23 @@ static int mni_test_ioc_mm_put(struct mni_test_file *f)
 	return ret;
 }
 
+/* MM_LEAK: this file's pre-registrations are never put. */
+#ifdef MNI_TEST_FLAVOUR_MNI
+static int mni_test_ioc_mm_leak(struct mni_test_file *f)
+{
+	mutex_lock(&f->lock);
+	f->pins = 0;
+	mutex_unlock(&f->lock);
+	return 0;
+}
+#else
+/* The kernel's pre-registration lasts as long as the mm: nothing to leak. */
+static int mni_test_ioc_mm_leak(struct mni_test_file *f)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 static int mni_test_ioc_put(struct mni_test_file *f,
 			    struct mni_test_put __user *uarg)
 {
@@ -2271,6 +2288,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_mm_get(f);
 	case MNI_TEST_IOC_MM_PUT:
 		return mni_test_ioc_mm_put(f);
+	case MNI_TEST_IOC_MM_LEAK:
+		return mni_test_ioc_mm_leak(f);
 	case MNI_TEST_IOC_PUT:
 		return mni_test_ioc_put(f, p);
 	case MNI_TEST_IOC_SET_OWNER:

@@ -389,6 +389,12 @@ struct mni_test_owner {
 #define MNI_TEST_IOC_SET_OWNER	_IOWR(MNI_TEST_IOC_MAGIC, 0x12, struct mni_test_owner)
 #define MNI_TEST_IOC_MIGRATE	_IOWR(MNI_TEST_IOC_MAGIC, 0x13, struct mni_test_owner)
 #define MNI_TEST_IOC_MM_PUT	_IO(MNI_TEST_IOC_MAGIC, 0x10)
+/*
+ * MM_LEAK: forget this file's pre-registrations, as a buggy driver would:
+ * its close no longer puts them, so they outlive this module and the
+ * engine's module exit finds them. Ours only (EOPNOTSUPP otherwise).
+ */
+#define MNI_TEST_IOC_MM_LEAK	_IO(MNI_TEST_IOC_MAGIC, 0x14)
 
 /*
  * UPDATE: move mirror id to [addr, addr + len) (a mirrored one keeps its

@@ -113,4 +113,40 @@ else
 	ok "unload/debugfs-gone"
 fi
 
+# A consumer that leaked a pre-registration, then unloaded: the engine's
+# module exit forgets it with a warning naming the mm (a WARNING would
+# panic the guest), while debugfs is read in a loop: rmmod is refused
+# (EBUSY) only while a read holds a file open.
+leak_unload() {
+	insmod "$G/mmu_interval_notifier.ko" || return 1
+	insmod "$G/mni_test_mni.ko" || return 1
+	"$G/mni_observe" /dev/mni_test_mni --leak-hold >"$W/leak.id" &
+	holder=$!
+	i=0
+	while [ ! -s "$W/leak.id" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	id=$(cat "$W/leak.id")
+	[ -n "$id" ] || { echo "no mm id from --leak-hold"; kill $holder; return 1; }
+	D=/sys/kernel/debug/mmu_interval_notifier
+	( while :; do cat $D/mms $D/summary; done >/dev/null 2>&1 ) &
+	reader=$!
+	sleep 0.5
+	rmmod mni_test_mni || { kill $reader $holder; return 1; }
+	i=0
+	until rmmod mmu_interval_notifier 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { echo "rmmod refused 200 times"; kill $reader $holder; return 1; }
+	done
+	echo "rmmod refused $i times while reading"
+	kill $reader $holder
+	wait $reader $holder 2>/dev/null
+	dmesg | grep -q "mni: mm $id (pid $holder): 0 subscription(s) never removed, 1 pre-registration(s) never put; forgetting them" ||
+		{ echo "no warning naming mm $id (pid $holder):"; dmesg | tail -5; return 1; }
+	[ ! -d $D ] || { echo "$D still there"; return 1; }
+}
+if [ "${1:-}" != show ]; then
+	check unload/leaked-hold-while-reading leak_unload
+fi
+
 tap_end

@@ -12,8 +12,8 @@
 #     more than the kernel's engine (which has nothing per CPU) grows
 #     between the same two boots, plus 512 bytes of reading noise;
 #   - ours costs at most 4 KiB more per mm than the kernel's engine (the
-#     debugfs file and the spare records), and nothing more per
-#     subscription than it (within 128 bytes of reading noise).
+#     spare records), and nothing more per subscription than it (within
+#     128 bytes of reading noise).
 # Writes results/memory.csv. Needs the modules and suites built (make
 # tests). Ends with "N passed, N failed".
 

@@ -30,9 +30,6 @@
  *   alloc_record               the blockable path's record: its GFP_NOWAIT
  *                              allocation, then also the GFP_ATOMIC one,
  *                              fail; the invalidation still completes
- *   alloc_debugfs              the per-mm debugfs file (created from a
- *                              workqueue): its failure must not fail the
- *                              insert, which works without the file
  *
  * mni_faults --load-sweep MODULE.ko fails the allocations of module init
  * (see load_sweep()).
@@ -573,180 +570,6 @@ static void test_alloc_record(void)
 	close(fd);
 }
 
-/* ------------------------------------------------------- debugfs */
-
-/* Mark (or unmark) every normal-priority kworker of CPU 0. */
-static unsigned int mark_cpu0_kworkers(bool on)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	unsigned int n = 0;
-
-	CHECK(d, "opendir /proc: %s", strerror(errno));
-	while ((e = readdir(d))) {
-		char path[64], comm[64] = "";
-		int cfd, pid = atoi(e->d_name);
-		ssize_t len;
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		cfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		len = read(cfd, comm, sizeof(comm) - 1);
-		close(cfd);
-		comm[len > 0 ? len : 0] = '\0';
-		/* kworker/0:N or kworker/0:N-wq or kworker/0:N+wq, not 0:NH */
-		if (strncmp(comm, "kworker/0:", 10))
-			continue;
-		if (strchr(comm, 'H'))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/make-it-fail", pid);
-		if (try_write(path, on ? "1" : "0"))
-			continue;
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static bool debugfs_file_of(pid_t pid)
-{
-	DIR *d = opendir(MNI_DBG "/mms");
-	struct dirent *e;
-	char prefix[24];
-	bool found = false;
-
-	CHECK(d, "opendir %s/mms: %s", MNI_DBG, strerror(errno));
-	snprintf(prefix, sizeof(prefix), "%d-", pid);
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, prefix, strlen(prefix)))
-			found = true;
-	closedir(d);
-	return found;
-}
-
-/*
- * The child of alloc_debugfs: a fresh mm whose first insert queues its
- * debugfs file; it reports the insert's result and, once told, checks that
- * the mm works without the file.
- */
-static void debugfs_child(int fd, int wfd, int rfd)
-{
-	const size_t np = 4;
-	char *p = map_pages(np), *buf = malloc(np * psz), go;
-	uint64_t id = 0, mirrored;
-	uint8_t state[4];
-	int ret;
-
-	CHECK(buf, "malloc");
-	fill(p, np, 77);
-	ret = mirror_add(fd, p, np * psz, 0, &id);
-	CHECK(write(wfd, &ret, sizeof(ret)) == sizeof(ret), "write: %s",
-	      strerror(errno));
-	if (ret)
-		_exit(1);
-	CHECK(read(rfd, &go, 1) == 1, "read: %s", strerror(errno));
-	must_fault(fd, id, p, np, 0);
-	CHECK(!mirror_read(fd, id, p, np, buf, state, &mirrored) &&
-	      mirrored == np, "READ without a debugfs file");
-	CHECK(!memcmp(buf, p, np * psz), "the device reads other data than the CPU");
-	CHECK(!madvise(p, np * psz, MADV_DONTNEED), "madvise: %s", strerror(errno));
-	CHECK(!mirror_read(fd, id, p, np, buf, state, &mirrored) && !mirrored,
-	      "%llu pages mirrored after MADV_DONTNEED",
-	      (unsigned long long)mirrored);
-	must_del(fd, id);
-	_exit(0);
-}
-
-/*
- * The first insert on an mm queues the creation of its debugfs file on a
- * per-CPU workqueue. That allocation fails in the kworker of our CPU:
- * mni_debugfs_work() then has no file, and the insert, which never waited
- * for it, has succeeded (mni_debugfs.c: "debugfs failures are not errors").
- * The mm works without its file, and the remove cleans up (kmemleak checks
- * at the end of the lane). The kworkers of CPU 0 run other work too: when
- * the failure hit that instead, the attempt is made again (3 at most).
- */
-static void test_alloc_debugfs(void)
-{
-	struct engine_summary s0, s1;
-	unsigned int marked = 0, attempt;
-	char sites[2048] = "", go = 'g';
-	cpu_set_t cpus;
-	bool hit = false;
-	int fd;
-
-	if (!is_mni())
-		tap_skip_engine("the kernel's engine has no debugfs files");
-	fi_require();
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	CHECK(!sched_setaffinity(0, sizeof(cpus), &cpus), "sched_setaffinity: %s",
-	      strerror(errno));
-	trace_failures_on();
-	fd = open_dev();
-	s0 = read_engine_summary();
-
-	for (attempt = 1; attempt <= 3 && !hit; attempt++) {
-		int vp[2], gp[2], ret = -1;
-		double t0;
-		pid_t pid;
-
-		CHECK(!pipe(vp) && !pipe(gp), "pipe: %s", strerror(errno));
-		trace_clear();
-		must_write(FAILSLAB "/task-filter", "Y");
-		must_write(FAILSLAB "/times", "1");
-		must_write(FAILSLAB "/probability", "100");
-		marked = mark_cpu0_kworkers(true);
-		pid = fork_child();
-		if (!pid) {
-			close(vp[0]);
-			close(gp[1]);
-			debugfs_child(fd, vp[1], gp[0]);
-		}
-		close(vp[1]);
-		close(gp[0]);
-		CHECK(read(vp[0], &ret, sizeof(ret)) == sizeof(ret),
-		      "the child did not report");
-		for (t0 = now_ms(); read_long(FAILSLAB "/times") && now_ms() - t0 < 5000;)
-			usleep(10000);
-		mark_cpu0_kworkers(false);
-		must_write(FAILSLAB "/probability", "0");
-		must_write(FAILSLAB "/task-filter", "N");
-		CHECK(ret == 0, "insert: %s (a debugfs failure must not fail it)",
-		      strerror(-ret));
-		CHECK(read_long(FAILSLAB "/times") == 0,
-		      "no allocation failed in the %u kworkers of CPU 0 in 5 s", marked);
-		hit = trace_failures(sites, sizeof(sites), "mni_debugfs_work");
-		if (!hit) {
-			trace_failures(sites, sizeof(sites), NULL);
-			tap_diag("attempt %u: the failure hit other work: %s", attempt, sites);
-		} else {
-			tap_diag("attempt %u: failed in the kworker: %s", attempt, sites);
-			/* A late successful run would show itself by now. */
-			usleep(200000);
-			CHECK(!debugfs_file_of(pid), "the mm got its debugfs file anyway");
-			s1 = read_engine_summary();
-			CHECK(s1.mms == s0.mms + 1 && s1.subs == s0.subs + 1,
-			      "summary: %llu mms, %llu subscriptions (before: %llu, %llu)",
-			      (unsigned long long)s1.mms, (unsigned long long)s1.subs,
-			      (unsigned long long)s0.mms, (unsigned long long)s0.subs);
-		}
-		CHECK(write(gp[1], &go, 1) == 1, "write: %s", strerror(errno));
-		wait_child_ok(pid);
-		close(vp[0]);
-		close(gp[1]);
-	}
-	CHECK(hit, "3 attempts, and the failure never hit mni_debugfs_work");
-	s1 = read_engine_summary();
-	CHECK(s1.mms == s0.mms && s1.subs == s0.subs,
-	      "after remove: %llu mms, %llu subscriptions",
-	      (unsigned long long)s1.mms, (unsigned long long)s1.subs);
-	close(fd);
-}
-
 /* ---------------------------------------------------- OOM kills */
 
 #define OOM_PAGES	16
@@ -1214,11 +1037,11 @@ static void unload_engine(void)
 
 /*
  * --load-sweep KO: the allocations of module init (mni_init(): the debugfs
- * workqueue, the debugfs directory and summary). A plain load counts the
- * fault points of the whole load (n); then loads with fail-nth = n, n - 1,
- * ... fail the last ones first, down to the first that is not under
- * mni_init(). A failed workqueue must fail the load with ENOMEM; a failed
- * debugfs file must not. Run with the engine unloaded (guest-check.sh
+ * directory and its files). A plain load counts the fault points of the
+ * whole load (n); then loads with fail-nth = n, n - 1, ... fail the last
+ * ones first, down to the first that is not under mni_init(). A failure
+ * there ends in a clean ENOMEM or a load; a failed debugfs file must not
+ * fail the load. Run with the engine unloaded (guest-check.sh
  * does, after its unload checks). Exit 0, 1 (failed) or 77 (skipped).
  */
 static int load_sweep(const char *ko)
@@ -1262,8 +1085,7 @@ static int load_sweep(const char *ko)
 		/*
 		 * Eight in a row: kmemleak's own record of an object comes next
 		 * to it, and the loader's allocations may interleave with init's
-		 * first one (debug-lane runs stopped after two and after four,
-		 * short of alloc_workqueue()'s).
+		 * first one.
 		 */
 		if (!init && in_init) {
 			printf("# n=%u: %s at %s, before mni_init()\n", n,
@@ -1296,9 +1118,8 @@ static int load_sweep(const char *ko)
 	/*
 	 * Every failure under mni_init() must end in a clean ENOMEM or a
 	 * load (checked above, and by the console scan and kmemleak after).
-	 * Whether the sweep reached the one that fails the load
-	 * (alloc_workqueue()'s) depends on how the loader's allocations
-	 * interleave, so that is only reported.
+	 * No allocation of mni_init() fails the load (debugfs failures
+	 * are not errors), so how many did is only reported.
 	 */
 	CHECK(in_init, "the sweep failed no allocation under mni_init()");
 	if (in_init == absorbed)
@@ -1320,7 +1141,6 @@ static struct tap_test tests[] = {
 	TEST(alloc_insert_sweep, 120),
 	TEST(alloc_insert_locked_sweep, 120),
 	TEST(alloc_record, 60),
-	TEST(alloc_debugfs, 60),
 	TEST(oom_kills, 600),
 };
 

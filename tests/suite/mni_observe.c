@@ -3,17 +3,19 @@
  * mni_observe.c - tests of the engine's tracepoints, debugfs and counters
  *
  * usage: mni_observe DEVICE [TEST...]	(DEVICE: /dev/mni_test_mni)
+ *        mni_observe DEVICE --leak-hold	(see leak_hold())
  *
  * Each test runs a scripted workload through the test device and checks
  * what mmu_interval_notifier.ko reports about it against what the test did
  * and what the driver's own log saw:
  *  - tracepoints (events/mni/ in tracefs): which events, for which mm, with
  *    which ranges, sequence numbers and results;
- *  - debugfs (<debugfs>/mmu_interval_notifier/): the summary and the file
- *    of each registered mm, its subscriptions and their state;
+ *  - debugfs (<debugfs>/mmu_interval_notifier/): the summary, and the
+ *    mms file with one block per registered mm: its subscriptions and
+ *    their state;
  *  - the counters printed in both.
- * A test finds its mm's id from the debugfs file named <its pid>-<id> and
- * ignores trace events of every other mm. It needs root, debugfs and
+ * A test finds its mm's id from the block of mms whose "pid:" is its own
+ * and ignores trace events of every other mm. It needs root, debugfs and
  * tracefs, and a guest where nothing else uses the engine meanwhile: the
  * summary's totals are compared before and after.
  *
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -54,8 +57,6 @@
 #define OWNER_MOD	"mirror_invalidate [mni_test_mni]"
 /* How long the SLOW callback sleeps. */
 #define SLOW_MS		1000
-/* debugfs files follow the registry through a workqueue. */
-#define DBG_POLL_MS	5000
 
 static char tracefs[64];
 
@@ -183,57 +184,80 @@ static struct summary settled_summary(void)
 	}
 }
 
-/* The mms/ file of pid's mm: its name and id; false if there is none. */
-static bool find_mm_file(pid_t pid, char *path, size_t len, unsigned long *id)
+/*
+ * The block of mm @id in the text of the mms file: from its "id: <id>" line
+ * to the empty line that ends it (excluded), copied; NULL if not listed.
+ */
+static char *mm_block(const char *text, unsigned long id)
 {
-	DIR *d = opendir(DBG_MMS);
-	struct dirent *e;
+	const char *b = text, *e;
+	char head[32];
+
+	snprintf(head, sizeof(head), "id: %lu\n", id);
+	/* A block starts the file or follows the empty line of the one before. */
+	while (b && strncmp(b, head, strlen(head))) {
+		b = strstr(b, "\n\nid: ");
+		if (b)
+			b += 2;
+	}
+	if (!b)
+		return NULL;
+	e = strstr(b, "\n\n");
+	CHECK(e, "mm %lu: its block does not end with an empty line", id);
+	return strndup(b, e - b + 1);
+}
+
+/*
+ * The id of pid's mm, from the "pid:" lines of the mms file; false if
+ * none lists pid. A pid reused by a later mm: the newest id wins.
+ */
+static bool find_mm(pid_t pid, unsigned long *id)
+{
+	char *text = must_slurp(DBG_MMS), *l;
 	bool found = false;
 
-	CHECK(d, "opendir %s: %s", DBG_MMS, strerror(errno));
-	while ((e = readdir(d))) {
+	for (l = text; (l = strstr(l, "id: ")); l++) {
 		unsigned long i;
-		int p, end = 0;
+		long p;
 
-		if (sscanf(e->d_name, "%d-%lu%n", &p, &i, &end) != 2 ||
-		    e->d_name[end] || p != pid)
+		if ((l != text && l[-1] != '\n') ||
+		    sscanf(l, "id: %lu\npid: %ld\n", &i, &p) != 2 || p != pid)
 			continue;
-		/* A pid reused by a later mm: the newest id wins. */
-		if (!found || i > *id) {
+		if (!found || i > *id)
 			*id = i;
-			snprintf(path, len, "%s/%.40s", DBG_MMS, e->d_name);
-		}
 		found = true;
 	}
-	closedir(d);
+	free(text);
 	return found;
 }
 
-/* Wait for pid's mm file to appear; return its id. */
-static unsigned long wait_mm_file(pid_t pid, char *path, size_t len)
+/*
+ * pid's mm is listed: its id. The file is generated when read, so the
+ * mm is there as soon as its first insert has returned.
+ */
+static unsigned long must_find_mm(pid_t pid)
 {
-	double t0 = now_ms();
-	unsigned long id;
+	unsigned long id = 0;
 
-	while (!find_mm_file(pid, path, len, &id)) {
-		CHECK(now_ms() - t0 < DBG_POLL_MS,
-		      "no %s/%d-<id> after %d ms", DBG_MMS, pid, DBG_POLL_MS);
-		usleep(2000);
-	}
+	CHECK(find_mm(pid, &id), "%s lists no mm of pid %d", DBG_MMS, pid);
 	return id;
 }
 
-static void wait_file_gone(const char *path)
+/* Is mm @id listed in the mms file? */
+static bool mm_listed(unsigned long id)
 {
-	double t0 = now_ms();
+	char *text = must_slurp(DBG_MMS), *b = mm_block(text, id);
 
-	while (access(path, F_OK) == 0) {
-		CHECK(now_ms() - t0 < DBG_POLL_MS,
-		      "%s still there %d ms after the last remove", path,
-		      DBG_POLL_MS);
-		usleep(2000);
-	}
-	CHECK(errno == ENOENT, "access %s: %s", path, strerror(errno));
+	free(text);
+	free(b);
+	return b;
+}
+
+/* Taken out of the registry by the last remove, so gone from the file. */
+static void expect_mm_gone(unsigned long id)
+{
+	CHECK(!mm_listed(id), "mm %lu still listed in %s after the last remove",
+	      id, DBG_MMS);
 }
 
 /* One subscription line of an mm file. */
@@ -277,11 +301,13 @@ static bool parse_dsub(const char *line, struct dsub *d)
 	return st && !strchr(st + 1, ' ');
 }
 
-static struct mm_file read_mm_file(const char *path)
+/* Parse the block @text of mm @mm (taken over: freed with the result). */
+static struct mm_file parse_mm(char *text, unsigned long mm)
 {
-	struct mm_file f = { .text = must_slurp(path) };
+	struct mm_file f = { .text = text };
 	const char *l;
 	bool in_subs = false;
+
 
 	f.id = kv(f.text, "id");
 	f.pid = kv(f.text, "pid");
@@ -312,8 +338,22 @@ static struct mm_file read_mm_file(const char *path)
 		if (!l[n])
 			break;
 	}
-	CHECK(f.seq && f.state[0], "no 'seq:' or 'state:' line in %s", path);
+	CHECK(f.id == mm, "the block of mm %lu says id %lu", mm, f.id);
+	CHECK(f.seq && f.state[0], "no 'seq:' or 'state:' line for mm %lu", mm);
 	return f;
+}
+
+/* The block of mm @mm in the mms file, parsed; fail if it is not listed. */
+static struct mm_file read_mm(unsigned long mm)
+{
+	char *all = must_slurp(DBG_MMS), *text = mm_block(all, mm);
+
+	if (!text) {
+		tap_diag("%s", all);
+		FAIL("mm %lu is not listed in %s", mm, DBG_MMS);
+	}
+	free(all);
+	return parse_mm(text, mm);
 }
 
 /* The line of the subscription [first, last], or fail. */
@@ -345,14 +385,14 @@ static unsigned int mm_count(const struct mm_file *f, unsigned long first,
  * Poll an mm file until subscription [first, last] shows @state, which must
  * happen while the callback entered at cb_ms still sleeps.
  */
-static struct mm_file wait_sub_state(const char *path, unsigned long first,
+static struct mm_file wait_sub_state(unsigned long mm, unsigned long first,
 				     unsigned long last, const char *state,
 				     double cb_ms)
 {
 	struct mm_file f;
 
 	for (;;) {
-		f = read_mm_file(path);
+		f = read_mm(mm);
 		if (mm_count(&f, first, last, state))
 			return f;
 		CHECK(now_ms() < cb_ms + SLOW_MS / 2,
@@ -681,7 +721,6 @@ struct workload {
 	char *p;
 	uint64_t id[3];
 	unsigned long first[3], last[3];
-	char path[128];
 	unsigned long mm;
 };
 
@@ -698,7 +737,7 @@ static void workload_add(struct workload *w)
 		w->id[i] = must_add(w->fd, w->p + at[i] * psz, 4 * psz, 0);
 	}
 	must_fault(w->fd, w->id[0], w->p, 4, 0);
-	w->mm = wait_mm_file(getpid(), w->path, sizeof(w->path));
+	w->mm = must_find_mm(getpid());
 }
 
 static void workload_ops(struct workload *w)
@@ -775,7 +814,7 @@ static void test_trace_workload(void)
 	trace_stop();
 
 	tr = trace_read(w.mm);
-	tap_diag("mm %lu (%s): %zu trace lines", w.mm, w.path, tr.n);
+	tap_diag("mm %lu: %zu trace lines", w.mm, tr.n);
 	m_munmap = trace_marker(&tr, "munmap");
 	m_mprotect = trace_marker(&tr, "mprotect");
 	m_remove = trace_marker(&tr, "remove");
@@ -849,14 +888,13 @@ static void test_read_begin_wait_remove(void)
 	struct mm_file f;
 	struct trace tr;
 	double cb, t_quick;
-	char path[128];
 	int ret;
 
 	a = must_add(fd, p, n * psz, 0);
 	/* Nothing is ever mapped at 4 KiB: never called. */
 	x = must_add(fd, (void *)xfirst, psz, MNI_TEST_ADD_NOMIRROR);
 	del.id = a;
-	mm = wait_mm_file(getpid(), path, sizeof(path));
+	mm = must_find_mm(getpid());
 	s0 = settled_summary();
 	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
 
@@ -868,7 +906,7 @@ static void test_read_begin_wait_remove(void)
 	must_del(fd, x);
 	t_quick = now_ms();
 	op_go(&del);
-	f = wait_sub_state(path, first, last, "removing", cb);
+	f = wait_sub_state(mm, first, last, "removing", cb);
 	CHECK(mm_count(&f, first, last, "invalidating") == 1,
 	      "the new subscription is not shown invalidating:\n%s", f.text);
 	free(f.text);
@@ -914,7 +952,7 @@ static void test_read_begin_wait_remove(void)
 	expect_sub_ev(rem[1], EV_REMOVE, first, last, 1,
 		      "remove during its callback");
 
-	f = read_mm_file(path);
+	f = read_mm(mm);
 	tap_diag("mm %lu: read_begin_waits %llu, wait_ns %llu, max %llu, remove_waits %llu",
 		 mm, (unsigned long long)f.c.waits,
 		 (unsigned long long)f.c.wait_ns,
@@ -958,7 +996,7 @@ static const struct dsub *expect_dsub(const struct mm_file *f,
 	     first, last, d->owner, d->seq, d->state, OWNER_MOD, state);
 }
 
-/* mms/<pid>-<id> lists exactly what the test created, and goes with it. */
+/* The mm's block in mms lists exactly what the test created, and goes with it. */
 static void test_debugfs_lists_subscriptions(void)
 {
 	const unsigned long big = 1UL << 44, big_len = 1UL << 30;
@@ -966,7 +1004,6 @@ static void test_debugfs_lists_subscriptions(void)
 	struct workload w;
 	struct mm_file f;
 	unsigned long seq_c, seq_d;
-	char name[64];
 	uint64_t d;
 	unsigned int k;
 
@@ -975,11 +1012,9 @@ static void test_debugfs_lists_subscriptions(void)
 	/* A gigabyte nothing is mapped in, inserted under mmap_lock. */
 	d = must_add(w.fd, (void *)big, big_len,
 		     MNI_TEST_ADD_NOMIRROR | MNI_TEST_ADD_LOCKED);
-	f = read_mm_file(w.path);
-	tap_diag("%s:\n%s", w.path, f.text);
+	f = read_mm(w.mm);
+	tap_diag("mm %lu:\n%s", w.mm, f.text);
 
-	snprintf(name, sizeof(name), "%s/%d-%lu", DBG_MMS, getpid(), f.id);
-	CHECK(!strcmp(name, w.path), "file %s says id %lu", w.path, f.id);
 	CHECK(f.pid == getpid(), "pid %ld, wanted %d", f.pid, getpid());
 	CHECK(f.nsubs == 4, "%u subscriptions listed, wanted 4", f.nsubs);
 	/* In address order: D (at 16 TiB) is below the mmap() area. */
@@ -1009,7 +1044,7 @@ static void test_debugfs_lists_subscriptions(void)
 	CHECK(munmap(w.p + 2 * psz, 4 * psz) == 0, "munmap: %s",
 	      strerror(errno));
 	{
-		struct mm_file g = read_mm_file(w.path);
+		struct mm_file g = read_mm(w.mm);
 
 		for (k = 0; k < 2; k++)
 			CHECK(expect_dsub(&g, w.first[k], w.last[k], "idle")->seq >
@@ -1027,7 +1062,7 @@ static void test_debugfs_lists_subscriptions(void)
 	/* One remove takes one line away. */
 	must_del(w.fd, w.id[1]);
 	free(f.text);
-	f = read_mm_file(w.path);
+	f = read_mm(w.mm);
 	CHECK(f.nsubs == 3, "%u subscriptions listed after a remove", f.nsubs);
 	s = read_summary();
 	CHECK(s.subscriptions == s0.subscriptions + 3,
@@ -1039,7 +1074,7 @@ static void test_debugfs_lists_subscriptions(void)
 	must_del(w.fd, w.id[0]);
 	must_del(w.fd, w.id[2]);
 	must_del(w.fd, d);
-	wait_file_gone(w.path);
+	expect_mm_gone(w.mm);
 	s = read_summary();
 	CHECK(s.mms == s0.mms && s.subscriptions == s0.subscriptions,
 	      "summary after the last remove: mms %llu, subscriptions %llu; before: %llu, %llu",
@@ -1067,7 +1102,7 @@ static void test_debugfs_during_invalidation(void)
 	unsigned long far = 1UL << 44;
 	struct summary s0, s;
 	struct mm_file f;
-	char path[128];
+	unsigned long mm;
 	uint64_t a, b, x, y;
 	unsigned int k;
 	double cb;
@@ -1078,7 +1113,7 @@ static void test_debugfs_during_invalidation(void)
 	x = must_add(fd, (void *)far, psz, MNI_TEST_ADD_NOMIRROR);
 	y = must_add(fd, (void *)0x1000, psz, MNI_TEST_ADD_NOMIRROR);
 	del.id = a;
-	wait_mm_file(getpid(), path, sizeof(path));
+	mm = must_find_mm(getpid());
 	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
 
 	op_start(&del);
@@ -1086,10 +1121,10 @@ static void test_debugfs_during_invalidation(void)
 	cb = wait_for_call(fd, a);
 	b = must_add(fd, p, n * psz, 0);
 	op_go(&del);
-	f = wait_sub_state(path, first, last, "removing", cb);
+	f = wait_sub_state(mm, first, last, "removing", cb);
 	s = read_summary();
 	CHECK(now_ms() < cb + SLOW_MS, "too slow to look during the callback");
-	tap_diag("%s during the callback:\n%s", path, f.text);
+	tap_diag("mm %lu during the callback:\n%s", mm, f.text);
 	CHECK(f.nsubs == 4, "%u lines, wanted 4", f.nsubs);
 	CHECK(mm_count(&f, first, last, "removing") == 1 &&
 	      mm_count(&f, first, last, "invalidating") == 1,
@@ -1110,7 +1145,7 @@ static void test_debugfs_during_invalidation(void)
 
 	op_join(&inval);
 	op_join(&del);
-	f = read_mm_file(path);
+	f = read_mm(mm);
 	CHECK(f.nsubs == 3, "%u lines after the invalidation, wanted 3", f.nsubs);
 	for (k = 0; k < f.nsubs; k++)
 		CHECK(!strcmp(f.subs[k].state, "idle"),
@@ -1149,17 +1184,17 @@ static void test_debugfs_root_only(void)
 	CHECK(munmap(w.p + 2 * psz, 4 * psz) == 0, "munmap: %s",
 	      strerror(errno));
 	expect_root_only(DBG_SUMMARY);
-	expect_root_only(w.path);
+	expect_root_only(DBG_MMS);
 
 	text = must_slurp(DBG_SUMMARY);
 	hex = find_long_hex(text);
 	CHECK(!hex, "summary shows a pointer-sized number: %.24s", hex);
 	free(text);
-	text = must_slurp(w.path);
+	text = must_slurp(DBG_MMS);
 	hex = find_long_hex(text);
 	if (hex) {
 		tap_diag("%s", text);
-		FAIL("%s shows a pointer-sized number: %.24s", w.path, hex);
+		FAIL("%s shows a pointer-sized number: %.24s", DBG_MMS, hex);
 	}
 	free(text);
 
@@ -1170,7 +1205,7 @@ static void test_debugfs_root_only(void)
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
 		fd1 = open(DBG_SUMMARY, O_RDONLY);
-		fd2 = open(w.path, O_RDONLY);
+		fd2 = open(DBG_MMS, O_RDONLY);
 		_exit(fd1 < 0 && errno == EACCES && fd2 < 0 ? 0 : 1);
 	}
 	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
@@ -1218,7 +1253,7 @@ static void test_counters_match_log(void)
 		calls[k] = log_calls(w.fd, w.id[k]);
 		sum += calls[k];
 	}
-	f = read_mm_file(w.path);
+	f = read_mm(w.mm);
 	s1 = read_summary();
 	tap_diag("driver: %llu + %llu + %llu calls; mm: %llu callbacks, %llu invalidations for %u operations; summary: callbacks +%llu, invalidations +%llu",
 		 (unsigned long long)calls[0], (unsigned long long)calls[1],
@@ -1244,7 +1279,7 @@ static void test_counters_match_log(void)
 	/* Once the mm is gone, its counts stay in the totals. */
 	for (k = 0; k < 3; k++)
 		must_del(w.fd, w.id[k]);
-	wait_file_gone(w.path);
+	expect_mm_gone(w.mm);
 	s2 = settled_summary();
 	CHECK(s2.c.callbacks - s0.c.callbacks == sum &&
 	      s2.c.invalidations - s0.c.invalidations >= f.c.invalidations,
@@ -1270,7 +1305,6 @@ static void test_counters_refused(void)
 	struct trace tr;
 	uint64_t sum, busy = 0;
 	unsigned long mm, last;
-	char path[128];
 	int pfd[2], pidfd;
 	unsigned int k;
 	size_t ncb, i;
@@ -1300,7 +1334,7 @@ static void test_counters_refused(void)
 	CHECK(read(pfd[0], subs, sizeof(subs)) == sizeof(subs),
 	      "child did not report its subscriptions");
 	wait_task_state_d(pid);
-	mm = wait_mm_file(pid, path, sizeof(path));
+	mm = must_find_mm(pid);
 
 	pidfd = pidfd_open_and_kill(pid);
 	trace_mark("reap");
@@ -1309,7 +1343,7 @@ static void test_counters_refused(void)
 	      "process_mrelease with the mirror lock held gave %ld (%s)", ret,
 	      ret ? strerror(errno) : "ok");
 	trace_mark("reaped");
-	f = read_mm_file(path);
+	f = read_mm(mm);
 	CHECK(f.c.refused == 1, "callbacks_refused %llu right after the reap",
 	      (unsigned long long)f.c.refused);
 	free(f.text);
@@ -1317,8 +1351,8 @@ static void test_counters_refused(void)
 	trace_stop();
 
 	/* The exit's release pass called both; the mm file outlives it. */
-	f = read_mm_file(path);
-	tap_diag("%s after the child's exit:\n%s", path, f.text);
+	f = read_mm(mm);
+	tap_diag("mm %lu after the child's exit:\n%s", mm, f.text);
 	for (k = 0, sum = 0; k < 2; k++) {
 		struct mni_test_log log;
 		uint64_t j;
@@ -1378,11 +1412,10 @@ static void test_summary_totals_monotonic(void)
 	int fd = open_dev();
 	char *p = map_touched_pages(n);
 	struct summary s1, s2, s3;
-	char path[128];
 	uint64_t a;
 
 	a = must_add(fd, p, n * psz, 0);
-	wait_mm_file(getpid(), path, sizeof(path));
+	must_find_mm(getpid());
 	CHECK(mprotect(p, n * psz, PROT_READ) == 0, "mprotect: %s",
 	      strerror(errno));
 	s1 = read_summary();
@@ -1402,6 +1435,227 @@ static void test_summary_totals_monotonic(void)
 	      (unsigned long long)s2.c.invalidations);
 	CHECK(s3.c.callbacks >= s1.c.callbacks, "the totals lost an mm");
 	close(fd);
+}
+
+/* ------------------------------------------ the mms file under churn */
+
+#define CHURNERS	2
+#define CHURN_MS	3000
+
+/* What the churners did, in memory they share with the test. */
+struct churn_counts {
+	unsigned long mms;	/* mms that got an entry */
+	unsigned long exits;	/* of them, ended by exit, not by remove */
+};
+
+/*
+ * One short-lived mm: a fresh process inserts two subscriptions, then
+ * either removes them or exits with them inserted, so the mm's release
+ * races with the reads (the file's close then removes them).
+ */
+static void churn_one(bool by_exit)
+{
+	char *p = map_touched_pages(2);
+	int fd = open_dev();
+	uint64_t a, b;
+
+	a = must_add(fd, p, psz, 0);
+	b = must_add(fd, p + psz, psz, 0);
+	if (by_exit)
+		_exit(0);
+	must_del(fd, a);
+	must_del(fd, b);
+	_exit(0);
+}
+
+/* Make and end mms until told to stop, counting them in @cc. */
+static void churner(volatile struct churn_counts *cc, volatile int *stop)
+{
+	unsigned int k;
+	int status;
+	pid_t pid;
+
+	for (k = 0; !*stop; k++) {
+		pid = fork();
+		CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (!pid)
+			churn_one(k & 1);
+		CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s",
+		      strerror(errno));
+		CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		      "churn child: status 0x%x", status);
+		__atomic_add_fetch(&cc->mms, 1, __ATOMIC_RELAXED);
+		if (k & 1)
+			__atomic_add_fetch(&cc->exits, 1, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+/* The whole mms file, read @chunk bytes per read(). */
+static char *slurp_mms(size_t chunk)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *text = malloc(cap);
+	int fd = open(DBG_MMS, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	CHECK(text && fd >= 0, "open %s: %s", DBG_MMS, strerror(errno));
+	for (;;) {
+		if (cap - len < chunk + 1) {
+			cap = 2 * cap + chunk;
+			text = realloc(text, cap);
+			CHECK(text, "realloc");
+		}
+		n = read(fd, text + len, chunk);
+		CHECK(n >= 0, "read %s: %s", DBG_MMS, strerror(errno));
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	text[len] = '\0';
+	return text;
+}
+
+/*
+ * Check every block of one read of mms: its lines in order, each field
+ * well formed, no id twice; count the blocks, and how many are @mine
+ * (which must show exactly the subscription [first, last]).
+ */
+static void check_mms_read(const char *text, unsigned long mine,
+			   unsigned long first, unsigned long last,
+			   unsigned int *blocks, unsigned int *seen_mine,
+			   unsigned long *max_id)
+{
+	unsigned long ids[512];
+	unsigned int nids = 0, i;
+	const char *b = text;
+
+	*blocks = 0;
+	*seen_mine = 0;
+	while (*b) {
+		char *blk;
+		struct mm_file f;
+		unsigned long id;
+
+		CHECK(sscanf(b, "id: %lu\n", &id) == 1 && !strncmp(b, "id: ", 4),
+		      "a block does not start with its id: '%.40s'", b);
+		blk = mm_block(b, id);
+		CHECK(blk, "mm %lu: no block", id);
+		/* The block, then its empty line. */
+		b += strlen(blk) + 1;
+		for (i = 0; i < nids; i++)
+			if (ids[i] == id) {
+				tap_diag("%s", text);
+				FAIL("mm %lu listed twice in one read", id);
+			}
+		CHECK(nids < ARRAY_SIZE(ids), "more than %zu mms", ARRAY_SIZE(ids));
+		ids[nids++] = id;
+		if (id > *max_id)
+			*max_id = id;
+		f = parse_mm(blk, id);
+		CHECK(f.pid > 0, "mm %lu: pid %ld", id, f.pid);
+		CHECK(!strcmp(f.state, "live") || !strcmp(f.state, "dead"),
+		      "mm %lu: state '%s'", id, f.state);
+		CHECK(f.seq & 1, "mm %lu: even seq %lu", id, f.seq);
+		for (i = 0; i < f.nsubs; i++)
+			CHECK(owner_is_driver(f.subs[i].owner) &&
+			      f.subs[i].first <= f.subs[i].last,
+			      "mm %lu: subscription line %u: %#lx-%#lx %s", id,
+			      i, f.subs[i].first, f.subs[i].last,
+			      f.subs[i].owner);
+		if (id == mine) {
+			(*seen_mine)++;
+			CHECK(f.pid == getpid() && f.nsubs == 1 &&
+			      f.subs[0].first == first && f.subs[0].last == last &&
+			      !strcmp(f.state, "live"),
+			      "my mm %lu: pid %ld, %u subscriptions, state %s:\n%s",
+			      id, f.pid, f.nsubs, f.state, f.text);
+		}
+		/* blk, which parse_mm() took over. */
+		free(f.text);
+		(*blocks)++;
+	}
+}
+
+/*
+ * Read mms while other processes make and end mms (remove, or exit with
+ * subscriptions inserted): every read is well formed, lists no mm twice,
+ * and lists this test's own mm exactly once, unchanged, however small the
+ * read() calls that resume it. When the churn stops, only that mm is left,
+ * and the summary counts what the file lists.
+ */
+static void test_debugfs_mms_churn(void)
+{
+	static const size_t chunks[] = { 64, 512, 1 << 16 };
+	volatile struct churn_counts *cc;
+	unsigned int reads = 0, blocks, mine, most = 0, k;
+	unsigned long id, max_id = 0, first_id;
+	struct summary s;
+	volatile int *stop;
+	pid_t pids[CHURNERS];
+	double t0;
+	char *p, *text;
+	uint64_t a;
+	int fd;
+
+	cc = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	CHECK(cc != MAP_FAILED, "mmap: %s", strerror(errno));
+	stop = (volatile int *)(cc + 1);
+	fd = open_dev();
+	p = map_touched_pages(4);
+	a = must_add(fd, p, 4 * psz, 0);
+	id = must_find_mm(getpid());
+	first_id = id;
+
+	for (k = 0; k < CHURNERS; k++) {
+		pids[k] = fork_child();
+		if (!pids[k])
+			churner(cc, stop);
+	}
+	/* CHURN_MS, and longer on a slow kernel until 20 mms came and went. */
+	for (t0 = now_ms(); now_ms() - t0 < CHURN_MS ||
+	     (cc->mms < 20 && now_ms() - t0 < 10 * CHURN_MS); reads++) {
+		text = slurp_mms(chunks[reads % ARRAY_SIZE(chunks)]);
+		check_mms_read(text, id, (uintptr_t)p,
+			       (uintptr_t)p + 4 * psz - 1, &blocks, &mine,
+			       &max_id);
+		if (mine != 1) {
+			tap_diag("%s", text);
+			FAIL("read %u (%zu bytes a read()): my mm %lu listed %u times",
+			     reads, chunks[reads % ARRAY_SIZE(chunks)], id, mine);
+		}
+		if (blocks > most)
+			most = blocks;
+		free(text);
+	}
+	*stop = 1;
+	for (k = 0; k < CHURNERS; k++)
+		wait_child_ok(pids[k]);
+	tap_diag("%u reads in %.0f ms; %lu mms made meanwhile (%lu ended by exit), ids up to %lu, at most %u mms in one read",
+		 reads, now_ms() - t0, cc->mms, cc->exits, max_id, most);
+	CHECK(cc->mms >= 20 && cc->exits >= 10,
+	      "too little churn to test anything: %lu mms", cc->mms);
+	CHECK(max_id > first_id && most > 1,
+	      "no read saw another mm than mine (ids up to %lu, %u at most)",
+	      max_id, most);
+
+	/* Every churned mm left the registry with its last remove or exit. */
+	text = slurp_mms(1 << 16);
+	check_mms_read(text, id, (uintptr_t)p, (uintptr_t)p + 4 * psz - 1,
+		       &blocks, &mine, &max_id);
+	s = read_summary();
+	CHECK(blocks == 1 && mine == 1 && s.mms == 1 && s.subscriptions == 1,
+	      "after the churn: %u mms listed (mine %u times), summary: %llu mms, %llu subscriptions\n%s",
+	      blocks, mine, (unsigned long long)s.mms,
+	      (unsigned long long)s.subscriptions, text);
+	free(text);
+	free(s.text);
+	must_del(fd, a);
+	expect_mm_gone(id);
+	close(fd);
+	munmap((void *)cc, psz);
 }
 
 static void show_file(const char *path)
@@ -1430,7 +1684,7 @@ static void test_show(void)
 	trace_start_clock("local");
 	workload_add(&w);
 	workload_ops(&w);
-	show_file(w.path);
+	show_file(DBG_MMS);
 
 	get_log(w.fd, w.id[2], false, &log);
 	CHECK(!mirror_log(w.fd, w.id[2], true, &log), "LOG");
@@ -1439,7 +1693,7 @@ static void test_show(void)
 	op_start(&inval);
 	wait_for_call(w.fd, w.id[2]);
 	d = must_add(w.fd, w.p + 14 * psz, 2 * psz, 0);
-	show_file(w.path);
+	show_file(DBG_MMS);
 	CHECK(mirror_seq_begin(w.fd, w.id[2], &seq) == 0, "SEQ_BEGIN");
 	op_join(&inval);
 	show_file(DBG_SUMMARY);
@@ -1458,6 +1712,38 @@ static void test_show(void)
 
 /* --------------------------------------------------------------- main */
 
+/*
+ * --leak-hold: what a driver that leaks does to the engine. Pre-register
+ * this process's mm, make the test driver forget it (its close then does
+ * not put it), print the mm's id, then stay alive until killed, with the
+ * notifiers hooked: the engine's module exit must forget that hold, warn
+ * naming the mm, and free the entry (guest-observe.sh). Exit 1 on error.
+ */
+static int leak_hold(void)
+{
+	unsigned long id;
+	char *text;
+	int fd;
+
+	fd = open(dev_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, MNI_TEST_IOC_MM_GET) ||
+	    ioctl(fd, MNI_TEST_IOC_MM_LEAK)) {
+		printf("# leak-hold: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	text = must_slurp(DBG_MMS);
+	if (sscanf(text, "id: %lu\n", &id) != 1 || strstr(text, "\n\nid: ")) {
+		printf("# leak-hold: not the only mm listed:\n%s", text);
+		return 1;
+	}
+	printf("%lu\n", id);
+	fflush(stdout);
+	free(text);
+	for (;;)
+		pause();
+}
+
 #define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
 #define MANUAL(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs, \
 				  .manual = true }
@@ -1471,6 +1757,7 @@ static const struct tap_test tests[] = {
 	TEST(counters_match_log, 0),
 	TEST(counters_refused, 0),
 	TEST(summary_totals_monotonic, 0),
+	TEST(debugfs_mms_churn, 0),
 	MANUAL(show, 0),
 };
 
@@ -1510,5 +1797,7 @@ int main(int argc, char **argv)
 		       DBG_SUMMARY, strerror(errno));
 		return 2;
 	}
+	if (argc == 3 && !strcmp(argv[2], "--leak-hold"))
+		return leak_hold();
 	return tap_run(tests, ARRAY_SIZE(tests), argv + 2, argc - 2) ? 1 : 0;
 }

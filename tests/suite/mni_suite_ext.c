@@ -152,42 +152,31 @@ static void test_update_into_munmap(void)
 #define MNI_DEBUGFS_MMS	MNI_DEBUGFS "/mms"
 
 /*
- * The "pre_registrations:" line of this process's mm file in our debugfs,
- * or -1 once no file of this process is there. The files follow the
- * registry through a workqueue, so this waits up to 2 s for @want.
+ * The "pre_registrations:" line of this process's mm in our debugfs mms
+ * file, or -1 when no block there has this process's pid. The file is
+ * generated when read, so it shows @want at once: @want is only printed
+ * when it does not.
  */
 static int debugfs_pins(int want)
 {
-	double t = now_ms() + 2000;
-	char prefix[32], path[300], line[128];
-	struct dirent *de;
-	int pins;
-	DIR *d;
-	FILE *f;
+	char *text = must_slurp(MNI_DEBUGFS_MMS), *l;
+	unsigned long id;
+	int pins = -1;
+	long pid;
 
-	snprintf(prefix, sizeof(prefix), "%d-", (int)getpid());
-	for (;;) {
+	/* Each block starts "id: N\npid: P\npre_registrations: K\n". */
+	for (l = text; (l = strstr(l, "id: ")); l++)
+		if ((l == text || l[-1] == '\n') &&
+		    sscanf(l, "id: %lu\npid: %ld\npre_registrations: %d\n", &id,
+			   &pid, &pins) == 3 && pid == getpid())
+			break;
+	if (!l)
 		pins = -1;
-		d = opendir(MNI_DEBUGFS_MMS);
-		CHECK(d, "%s: %s", MNI_DEBUGFS_MMS, strerror(errno));
-		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, prefix, strlen(prefix)))
-				break;
-		if (de) {
-			snprintf(path, sizeof(path), "%s/%s", MNI_DEBUGFS_MMS,
-				 de->d_name);
-			f = fopen(path, "r");
-			while (f && fgets(line, sizeof(line), f))
-				if (sscanf(line, "pre_registrations: %d", &pins) == 1)
-					break;
-			if (f)
-				fclose(f);
-		}
-		closedir(d);
-		if (pins == want || now_ms() > t)
-			return pins;
-		usleep(10000);
-	}
+	if (pins != want)
+		tap_diag("%s: %d pre-registrations, wanted %d:\n%s",
+			 MNI_DEBUGFS_MMS, pins, want, text);
+	free(text);
+	return pins;
 }
 
 /* Insert with mmap_lock held for read: the new subscription's id. */
