@@ -2122,9 +2122,12 @@ static void nonblock_reap(bool busy)
 		subs[0] = (struct sub_desc){ 0, (uintptr_t)p, n * psz, 1 };
 		subs[0].id = must_add(fd, p, n * psz, 0);
 		must_fault(fd, subs[0].id, p, n, 0);
-		/* Nothing can be mapped at 4 KiB: never invalidated. */
-		subs[1] = (struct sub_desc){ 0, 0x1000, 0x1000, 0 };
-		subs[1].id = must_add(fd, (void *)0x1000, 0x1000,
+		/*
+		 * Nothing can be mapped in the first page above 0 (below
+		 * vm.mmap_min_addr): never invalidated.
+		 */
+		subs[1] = (struct sub_desc){ 0, psz, psz, 0 };
+		subs[1].id = must_add(fd, (void *)psz, psz,
 				      MNI_TEST_ADD_NOMIRROR);
 		CHECK(write(pfd[1], subs, sizeof(subs)) == sizeof(subs),
 		      "write: %s", strerror(errno));
@@ -2175,7 +2178,7 @@ static void nonblock_reap(bool busy)
 			   subs[0].len);
 	get_log(fd, subs[1].id, false, &log);
 	expect_event(&log, "unmapped subscription", MNI_TEST_EV_RELEASE,
-		     (void *)0x1000, 0x1000, MNI_TEST_LOG_BLOCKABLE);
+		     (void *)psz, psz, MNI_TEST_LOG_BLOCKABLE);
 	/* A leaked in-flight count would make these wait forever. */
 	must_del(fd, subs[0].id);
 	must_del(fd, subs[1].id);
@@ -2216,8 +2219,8 @@ static void test_remove_from_release_during_reap(void)
 		ids[0] = must_add(fd, p, n * psz, 0);
 		must_fault(fd, ids[0], p, n, 0);
 		CHECK(mirror_spin(fd, ids[0], 300) == 0, "SPIN");
-		/* Nothing can be mapped at 4 KiB: never invalidated. */
-		ids[1] = must_add(fd, (void *)0x1000, 0x1000,
+		/* Nothing can be mapped in the first page above 0. */
+		ids[1] = must_add(fd, (void *)psz, psz,
 				  MNI_TEST_ADD_NOMIRROR);
 		CHECK(write(pfd[1], ids, sizeof(ids)) == sizeof(ids),
 		      "write: %s", strerror(errno));
@@ -3002,7 +3005,7 @@ static void test_remove_twice(void)
 static void require_two_pass(int fd)
 {
 	uint64_t id;
-	int ret = mirror_add(fd, (void *)0x1000, 0x1000,
+	int ret = mirror_add(fd, (void *)psz, psz,
 			     MNI_TEST_ADD_TWO_PASS | MNI_TEST_ADD_NOMIRROR, &id);
 
 	if (ret == -EOPNOTSUPP && engine_is_kern())
