@@ -165,7 +165,9 @@ for k in $kernels; do
 		MNI_SYMVERS="$bdir/Module.symvers"; then
 		continue
 	fi
-	if make -s -j2 -C "$bdir/tests" suite CC=${cross}gcc >"$out/build-suite.log" 2>&1; then
+	# The programs guest-check.sh runs here, not all of `make suite`.
+	if make -s -j2 -C "$bdir/tests" suite/mni_suite suite/mni_triggers suite/mni_faults \
+		CC=${cross}gcc >"$out/build-suite.log" 2>&1; then
 		ok "arm64 $k: the static test programs of tests/suite build (${cross}gcc -static)"
 	else
 		not_ok "arm64 $k: the static test programs of tests/suite build (${cross}gcc -static)"
