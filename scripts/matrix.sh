@@ -277,10 +277,11 @@ for k in $kernels; do
 	# The conformance run, booted as the stock lane boots 6.1 (two fake
 	# NUMA nodes for the page migration test). The runs whose length is
 	# set are shorter than the 6.1 lanes' (debug-6.1 makes 20 OOM kills
-	# and a minute of fuzz per flavour, both 6.1 lanes 20 s of torture):
-	# 6 kills, 8 s of torture (and 4 of its storm mode) and 15 s of fuzz
-	# per flavour, 2 minutes less per lane. Its TAP nests under ours.
-	adds=(--append "numa=fake=2 mni_oom_kills=6 mni_torture_secs=8 mni_fuzz_secs=15")
+	# and a minute of fuzz per flavour, both 6.1 lanes 20 s of torture,
+	# the stock 6.1 lane 200 load/work/unload cycles): 6 kills, 8 s of
+	# torture (and 4 of its storm mode), 15 s of fuzz per flavour and 20
+	# cycles. Its TAP nests under ours.
+	adds=(--append "numa=fake=2 mni_oom_kills=6 mni_torture_secs=8 mni_fuzz_secs=15 mni_cycles=20")
 	for f in "$out"/guest/*; do
 		adds+=(--add "$f")
 	done
