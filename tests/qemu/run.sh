@@ -150,6 +150,12 @@ for m in /lib/early/*.ko; do
 	[ ! -f "$m" ] || insmod "$m" || echo "init: insmod $m failed"
 done
 read -r out </guest/.port
+# A module's port shows up once its driver has probed the device.
+i=0
+while [ -d /lib/early ] && ! (: >"$out") 2>/dev/null && [ "$i" -lt 30 ]; do
+	sleep 1
+	i=$((i + 1))
+done
 if ! (: >"$out") 2>/dev/null; then
 	echo "init: no $out, guest output goes to the console"
 	out=/dev/console
