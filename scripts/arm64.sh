@@ -37,7 +37,6 @@
 
 set -u
 
-me=${0##*/}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${MNI_CACHE:-/var/cache/mni}
 export MNI_CACHE=$cache
@@ -116,6 +115,14 @@ probes() {
 		-e 's|^/\* #undef MNI_HAVE_\([A-Z0-9_]*\) \*/|!\1|p' "$1" | tr '\n' ' '
 }
 
+# newest FILE...: the one of the highest kernel version that exists.
+newest() {
+	local f
+	for f in "$@"; do
+		[ ! -f "$f" ] || echo "$f"
+	done | sort -V | tail -n 1
+}
+
 # amd64_config KERNEL: an amd64 src/mni_config.h of the same series, if
 # this machine has one: the tree's own build (6.1), the matrix lane's
 # (6.12, 6.12-rt).
@@ -123,8 +130,8 @@ amd64_config() {
 	local f
 	case $1 in
 	6.1) f=$top/src/mni_config.h ;;
-	6.12-rt) f=$(ls -d "$cache"/chroots/trixie/build/6.12.*-rt-amd64/src/mni_config.h 2>/dev/null | sort -V | tail -n 1) ;;
-	6.12*) f=$(ls -d "$cache"/chroots/trixie/build/6.12.*+deb13-amd64/src/mni_config.h 2>/dev/null | sort -V | tail -n 1) ;;
+	6.12-rt) f=$(newest "$cache"/chroots/trixie/build/6.12.*-rt-amd64/src/mni_config.h) ;;
+	6.12*) f=$(newest "$cache"/chroots/trixie/build/6.12.*+deb13-amd64/src/mni_config.h) ;;
 	esac
 	[ -n "${f:-}" ] && [ -f "$f" ] && echo "$f"
 }
@@ -151,7 +158,7 @@ for k in $kernels; do
 		not_ok "arm64 $k: copy the sources to $bdir"
 		continue
 	fi
-	mk=(make -s -j2 ARCH=arm64 CROSS_COMPILE=$cross W=1)
+	mk=(make -s -j2 ARCH=arm64 "CROSS_COMPILE=$cross" W=1)
 	if ! w1_step "arm64 $k: mmu_interval_notifier.ko cross-builds at W=1, no diagnostics" \
 		"$out/build-module.log" "${mk[@]}" -C "$kdir" M="$bdir" modules; then
 		continue
