@@ -11,8 +11,11 @@
 #                    tests/select.sh); fails when T matches nothing
 #   make lint        W=1, sparse, checkpatch, kernel-doc, exports
 #   make matrix      build and test on the other stock Debian kernels
-#                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2"), in QEMU, and
-#                    install through each suite's DKMS (tests/dkms/suite.sh)
+#                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2 7.3 7.3-rt
+#                    arm64-6.1 arm64-6.12-16k"), in QEMU, and install the
+#                    amd64 ones through each suite's DKMS
+#                    (tests/dkms/suite.sh); the arm64 ones are cross-built
+#                    and booted with qemu-system-aarch64 (scripts/arm64.sh)
 #   make bench       benchmarks against the kernel's own engine, one QEMU
 #                    boot: results/bench.{csv,md,svg} (tests/bench/bench.sh)
 #   make bench-smoke a short run checking only that every figure comes out
@@ -108,12 +111,25 @@ QEMU_OBSERVE = tests/qemu/run.sh --kernel $$(tests/qemu/kernel.sh $(KVER)) \
 QUICK_LANES += "user=$(MAKE) -s -C tests/user check"
 QUICK_LANES += "stock-$(KVER)=$(QEMU_STOCK)"
 
-# The kernel matrix: each kernel built at W=1 in a chroot of its Debian
-# suite and run in QEMU (scripts/matrix.sh); the first lane makes the
-# chroots and fetches the images of all of them at once.
-MATRIX_KERNELS ?= 5.10 6.12 6.12-rt 7.2
-MATRIX_PREPARE := "matrix-prepare=scripts/matrix.sh --prepare $(MATRIX_KERNELS)"
-MATRIX_RUNS := $(foreach k,$(MATRIX_KERNELS),"matrix-$(k)=scripts/matrix.sh $(k)")
+# The kernel matrix: each amd64 kernel built at W=1 in a chroot of its
+# Debian suite and run in QEMU (scripts/matrix.sh), each arm64 one
+# (arm64-KERNEL) cross-built at W=1 against its Debian headers and run in
+# qemu-system-aarch64 (scripts/arm64.sh). The prepare lanes make the
+# chroots, the cross toolchain and the arm64 roots and fetch the images of
+# all of them at once; in make check they run in the background ("+").
+MATRIX_KERNELS ?= 5.10 6.12 6.12-rt 7.2 7.3 7.3-rt arm64-6.1 arm64-6.12-16k
+# make check runs them all but 7.3-rt (the suite and DKMS of 7.3, and
+# PREEMPT_RT is make check's debug-6.12-rt and matrix-6.12-rt lanes), to
+# keep a cold make check within the hour on two cores.
+CHECK_MATRIX_KERNELS ?= $(filter-out 7.3-rt,$(MATRIX_KERNELS))
+matrix_amd64 = $(filter-out arm64-%,$(1))
+matrix_arm64 = $(patsubst arm64-%,%,$(filter arm64-%,$(1)))
+matrix_prepare = $(if $(call matrix_amd64,$(1)),"+matrix-prepare=scripts/matrix.sh --prepare $(call matrix_amd64,$(1))") \
+	$(if $(call matrix_arm64,$(1)),"+arm64-prepare=scripts/arm64.sh --prepare $(call matrix_arm64,$(1))")
+matrix_runs = $(foreach k,$(call matrix_amd64,$(1)),"matrix-$(k)=scripts/matrix.sh $(k)") \
+	$(foreach k,$(call matrix_arm64,$(1)),"matrix-arm64-$(k)=scripts/arm64.sh $(k)")
+MATRIX_PREPARE := $(call matrix_prepare,$(MATRIX_KERNELS))
+MATRIX_RUNS := $(call matrix_runs,$(MATRIX_KERNELS))
 
 # On a fresh machine the two debug kernels take about 20 minutes of
 # building, and the chroots of the matrix and of the dkms lane some
@@ -133,7 +149,8 @@ CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
 CHECK_LANES += "memory-$(KVER)=MNI_MEMORY_OUT=build/memory tests/qemu/memory.sh"
 CHECK_LANES += "+dkms-chroot=tests/dkms/chroot.sh $(KVER)"
 CHECK_LANES += "dkms=tests/dkms/run.sh"
-CHECK_LANES += +$(MATRIX_PREPARE) $(MATRIX_RUNS)
+CHECK_LANES += $(call matrix_prepare,$(CHECK_MATRIX_KERNELS)) \
+	$(call matrix_runs,$(CHECK_MATRIX_KERNELS))
 CHECK_LANES += "+debug-kernels=tests/qemu/debug-kernel.sh 6.1 && tests/qemu/debug-kernel.sh 6.12-rt"
 CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "debug-6.12-rt=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"

@@ -5,11 +5,13 @@
 #
 # The kernel matrix: for each stock Debian KERNEL (default: all of them)
 #
-#   KERNEL   suite     headers/image of
-#   5.10     bullseye  linux-headers-amd64 (bullseye-security's, the latest)
-#   6.12     trixie    linux-headers-amd64
-#   6.12-rt  trixie    linux-headers-rt-amd64
-#   7.2      sid       linux-headers-amd64
+#   KERNEL   suite             flavour of linux-headers-<abi>-FLAVOUR
+#   5.10     bullseye          amd64 (bullseye-security's)
+#   6.12     trixie            amd64
+#   6.12-rt  trixie            rt-amd64
+#   7.2      sid               amd64
+#   7.3      trixie-backports  amd64
+#   7.3-rt   trixie-backports  rt-amd64
 #
 # build mmu_interval_notifier.ko and both test drivers at W=1 inside a
 # chroot of that suite, require no diagnostic at all, run the conformance
@@ -19,7 +21,12 @@
 # (tests/dkms/suite.sh).
 # 6.1 is the host's own kernel: `make check-quick` covers it.
 #
-# The ABI is what the suite's meta package depends on today; the chroot
+# The ABI is the newest linux-headers-<abi>-FLAVOUR the suite has today
+# (by version, not the meta package: backports keeps older ABIs beside the
+# newest), within the KERNEL's series for a stable release (bullseye also
+# has 6.1); it is printed, and when sid or a backports line has gone past
+# the KERNEL named (sid after 7.2), the lane says so and tests the newest.
+# The chroot
 # ($MNI_CACHE/chroots/SUITE, scripts/suite-chroot.sh) and the kernel image
 # ($MNI_CACHE/kernels/ABI, tests/qemu/kernel.sh through the suite's private
 # apt, scripts/suite-apt.sh) are made once and reused.
@@ -48,7 +55,7 @@ me=${0##*/}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${MNI_CACHE:-/var/cache/mni}
 export MNI_CACHE=$cache
-ALL="5.10 6.12 6.12-rt 7.2"
+ALL="5.10 6.12 6.12-rt 7.2 7.3 7.3-rt"
 
 prepare_only=0
 if [ "${1:-}" = --prepare ]; then
@@ -57,13 +64,17 @@ if [ "${1:-}" = --prepare ]; then
 fi
 kernels=${*:-$ALL}
 
-# kernel -> "suite meta-package abi-pattern"
+# kernel -> "suite flavour [series]": a stable release's kernel stays
+# within its series (bullseye-security also carries 6.1); sid and a
+# backports line move on.
 lookup() {
 	case $1 in
-	5.10) echo "bullseye linux-headers-amd64 5.10.*-amd64" ;;
-	6.12) echo "trixie linux-headers-amd64 6.12.*-amd64" ;;
-	6.12-rt) echo "trixie linux-headers-rt-amd64 6.12.*-rt-amd64" ;;
-	7.2) echo "sid linux-headers-amd64 7.2.*-amd64" ;;
+	5.10) echo "bullseye amd64 5.10" ;;
+	6.12) echo "trixie amd64 6.12" ;;
+	6.12-rt) echo "trixie rt-amd64 6.12" ;;
+	7.2) echo "sid amd64" ;;
+	7.3) echo "trixie-backports amd64" ;;
+	7.3-rt) echo "trixie-backports rt-amd64" ;;
 	*) return 1 ;;
 	esac
 }
@@ -80,18 +91,23 @@ ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
 diag() { sed 's/^/# /' "$@" | head -n 40; }
 
-# The headers ABI the suite ships today for KERNEL, e.g. 6.12.117+deb13-amd64.
+# The newest headers ABI of KERNEL's flavour (and series) the suite ships
+# today, e.g. 6.12.117+deb13-amd64: of the linux-headers-<abi>-FLAVOUR
+# packages, where <abi> is a kernel version with Debian's ABI suffix
+# (5.10.0-35, 6.1.0-0.deb11.52, 7.3.4+deb13; not 6.12.117+deb13-rt for
+# the flavour amd64, nor the meta package's 6.1), the highest.
 abi_of() {
-	local suite meta pat abi
-	read -r suite meta pat <<<"$(lookup "$1")"
-	abi=$("$top/scripts/suite-apt.sh" "$suite" apt-cache depends "$meta" |
-		sed -n 's/^  Depends: linux-headers-//p' | head -n 1)
-	# shellcheck disable=SC2254 # $pat is a glob
-	case $abi in
-	$pat) echo "$abi" ;;
-	*) echo "$me: $suite's $meta wants linux-headers-${abi:-?}, not $pat" >&2
-	   return 1 ;;
-	esac
+	local suite flav series v
+	read -r suite flav series <<<"$(lookup "$1")"
+	v=$("$top/scripts/suite-apt.sh" "$suite" apt-cache pkgnames linux-headers- |
+		sed -n "s/^linux-headers-\(.*\)-$flav\$/\1/p" |
+		grep -E '^[0-9]+\.[0-9]+(\.[0-9]+)?(-[0-9]+[a-z0-9.~]*|\+[a-z0-9.~]+)$' |
+		awk -v s="$series" 's == "" || index($0, s ".") == 1' | sort -V | tail -n 1)
+	if [ -z "$v" ]; then
+		echo "$me: $suite has no linux-headers-<${series:-version}...>-$flav" >&2
+		return 1
+	fi
+	echo "$v-$flav"
 }
 
 # Chroot with the headers and cached image of every KERNEL of one suite;
@@ -107,6 +123,7 @@ prepare_suite_once() {
 	shift
 	for k in "$@"; do
 		abi=$(abi_of "$k") || return 1
+		echo "$me: $k: the newest $suite kernel is $abi" >&2
 		pkgs="$pkgs linux-headers-$abi"
 		abis="$abis $abi"
 	done
@@ -192,7 +209,7 @@ nest() {
 echo "TAP version 13"
 for k in $kernels; do
 	start=$(date +%s)
-	read -r suite _ _ <<<"$(lookup "$k")"
+	read -r suite _ <<<"$(lookup "$k")"
 	out=$top/build/matrix/$k
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -206,7 +223,11 @@ for k in $kernels; do
 	fi
 	root=$cache/chroots/$suite
 	kdir=/usr/src/linux-headers-$abi
-	echo "# $k: $abi, chroot $root"
+	echo "# $k: $abi, the newest kernel of $suite, chroot $root"
+	case $abi in
+	"$k".* | "${k%-rt}".*-rt-*) ;;
+	*) echo "# $k: $suite has moved on to $abi: this lane tests that" ;;
+	esac
 
 	# A fresh copy of the sources; only one run per ABI at a time.
 	bdir=$root/build/$abi
@@ -256,10 +277,11 @@ for k in $kernels; do
 	# The conformance run, booted as the stock lane boots 6.1 (two fake
 	# NUMA nodes for the page migration test). The runs whose length is
 	# set are shorter than the 6.1 lanes' (debug-6.1 makes 20 OOM kills
-	# and a minute of fuzz per flavour, both 6.1 lanes 20 s of torture):
-	# 6 kills, 8 s of torture (and 4 of its storm mode) and 15 s of fuzz
-	# per flavour, 2 minutes less per lane. Its TAP nests under ours.
-	adds=(--append "numa=fake=2 mni_oom_kills=6 mni_torture_secs=8 mni_fuzz_secs=15")
+	# and a minute of fuzz per flavour, both 6.1 lanes 20 s of torture,
+	# the stock 6.1 lane 200 load/work/unload cycles): 6 kills, 8 s of
+	# torture (and 4 of its storm mode), 15 s of fuzz per flavour and 20
+	# cycles. Its TAP nests under ours.
+	adds=(--append "numa=fake=2 mni_oom_kills=6 mni_torture_secs=8 mni_fuzz_secs=15 mni_cycles=20")
 	for f in "$out"/guest/*; do
 		adds+=(--add "$f")
 	done

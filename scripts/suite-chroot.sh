@@ -23,6 +23,12 @@
 # kernel image, whose installation would build an initramfs in the chroot.
 # A stamp in /var/lib/mni/ records each completed unpack.
 #
+# For RELEASE-backports (apt through scripts/suite-apt.sh, which pins the
+# kernel packages to the backports line) the chroot is a debootstrap of
+# RELEASE kept apart from RELEASE's own: the backports kernel wants other
+# toolchain packages (gcc-14-for-host, not gcc-14, on trixie-backports),
+# and a chroot lacking one is rebuilt.
+#
 # A new chroot is built in a temporary directory and renamed into place
 # only when complete; an existing one is reused, and rebuilt the same way
 # when it lacks a toolchain package that newer headers need. Progress and
@@ -119,7 +125,7 @@ if ! have_tools; then
 	echo "$me: debootstrap $suite (minbase +$(echo "$tools" | tr ' ' ',')), log $log" >&2
 	if ! debootstrap --variant=minbase --cache-dir="$cache/debootstrap/$suite" \
 		--include="$(echo $tools | tr ' ' ',')" \
-		"$suite" "$tmp" "$mirror" >"$log" 2>&1; then
+		"${suite%-backports}" "$tmp" "$mirror" >"$log" 2>&1; then
 		echo "$me: debootstrap $suite failed, see $log:" >&2
 		tail -n 15 "$log" >&2
 		exit 1

@@ -7,7 +7,8 @@
 # usage: tests/qemu/run.sh --kernel PATH --log FILE --script GUEST_SCRIPT
 #            [--timeout SECS] [--mem MB] [--smp N] [--append "cmdline"]
 #            [--add HOSTPATH[:GUESTPATH]]... [--allow REGEX]...
-#            [--quiet | --verbose] [-- ARGS for the guest script]
+#            [--quiet | --verbose] [--arch x86_64|arm64] [--module KO]...
+#            [-- ARGS for the guest script]
 #
 # Guest side
 #   /init mounts proc, sysfs, devtmpfs (/dev), debugfs (/sys/kernel/debug) and
@@ -20,6 +21,16 @@
 #   /guest/<basename>, or to GUESTPATH (a path ending in / means "into this
 #   directory"; a relative one is taken under /guest).  Userspace binaries
 #   must be static: the guest has no libc.  The environment has MNI_GUEST=1.
+#
+# --arch arm64 boots an arm64 kernel Image with qemu-system-aarch64 -M virt
+# -cpu max (TCG; pointer authentication with QEMU's cheap implementation-
+# defined algorithm instead of QARMA, which the guest cannot tell apart and
+# which takes TCG several times less), the console on the PL011 (ttyAMA0)
+# and the guest script's port on a virtio console (hvc0); MNI_BUSYBOX must
+# then be an arm64 static busybox, and the binaries added arm64 ones.
+# --module KO (repeatable) is a kernel module /init loads, in the order
+# given, before it opens that port: the virtio console where the kernel
+# has it as a module.
 #
 # Output
 #   The guest script's stdout+stderr travel on their own serial port (ttyS1),
@@ -39,11 +50,11 @@
 #   when --timeout (default 600 s) expires; QEMU is then killed.
 #   The guest script's own output is not scanned.
 #
-# Kernel command line: console=ttyS0 panic_on_warn=1 panic=-1 oops=panic
+# Kernel command line: console=ttyS0 (ttyAMA0 on arm64) panic_on_warn=1 panic=-1 oops=panic
 # softlockup_panic=1 loglevel=7 printk.devkmsg=on, then --append (later
 # settings win, e.g. --append panic_on_warn=0).
 #
-# Environment: QEMU (default qemu-system-x86_64), MNI_BUSYBOX (default
+# Environment: QEMU (default qemu-system-x86_64 or -aarch64), MNI_BUSYBOX (default
 # /bin/busybox, must be static), TMPDIR.
 
 set -eu
@@ -61,8 +72,10 @@ die() {
 }
 
 kernel='' log='' script='' timeout=600 mem=2048 smp=2 extra='' quiet=0 verbose=0
+arch=x86_64
 adds=()
 allows=()
+mods=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
@@ -74,6 +87,8 @@ while [ $# -gt 0 ]; do
 	--append) [ $# -ge 2 ] || usage; extra="$extra $2"; shift 2 ;;
 	--add) [ $# -ge 2 ] || usage; adds+=("$2"); shift 2 ;;
 	--allow) [ $# -ge 2 ] || usage; allows+=("$2"); shift 2 ;;
+	--module) [ $# -ge 2 ] || usage; mods+=("$2"); shift 2 ;;
+	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--verbose) verbose=1; shift ;;
 	--) shift; break ;;
@@ -93,7 +108,11 @@ for re in ${allows[@]+"${allows[@]}"}; do
 	perl -e 'qr/$ARGV[0]/' "$re" 2>/dev/null || die "bad --allow regex '$re'"
 done
 
-qemu=${QEMU:-qemu-system-x86_64}
+case $arch in
+x86_64) qemu=${QEMU:-qemu-system-x86_64} console=ttyS0 port=/dev/ttyS1 ;;
+arm64) qemu=${QEMU:-qemu-system-aarch64} console=ttyAMA0 port=/dev/hvc0 ;;
+*) die "unknown --arch '$arch' (x86_64, arm64)" ;;
+esac
 busybox=${MNI_BUSYBOX:-/bin/busybox}
 command -v "$qemu" >/dev/null || die "$qemu not found (run scripts/deps.sh)"
 [ -x "$busybox" ] || die "$busybox not found (run scripts/deps.sh)"
@@ -124,8 +143,19 @@ mount -t debugfs debugfs /sys/kernel/debug || echo "init: mount debugfs failed"
 mount -t tmpfs tmpfs /tmp || echo "init: mount /tmp failed"
 read -r up _ </proc/uptime
 echo "MNI-GUEST-START uptime=$up"
-# The script's output gets its own serial port when there is one.
-out=/dev/ttyS1
+# The script's output gets its own port when there is one: the second
+# serial port, or on arm64 the virtio console (/guest/.port), whose
+# modules, if any, are in /lib/early.
+for m in /lib/early/*.ko; do
+	[ ! -f "$m" ] || insmod "$m" || echo "init: insmod $m failed"
+done
+read -r out </guest/.port
+# A module's port shows up once its driver has probed the device.
+i=0
+while [ -d /lib/early ] && ! (: >"$out") 2>/dev/null && [ "$i" -lt 30 ]; do
+	sleep 1
+	i=$((i + 1))
+done
 if ! (: >"$out") 2>/dev/null; then
 	echo "init: no $out, guest output goes to the console"
 	out=/dev/console
@@ -144,6 +174,14 @@ echo "init: poweroff failed"
 sleep 1000000
 EOF
 chmod 755 "$root/init"
+echo "$port" >"$root/guest/.port"
+i=10
+for m in ${mods[@]+"${mods[@]}"}; do
+	[ -f "$m" ] || die "--module: '$m' is no file"
+	mkdir -p "$root/lib/early"
+	cp "$m" "$root/lib/early/$i-${m##*/}"
+	i=$((i + 1))
+done
 
 # Script arguments, quoted for sh.
 {
@@ -189,7 +227,7 @@ done
 # --------------------------------------------------------------------- boot
 mkfifo "$tmp/guest.in" "$tmp/guest.out"
 mkdir -p "$(dirname "$log")"
-cmdline="console=ttyS0 panic_on_warn=1 panic=-1 oops=panic softlockup_panic=1"
+cmdline="console=$console panic_on_warn=1 panic=-1 oops=panic softlockup_panic=1"
 cmdline="$cmdline loglevel=7 printk.devkmsg=on$extra"
 
 mode=normal
@@ -244,11 +282,25 @@ printf STDERR "run.sh: qemu ran %.1f s\n", time - $t0;
 '
 
 # shellcheck disable=SC2054 # commas belong to QEMU options
-qemu_args=(
-	-machine q35 -accel tcg -cpu max -m "$mem" -smp "$smp"
+case $arch in
+x86_64)
+	qemu_args=(
+		-machine q35 -accel tcg -cpu max
+		-chardev stdio,id=con,signal=off -serial chardev:con
+		-chardev pipe,id=gst,path="$tmp/guest" -serial chardev:gst
+	) ;;
+arm64)
+	qemu_args=(
+		-machine virt -accel tcg -cpu max,pauth-impdef=on
+		-chardev stdio,id=con,signal=off -serial chardev:con
+		-chardev pipe,id=gst,path="$tmp/guest"
+		-device virtio-serial-pci -device virtconsole,chardev=gst
+	) ;;
+esac
+# shellcheck disable=SC2054
+qemu_args+=(
+	-m "$mem" -smp "$smp"
 	-nodefaults -no-user-config -display none -monitor none -no-reboot
-	-chardev stdio,id=con,signal=off -serial chardev:con
-	-chardev pipe,id=gst,path="$tmp/guest" -serial chardev:gst
 	-kernel "$kernel" -initrd "$tmp/initramfs.cpio" -append "$cmdline"
 )
 # A stock kernel under TCG now and then dies while it boots, before init
@@ -288,7 +340,7 @@ use strict; use warnings;
 my ($tag, @allow) = @ARGV;
 my @bad = (
 	qr/BUG:/, qr/WARNING:/, qr/\bOops\b/, qr/Call Trace/, qr/Kernel panic/,
-	qr/kernel BUG at/, qr/Unable to handle kernel/,
+	qr/kernel BUG at/, qr/Unable to handle kernel/, qr/Internal error:/,
 	qr/possible circular locking/, qr/possible recursive locking/,
 	qr/inconsistent lock state/, qr/lockdep/, qr/DEBUG_LOCKS_WARN_ON/,
 	qr/turning off the locking correctness validator/,

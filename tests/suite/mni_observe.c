@@ -882,7 +882,7 @@ static void test_read_begin_wait_remove(void)
 	struct op_thread del = { .op = op_del, .fd = fd, .gated = true };
 	const struct tev *wt[2], *ins[2], *rem[3];
 	unsigned long first = (uintptr_t)p, last = first + n * psz - 1;
-	unsigned long mm, xfirst = 0x1000, xlast = 0x1fff;
+	unsigned long mm, xfirst = psz, xlast = 2 * psz - 1;
 	uint64_t a, b, x, seq, t0, t1;
 	struct summary s0, s1;
 	struct mm_file f;
@@ -891,7 +891,7 @@ static void test_read_begin_wait_remove(void)
 	int ret;
 
 	a = must_add(fd, p, n * psz, 0);
-	/* Nothing is ever mapped at 4 KiB: never called. */
+	/* Nothing is ever mapped in the first page above 0: never called. */
 	x = must_add(fd, (void *)xfirst, psz, MNI_TEST_ADD_NOMIRROR);
 	del.id = a;
 	mm = must_find_mm(getpid());
@@ -1111,7 +1111,7 @@ static void test_debugfs_during_invalidation(void)
 	a = must_add(fd, p, n * psz, 0);
 	/* Never invalidated by the madvise: stay idle. */
 	x = must_add(fd, (void *)far, psz, MNI_TEST_ADD_NOMIRROR);
-	y = must_add(fd, (void *)0x1000, psz, MNI_TEST_ADD_NOMIRROR);
+	y = must_add(fd, (void *)psz, psz, MNI_TEST_ADD_NOMIRROR);
 	del.id = a;
 	mm = must_find_mm(getpid());
 	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
@@ -1130,7 +1130,7 @@ static void test_debugfs_during_invalidation(void)
 	      mm_count(&f, first, last, "invalidating") == 1,
 	      "wanted one removing and one invalidating line over the madvise");
 	expect_dsub(&f, far, far + psz - 1, "idle");
-	expect_dsub(&f, 0x1000, 0x1fff, "idle");
+	expect_dsub(&f, psz, 2 * psz - 1, "idle");
 	for (k = 0; k < f.nsubs; k++)
 		CHECK(owner_is_driver(f.subs[k].owner) && (f.subs[k].seq & 1),
 		      "line %u: owner '%s' seq %lu", k, f.subs[k].owner,
@@ -1321,8 +1321,8 @@ static void test_counters_refused(void)
 		subs[0].start = (uintptr_t)p;
 		subs[0].id = must_add(fd, p, n * psz, 0);
 		must_fault(fd, subs[0].id, p, n, 0);
-		subs[1].start = 0x1000;
-		subs[1].id = must_add(fd, (void *)0x1000, psz,
+		subs[1].start = psz;
+		subs[1].id = must_add(fd, (void *)psz, psz,
 				      MNI_TEST_ADD_NOMIRROR);
 		CHECK(write(pfd[1], subs, sizeof(subs)) == sizeof(subs),
 		      "write: %s", strerror(errno));

@@ -222,9 +222,9 @@ static void nonblock_reap(bool busy)
 		subs[0] = (struct sub_desc){ 0, (uintptr_t)p, n * psz, 1 };
 		subs[0].id = must_add(fd, p, n * psz, 0);
 		must_fault(fd, subs[0].id, p, n, 0);
-		/* Nothing can be mapped at 4 KiB: never invalidated. */
-		subs[1] = (struct sub_desc){ 0, 0x1000, 0x1000, 0 };
-		subs[1].id = must_add(fd, (void *)0x1000, 0x1000,
+		/* Nothing can be mapped in the first page above 0: never invalidated. */
+		subs[1] = (struct sub_desc){ 0, psz, psz, 0 };
+		subs[1].id = must_add(fd, (void *)psz, psz,
 				      MNI_TEST_ADD_NOMIRROR);
 		CHECK(write(pfd[1], subs, sizeof(subs)) == sizeof(subs),
 		      "write: %s", strerror(errno));
@@ -275,7 +275,7 @@ static void nonblock_reap(bool busy)
 			   subs[0].len);
 	get_log(fd, subs[1].id, false, &log);
 	expect_event(&log, "unmapped subscription", MNI_TEST_EV_RELEASE,
-		     (void *)0x1000, 0x1000, MNI_TEST_LOG_BLOCKABLE);
+		     (void *)psz, psz, MNI_TEST_LOG_BLOCKABLE);
 	/* A leaked in-flight count would make these wait forever. */
 	must_del(fd, subs[0].id);
 	must_del(fd, subs[1].id);
@@ -316,8 +316,8 @@ static void test_remove_from_release_during_reap(void)
 		ids[0] = must_add(fd, p, n * psz, 0);
 		must_fault(fd, ids[0], p, n, 0);
 		CHECK(mirror_spin(fd, ids[0], 300) == 0, "SPIN");
-		/* Nothing can be mapped at 4 KiB: never invalidated. */
-		ids[1] = must_add(fd, (void *)0x1000, 0x1000,
+		/* Nothing can be mapped in the first page above 0: never invalidated. */
+		ids[1] = must_add(fd, (void *)psz, psz,
 				  MNI_TEST_ADD_NOMIRROR);
 		CHECK(write(pfd[1], ids, sizeof(ids)) == sizeof(ids),
 		      "write: %s", strerror(errno));

@@ -53,24 +53,48 @@
 #define MPOL_MF_MOVE	(1 << 1)
 #endif
 
-#define HPAGE		(2UL << 20)
+/*
+ * The size a PMD maps (a THP): 2 MiB with 4 KiB pages, 32 MiB with 16 KiB
+ * ones; set in main().
+ */
+static size_t hpage;
+
+/*
+ * The kernel's PMD size, or without THP what a PMD maps with this page
+ * size: a page of 8-byte entries, each for one page.
+ */
+static size_t pmd_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char b[32] = "";
+	int f = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+		     O_RDONLY);
+	long v = 0;
+
+	if (f >= 0) {
+		if (read(f, b, sizeof(b) - 1) > 0)
+			v = strtol(b, NULL, 10);
+		close(f);
+	}
+	return v > 0 ? (size_t)v : (size_t)page * (size_t)page / 8;
+}
 
 static struct mni_test_info info;
 
 /* ------------------------------------------------------------ helpers */
 
-/* n pages at a 2 MiB aligned address (the rest of the reservation unmapped). */
+/* len bytes at a THP-aligned address (the rest of the reservation unmapped). */
 static char *map_aligned(size_t len)
 {
-	char *r = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE,
+	char *r = mmap(NULL, len + hpage, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *p;
 
 	CHECK(r != MAP_FAILED, "mmap: %s", strerror(errno));
-	p = (char *)(((uintptr_t)r + HPAGE - 1) & ~(HPAGE - 1));
+	p = (char *)(((uintptr_t)r + hpage - 1) & ~(hpage - 1));
 	if (p > r)
 		munmap(r, p - r);
-	munmap(p + len, r + len + HPAGE - (p + len));
+	munmap(p + len, r + len + hpage - (p + len));
 	return p;
 }
 
@@ -830,25 +854,25 @@ static bool thp_enabled(void)
 /* One THP (mapped by a PMD), split by an mprotect and an munmap inside. */
 static void test_thp_split(void)
 {
-	const size_t n = HPAGE / 4096;
+	const size_t n = hpage / psz;
 	int fd, k = 100;
 	char *p, *o;
 	uint64_t a, b, c, x;
-	bool gone[512] = { 0 };
+	bool *gone = calloc(n, sizeof(*gone));
 
+	CHECK(gone, "calloc");
 	if (!thp_enabled())
 		tap_skip("THP disabled");
-	CHECK(psz == 4096, "page size");
 	fd = open_dev();
-	p = map_aligned(HPAGE);
+	p = map_aligned(hpage);
 	o = map_pages(2);
-	CHECK(madvise(p, HPAGE, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
+	CHECK(madvise(p, hpage, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
 	      strerror(errno));
 	fill(p, n, 23);
-	if (anon_huge_kb(p) < 2048)
+	if (anon_huge_kb(p) < (long)(hpage >> 10))
 		tap_skip("no THP allocated (AnonHugePages %ld kB)",
 			 anon_huge_kb(p));
-	a = must_add(fd, p, HPAGE, 0);
+	a = must_add(fd, p, hpage, 0);
 	b = must_add(fd, p + k * psz, psz, 0);
 	c = must_add(fd, p + 300 * psz, psz, 0);
 	x = must_add(fd, o, 2 * psz, 0);
@@ -860,27 +884,29 @@ static void test_thp_split(void)
 
 	CHECK(mprotect(p + k * psz, psz, PROT_READ) == 0, "mprotect: %s",
 	      strerror(errno));
-	expect_called(fd, a, "huge", EVB(MNI_TEST_EV_PROTECTION_VMA), p + k * psz, psz, p, HPAGE);
+	expect_called(fd, a, "huge", EVB(MNI_TEST_EV_PROTECTION_VMA), p + k * psz, psz, p, hpage);
 	expect_called(fd, b, "mprotected page", EVB(MNI_TEST_EV_PROTECTION_VMA), p + k * psz, psz,
 		      p + k * psz, psz);
 	expect_silent(fd, x, "elsewhere");
 	{
-		uint8_t buf[4096], st;
+		uint8_t *buf = malloc(psz), st;
 		uint64_t m;
 
+		CHECK(buf, "malloc");
 		CHECK(!mirror_read(fd, b, p + k * psz, 1, buf, &st, &m), "READ");
 		CHECK(st != MNI_TEST_PAGE_WRITE,
 		      "read-only page still mirrored writable");
+		free(buf);
 	}
 	tap_diag("after split: AnonHugePages %ld kB, %zu pages mirrored",
 		 anon_huge_kb(p), check_no_stale(fd, a, p, n));
 	check_fresh(fd, a, p, n);
 
-	/* munmap of one 4K page in the (split) former THP */
+	/* munmap of one page in the (split) former THP */
 	CHECK(munmap(p + 300 * psz, psz) == 0, "munmap: %s", strerror(errno));
 	gone[300] = true;
 	expect_called(fd, a, "huge, munmap", EVB(MNI_TEST_EV_UNMAP),
-		      p + 300 * psz, psz, p, HPAGE);
+		      p + 300 * psz, psz, p, hpage);
 	expect_called(fd, c, "unmapped page", EVB(MNI_TEST_EV_UNMAP),
 		      p + 300 * psz, psz, p + 300 * psz, psz);
 	check_no_stale_mask(fd, a, p, n, gone);
@@ -891,34 +917,36 @@ static void test_thp_split(void)
 	check_fresh(fd, a, p, 300);
 	check_fresh(fd, a, p + 301 * psz, n - 301);
 	close(fd);
+	free(gone);
 }
 
 /* Same, with the PMD split by munmap first (no mprotect). */
 static void test_thp_split_munmap(void)
 {
-	const size_t n = HPAGE / 4096;
-	bool gone[512] = { 0 };
+	const size_t n = hpage / psz, h = n / 2;
+	bool *gone = calloc(n, sizeof(*gone));
 	uint64_t a, b;
 	char *p;
 	int fd;
 
+	CHECK(gone, "calloc");
 	if (!thp_enabled())
 		tap_skip("THP disabled");
 	fd = open_dev();
-	p = map_aligned(HPAGE);
-	CHECK(madvise(p, HPAGE, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
+	p = map_aligned(hpage);
+	CHECK(madvise(p, hpage, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
 	      strerror(errno));
 	fill(p, n, 27);
-	if (anon_huge_kb(p) < 2048)
+	if (anon_huge_kb(p) < (long)(hpage >> 10))
 		tap_skip("no THP allocated");
-	a = must_add(fd, p, HPAGE, 0);
-	b = must_add(fd, p + 256 * psz, 256 * psz, 0);
+	a = must_add(fd, p, hpage, 0);
+	b = must_add(fd, p + h * psz, h * psz, 0);
 	must_fault(fd, a, p, n, MNI_TEST_FAULT_WRITE);
-	must_fault(fd, b, p + 256 * psz, 256, 0);
+	must_fault(fd, b, p + h * psz, h, 0);
 	CHECK(munmap(p + 17 * psz, psz) == 0, "munmap: %s", strerror(errno));
 	gone[17] = true;
 	expect_called(fd, a, "huge", EVB(MNI_TEST_EV_UNMAP), p + 17 * psz, psz,
-		      p, HPAGE);
+		      p, hpage);
 	/* b overlaps the split (whole PMD), not the unmapped page: kernel
 	 * flavour decides whether it is called at all; it may only see
 	 * ranges overlapping it. */
@@ -929,7 +957,7 @@ static void test_thp_split_munmap(void)
 		tap_diag("upper half: %llu calls from the split",
 			 (unsigned long long)log.count);
 		for (uint64_t i = 0; i < log.count; i++)
-			CHECK(log.entry[i].end > (uintptr_t)p + 256 * psz,
+			CHECK(log.entry[i].end > (uintptr_t)p + h * psz,
 			      "upper half called for a range below it");
 	}
 	check_no_stale_mask(fd, a, p, n, gone);
@@ -939,14 +967,16 @@ static void test_thp_split_munmap(void)
 	check_fresh(fd, a, p, 17);
 	check_fresh(fd, a, p + 18 * psz, n - 18);
 	close(fd);
+	free(gone);
 }
 
 #define KHP "/sys/kernel/mm/transparent_hugepage/khugepaged/"
 
 static void test_khugepaged_collapse(void)
 {
-	const size_t n = HPAGE / 4096;
+	const size_t n = hpage / psz;
 	struct mni_test_log log;
+	char none[32];
 	uint64_t a;
 	double t0;
 	long kb;
@@ -956,29 +986,30 @@ static void test_khugepaged_collapse(void)
 	if (!thp_enabled() || access(KHP "pages_to_scan", W_OK))
 		tap_skip("THP/khugepaged not available");
 	fd = open_dev();
-	p = map_aligned(HPAGE);
-	madvise(p, HPAGE, MADV_NOHUGEPAGE);
+	p = map_aligned(hpage);
+	madvise(p, hpage, MADV_NOHUGEPAGE);
 	fill(p, n, 30);
 	CHECK(anon_huge_kb(p) == 0, "THP despite MADV_NOHUGEPAGE");
-	a = must_add(fd, p, HPAGE, 0);
+	a = must_add(fd, p, hpage, 0);
 	must_fault(fd, a, p, n, 0);
 	write_file(KHP "scan_sleep_millisecs", "10");
 	write_file(KHP "alloc_sleep_millisecs", "10");
 	write_file(KHP "pages_to_scan", "65536");
-	write_file(KHP "max_ptes_none", "511");
-	CHECK(madvise(p, HPAGE, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
+	snprintf(none, sizeof(none), "%zu", n - 1);
+	write_file(KHP "max_ptes_none", none);
+	CHECK(madvise(p, hpage, MADV_HUGEPAGE) == 0, "MADV_HUGEPAGE: %s",
 	      strerror(errno));
 	t0 = now_ms();
-	while ((kb = anon_huge_kb(p)) < 2048 && now_ms() - t0 < 10000)
+	while ((kb = anon_huge_kb(p)) < (long)(hpage >> 10) && now_ms() - t0 < 10000)
 		usleep(20000);
 	write_file(KHP "scan_sleep_millisecs", "10000");
 	write_file(KHP "alloc_sleep_millisecs", "60000");
-	if (kb < 2048)
+	if (kb < (long)(hpage >> 10))
 		tap_skip("khugepaged did not collapse within 10 s (%ld kB)", kb);
 	tap_diag("collapsed after %.0f ms", now_ms() - t0);
 	get_log(fd, a, false, &log);
-	expect_called(fd, a, "collapse", EVB(MNI_TEST_EV_CLEAR), p, HPAGE, p, HPAGE);
-	/* The 4K pages were freed: a stale mirror would show old data. */
+	expect_called(fd, a, "collapse", EVB(MNI_TEST_EV_CLEAR), p, hpage, p, hpage);
+	/* The small pages were freed: a stale mirror would show old data. */
 	rewrite_and_check(fd, a, p, n, 31);
 	close(fd);
 }
@@ -1257,10 +1288,11 @@ static void test_userfaultfd(void)
 			.range.len = n * psz,
 			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 		};
-		uint8_t buf[4 * 4096], st[4];
+		uint8_t *buf = malloc(n * psz), st[4];
 		uint64_t m;
 		size_t i;
 
+		CHECK(buf && n <= ARRAY_SIZE(st), "malloc");
 		memset(p, 0x22, n * psz);	/* dirty, writable PTEs */
 		must_fault(fd, a, p, n, MNI_TEST_FAULT_WRITE);
 		clear_log(fd, a);
@@ -1276,6 +1308,7 @@ static void test_userfaultfd(void)
 		memset(p, 0x11, psz);
 		check_no_stale(fd, a, p, n);
 		check_fresh(fd, a, p, n);
+		free(buf);
 	} else {
 		tap_diag("UFFDIO_WRITEPROTECT not available: not tested");
 	}
@@ -1770,6 +1803,7 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "--exec-child"))
 		exec_child_main(argc, argv);
+	hpage = pmd_size();
 	for (i = 0; i < ARRAY_SIZE(tests); i++)
 		if (tests[i].fn == test_stale_read_torture ||
 		    tests[i].fn == test_stale_read_torture_storm)
