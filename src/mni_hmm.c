@@ -136,7 +136,7 @@ int mni_hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 
 	if (!range || !range->notifier) {
 		pr_err_ratelimited("mni: hmm_range_fault_unlocked_timeout (from %pS) of a NULL %s\n",
-				   __builtin_return_address(0),
+				   (void *)_RET_IP_,
 				   range ? "subscription" : "range");
 		return -EINVAL;
 	}
