@@ -46,6 +46,10 @@ KERN_SKIPS="insert_null_ops insert_null_invalidate insert_dead_mm remove_foreign
 # skips the two-pass tests while the mni flavour runs them (on 7.1+ both
 # run and must agree). mni's two-pass insert has no kernel counterpart at
 # all: its bad-input test is the mni flavour's alone.
+# remove() from a callback and calls from hardirq are mni's contract alone
+# (tests/suite/mni_suite_boundary.c).
+KERN_SKIPS="$KERN_SKIPS boundary_remove_sibling_two_pass boundary_remove_finishing
+	boundary_remove_own boundary_remove_plain boundary_irq_calls_refused"
 KERN_SKIPS="$KERN_SKIPS two_pass_insert_bad_ops
 	two_pass_unmap_and_dontneed two_pass_order_across_subscriptions
 	two_pass_mixed_with_classic two_pass_null_finish two_pass_exit_release

@@ -3699,6 +3699,8 @@ static void test_two_pass_insert_bad_ops(void)
 	close(fd);
 }
 
+#include "mni_suite_boundary.c"
+
 /* --------------------------------------------------------------- main */
 
 /* Each test NAME is the function test_NAME. */
@@ -3770,6 +3772,11 @@ static const struct tap_test tests[] = {
 	TEST(update_away_during_munmap, 0),
 	TEST(update_into_munmap, 0),
 	TEST(update_bad_input, 0),
+	TEST(boundary_remove_sibling_two_pass, 0),
+	TEST(boundary_remove_finishing, 0),
+	TEST(boundary_remove_own, 0),
+	TEST(boundary_remove_plain, 0),
+	TEST(boundary_irq_calls_refused, 0),
 };
 
 int main(int argc, char **argv)
