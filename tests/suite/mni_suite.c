@@ -3777,6 +3777,7 @@ static const struct tap_test tests[] = {
 	TEST(boundary_remove_own, 0),
 	TEST(boundary_remove_plain, 0),
 	TEST(boundary_irq_calls_refused, 0),
+	TEST(nonblock_reap_put_last, 30),
 };
 
 int main(int argc, char **argv)

@@ -86,3 +86,76 @@ static void test_boundary_irq_calls_refused(void)
 	      (long long)b.ret[0], (long long)b.ret[1], (long long)b.ret[2],
 	      (unsigned long long)b.out[0]);
 }
+
+/*
+ * A put whose release a non-blockable walk completes, as the mm's last
+ * user: X is the only subscription of a dying child's mm (no
+ * pre-registration), its non-blockable callback spins, and a put of X
+ * comes from another thread while process_mrelease(2)'s pass runs it. The
+ * pass then releases X after the callback, inside the core's
+ * non_block_start(): the end of the mm's registration must not happen
+ * there (on PREEMPT_RT its spinlock_t locks sleep: DEBUG_ATOMIC_SLEEP
+ * reports it, which the console scan fails).
+ */
+struct put_later {
+	int fd;
+	uint64_t id;
+	unsigned int delay_ms;
+};
+
+static void *put_later_fn(void *arg)
+{
+	struct put_later *pl = arg;
+
+	usleep(pl->delay_ms * 1000);
+	mirror_put_ioc(pl->fd, pl->id, 0);
+	return NULL;
+}
+
+static void test_nonblock_reap_put_last(void)
+{
+	const size_t n = 8;
+	int fd = open_dev();
+	struct put_later pl = { .fd = fd, .delay_ms = 100 };
+	uint64_t hold_id, before;
+	int pfd[2], pidfd;
+	pthread_t t;
+	long ret;
+	pid_t pid;
+
+	/* The child sleeps (D) holding this mirror of ours, not of its mm. */
+	hold_id = must_add(fd, (void *)0x1000, 0x1000, MNI_TEST_ADD_NOMIRROR);
+	before = mirror_put_ioc(fd, 0, 0);
+	CHECK(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	pid = fork_child();
+	if (!pid) {
+		char *p = map_pages(n);
+		uint64_t x;
+
+		fill(p, n, 29);
+		x = must_add(fd, p, n * psz, 0);
+		must_fault(fd, x, p, n, 0);
+		CHECK(!mirror_spin(fd, x, 300), "SPIN: %s", strerror(errno));
+		CHECK(write(pfd[1], &x, sizeof(x)) == sizeof(x), "write: %s",
+		      strerror(errno));
+		mirror_hold(fd, hold_id, 3000);
+		_exit(0);
+	}
+	close(pfd[1]);
+	CHECK(read(pfd[0], &pl.id, sizeof(pl.id)) == sizeof(pl.id),
+	      "child did not report its subscription");
+	wait_task_state_d(pid);
+
+	pidfd = pidfd_open_and_kill(pid);
+	CHECK(!pthread_create(&t, NULL, put_later_fn, &pl), "pthread_create");
+	ret = process_mrelease_or_skip(pidfd);
+	pthread_join(t, NULL);
+	tap_diag("process_mrelease: %ld (%s)", ret,
+		 ret ? strerror(errno) : "ok");
+	CHECK(ret == 0, "process_mrelease: %s", strerror(errno));
+	CHECK(waitpid(pid, NULL, 0) == pid, "waitpid: %s", strerror(errno));
+	CHECK(wait_released(fd, before + 1) >= before + 1,
+	      "X was never released");
+	must_del(fd, hold_id);
+	close(fd);
+}
