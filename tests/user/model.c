@@ -1252,7 +1252,10 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	f = &M.frames[M.depth++];
 	*f = (struct frame){ .slot = slot };
 	shim_kmalloc_fail = kfail;
+	/* The passes around this one, which lockdep would report. */
+	shim_map_nest = M.depth - 1;
 	ret = mni_itree_invalidate_start(&M.it, range);
+	shim_map_nest = M.depth > 1 ? M.depth - 2 : 0;
 	CHECK(!shim_kmalloc_fail, "injected allocation failures left over");
 	M.depth--;
 	r->walking = false;
@@ -1324,7 +1327,9 @@ static void do_release(void)
 	f = &M.frames[M.depth++];
 	*f = (struct frame){ .slot = RELEASE_SLOT };
 	M.no_nest = true;
+	shim_map_nest = M.depth - 1;
 	mni_itree_release(&M.it, fake_mm);
+	shim_map_nest = M.depth > 1 ? M.depth - 2 : 0;
 	M.no_nest = false;
 	M.depth--;
 	CHECK(!model_next(f), "release pass missed a sub");
