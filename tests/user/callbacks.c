@@ -127,18 +127,18 @@ static void bsub_insert(struct bsub *b, unsigned long first, unsigned long n,
 }
 
 /*
- * What mni_interval_notifier_remove() does with the engine: begin, the
- * lockdep annotation of a wait for callbacks, then the wait if one is
+ * What mni_interval_notifier_remove() does with the engine: the lockdep
+ * annotation of a wait for callbacks, begin, then the wait if one is
  * needed. The subscription is then the caller's, who poisons it.
  */
 static int api_remove(struct bsub *b)
 {
-	int ret = mni_itree_remove_begin(&it, &b->sub);
+	int ret;
 
+	mni_itree_remove_annotate();
+	ret = mni_itree_remove_begin(&it, &b->sub);
 	if (ret < 0)
 		return ret;
-	lock_map_acquire(&mni_invalidate_map);
-	lock_map_release(&mni_invalidate_map);
 	if (ret > 0)
 		mni_itree_remove_wait(&it, &b->sub);
 	__atomic_store_n(&b->live, false, __ATOMIC_RELEASE);
