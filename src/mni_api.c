@@ -524,7 +524,7 @@ void mni_interval_notifier_put_barrier(void)
 {
 	might_sleep();
 	while (mni_put_pending())
-		msleep(1);
+		usleep_range(1000, 2000);
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put_barrier, MNI_NS);
 

@@ -475,8 +475,6 @@ static inline void mni_itree_wake_any(struct mni_itree *it)
 		mni_itree_wake(it);
 }
 
-
-
 /* In mni_itree.c: move @sub to [@start, @last] in the tree; lock held. */
 void mni_itree_move_locked(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub,

@@ -99,6 +99,7 @@ static inline bool mni_put_pending(void)
 	/* Pairs with atomic_long_dec_return_release() above. */
 	return atomic_long_read_acquire(&mni_puts_pending);
 }
+
 bool mni_mm_insert_used(struct mm_struct *mm,
 			struct mmu_interval_notifier *sub);
 void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub);

@@ -108,6 +108,17 @@ static const struct mni_interval_notifier_ops bsub_two_pass_ops = {
 	.invalidate_finish = bsub_finish,
 };
 
+static int bsub_insert(struct bsub *b, bool two_pass, unsigned long start,
+		       unsigned long len)
+{
+	if (two_pass)
+		return mni_interval_notifier_insert_two_pass(&b->sub, current->mm,
+							     start, len,
+							     &bsub_two_pass_ops);
+	return mni_interval_notifier_insert(&b->sub, current->mm, start, len,
+					    &bsub_ops);
+}
+
 /* The subscriptions of each case: two-pass or not, and whom each removes. */
 struct bcase {
 	bool two_pass[BSUBS];
@@ -150,13 +161,8 @@ static int bcase_run(const struct bcase *c, struct mni_test_boundary *res)
 		slots[i]->remove_idx = c->remove_idx[i];
 		slots[i]->slots = slots;
 		/* Tree order A, B, C: by start. */
-		ret = c->two_pass[i] ?
-			mni_interval_notifier_insert_two_pass(&slots[i]->sub,
-				current->mm, addr + i * PAGE_SIZE,
-				res->len - i * PAGE_SIZE, &bsub_two_pass_ops) :
-			mni_interval_notifier_insert(&slots[i]->sub,
-				current->mm, addr + i * PAGE_SIZE,
-				res->len - i * PAGE_SIZE, &bsub_ops);
+		ret = bsub_insert(slots[i], c->two_pass[i], addr + i * PAGE_SIZE,
+				  res->len - i * PAGE_SIZE);
 		if (ret) {
 			kfree(slots[i]);
 			slots[i] = NULL;
@@ -183,15 +189,15 @@ struct birq {
 	struct hrtimer timer;
 	struct mmu_interval_notifier x, y;
 	struct mni_test_boundary *res;
-	int released;			/* atomic */
-	int fired;			/* atomic */
+	atomic_t released;
+	int fired;			/* the handler is done */
 };
 
 static void birq_release(struct mmu_interval_notifier *sub)
 {
 	struct birq *bi = container_of(sub, struct birq, x);
 
-	atomic_inc((atomic_t *)&bi->released);
+	atomic_inc(&bi->released);
 }
 
 static enum hrtimer_restart birq_fire(struct hrtimer *t)
@@ -228,10 +234,11 @@ static int birq_run(struct mni_test_boundary *res)
 	hrtimer_init(&bi->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	bi->timer.function = birq_fire;
 	hrtimer_start(&bi->timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
+	/* Pairs with smp_store_release() in birq_fire(): its results. */
 	for (i = 0; i < 2000 && !smp_load_acquire(&bi->fired); i++)
 		usleep_range(1000, 2000);
 	hrtimer_cancel(&bi->timer);
-	res->out[0] = atomic_read((atomic_t *)&bi->released);
+	res->out[0] = atomic_read(&bi->released);
 	mni_interval_notifier_remove(&bi->y);
 out_x:
 	/* A put made in the handler took it out already: -ENOENT then. */
