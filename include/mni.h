@@ -107,6 +107,7 @@ int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
 				    long timeout, unsigned long *seq);
 int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			      void (*release)(struct mmu_interval_notifier *sub));
+void mni_interval_notifier_put_barrier(void);
 int mni_interval_notifier_update(struct mmu_interval_notifier *interval_sub,
 				 unsigned long start, unsigned long length);
 int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,

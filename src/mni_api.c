@@ -5,6 +5,7 @@
  * Argument checks and the messages that name a misbehaving caller live
  * here; the engine itself is in mni_itree.c and mni_mm.c.
  */
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -20,6 +21,22 @@
 			   (void *)(caller), ##__VA_ARGS__)
 
 /*
+ * Is this a call from interrupt context (hardirq, softirq, NMI), which
+ * insert, put, update and set_owner refuse? Their engine lock is taken
+ * with interrupts on, as are the spinlock_t locks the end of an mm's
+ * registration takes: an interrupt on a CPU that holds one would spin for
+ * ever. An inline test of the preempt count.
+ */
+static bool mni_in_interrupt(const struct mmu_interval_notifier_ops *ops,
+			     const char *what, unsigned long caller)
+{
+	if (likely(in_task()))
+		return false;
+	mni_caller_err(ops, caller, "%s from interrupt context", what);
+	return true;
+}
+
+/*
  * Checks common to every insert; fills in @sub on success. @fault: why
  * @ops cannot be called, found by the caller for its kind of ops, or NULL.
  */
@@ -30,6 +47,8 @@ static int mni_prepare(struct mmu_interval_notifier *sub, struct mm_struct *mm,
 {
 	unsigned long last;
 
+	if (mni_in_interrupt(ops, "insert", caller))
+		return -EINVAL;
 	if (!sub || !mm) {
 		mni_caller_err(ops, caller, "insert with NULL %s",
 			       sub ? "mm" : "subscription");
@@ -142,12 +161,14 @@ static int mni_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
  * takes mmap_lock for write, unless mni_mm_get() registered @mm already:
  * then the insert takes no lock but the engine's own spinlock, allocates
  * nothing, and may be called with mmap_lock held for read (from a fault
- * handler) or in any context that may not sleep.
+ * handler) or in any task context that may not sleep (not from a hardirq,
+ * softirq or NMI handler: -EINVAL).
  *
  * Context: process context, may sleep; must not hold @mm's mmap_lock
  * unless @mm is pre-registered with mni_mm_get().
  * Return: 0; -EOVERFLOW for an empty or wrapping range; -EINVAL for NULL
- * arguments, ops without a callback or an mm without users; -ENOMEM; or
+ * arguments, ops without a callback, an mm without users or a call from
+ * interrupt context; -ENOMEM; or
  * -EINTR when a signal interrupted the first registration on @mm (never
  * on a pre-registered mm).
  */
@@ -339,16 +360,27 @@ EXPORT_SYMBOL_NS_GPL(mni_mm_put, MNI_NS);
  * see it dying), or, with two-pass ops, until the second passes of a
  * walk that may have called it have run (also when it moved since). It
  * never waits for other invalidations of the mm or for their ends. The
- * caller must not hold a lock that its own invalidate
- * callback takes. A callback may remove another subscription of the
- * same mm without waiting for its own walk. Works after the mm has exited.
+ * caller must not hold a lock that its own invalidate callback takes.
+ * Works after the mm has exited.
+ *
+ * From inside a blockable callback (or a second pass) of this module's
+ * subscriptions, it never waits for that callback's own invalidation: a
+ * callback may remove another subscription, and its own (it must touch
+ * it no more once this returns; a two-pass start that removes its own
+ * subscription gets no second pass), and a second pass that invalidation
+ * still owes the removed subscription runs in this call, before it
+ * returns. It may still wait for another invalidation whose walk holds
+ * the subscription: two invalidations whose callbacks remove each other's
+ * subscriptions wait for each other for ever, which nothing detects. So
+ * inside callbacks prefer mni_interval_notifier_put(), which never waits;
+ * from a non-blockable callback, remove() is not allowed at all.
  *
  * A subscription this module did not insert (for example one of the
  * kernel's own engine), or one already removed, is refused with a
  * rate-limited message and left untouched: it is looked up in this
  * module's tree by its range, and no other field of it is read.
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; also a blockable callback.
  */
 void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 {
@@ -365,6 +397,8 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	}
 	mm = interval_sub->mm;
 
+	/* Before any wait for callbacks, as the core does its own. */
+	mni_itree_remove_annotate();
 	/*
 	 * RCU: a stranger's entry may be freed under us otherwise. The sched
 	 * flavour: an inline preempt_disable(), see mni_registry_lock.
@@ -383,9 +417,6 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 	 * From here, until it is unlinked, @interval_sub keeps the shared
 	 * user reference, and so @mmm; with @last, it is ours to drop.
 	 */
-
-	lock_map_acquire(&mni_invalidate_map);
-	lock_map_release(&mni_invalidate_map);
 	if (ret > 0)
 		last = mni_itree_remove_wait(&mmm->itree, interval_sub);
 
@@ -411,7 +442,9 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  * or otherwise touch it, and callbacks already collected for it may still
  * run. This never waits, so it may be called from the subscription's own
  * callback (to destroy a range on munmap, say), from another
- * subscription's callback, and from atomic context.
+ * subscription's callback, and in atomic task context (under a spinlock,
+ * with interrupts off); not from a hardirq, softirq or NMI handler, where
+ * it is refused: a driver puts from there through a work item.
  *
  * Why this is safe where a non-blocking remove is not: the memory is
  * freed by @release, which the engine calls only after every callback
@@ -421,16 +454,22 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  * put subscription is refused, not raced.
  *
  * @release runs in the context of this call or of the invalidation that
- * held @interval_sub last: it must not sleep, nor take a lock that the
- * subscription's own callbacks take around this call. It may free the
- * subscription. When the subscription was the mm's last user (no other
- * subscription and no mni_mm_get() left), this also ends the mm's
- * registration, which takes a spinlock_t: on PREEMPT_RT keep the mm
- * pre-registered to put from a non-blockable callback.
+ * held @interval_sub last (which may be non-blockable: the OOM reaper's):
+ * it must not sleep, nor take a lock that the subscription's own callbacks
+ * take around this call. It may free the subscription. When the
+ * subscription was the mm's last user (no other subscription and no
+ * mni_mm_get() left), the mm's registration ends too: in this call, or,
+ * from an invalidation or with interrupts off, in a work item of this
+ * module, since it takes spinlock_t locks.
  *
- * Context: any but NMI; does not sleep.
- * Return: 0; -EINVAL for a NULL subscription or @release, -ENOENT for a
- * subscription this module did not insert, or one already removed or put.
+ * @release is the caller's code, called later: a consumer module calls
+ * mni_interval_notifier_put_barrier() after its last put, before it
+ * unloads.
+ *
+ * Context: task context, atomic or not; does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription or @release, or a call from
+ * interrupt context; -ENOENT for a subscription this module did not
+ * insert, or one already removed or put.
  */
 int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			      void (*release)(struct mmu_interval_notifier *sub))
@@ -445,7 +484,11 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			       release ? "subscription" : "release");
 		return -EINVAL;
 	}
+	if (mni_in_interrupt(interval_sub->ops, "put", _RET_IP_))
+		return -EINVAL;
 
+	/* Until @release has returned (mni_mm_put_done()). */
+	mni_put_pending_inc();
 	/* RCU, as in mni_interval_notifier_remove(). */
 	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);
@@ -453,6 +496,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 		ret = mni_itree_put(&mmm->itree, interval_sub, release, &last);
 	rcu_read_unlock_sched();
 	if (ret < 0) {
+		mni_put_pending_dec();
 		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "put of a subscription not inserted here, or removed or put already");
 		return -ENOENT;
@@ -463,6 +507,26 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
+
+/**
+ * mni_interval_notifier_put_barrier - wait for the releases of puts
+ *
+ * Returns once every @release handed to mni_interval_notifier_put() before
+ * this call has returned (puts of every consumer, and those made meanwhile
+ * too: the wait ends when none is left). An invalidation calls @release
+ * later, from the consumer's own code, so a consumer module calls this
+ * after its last put and before it unloads.
+ *
+ * Context: process context, may sleep; not from a callback (a release
+ * the caller's own invalidation holds would never come).
+ */
+void mni_interval_notifier_put_barrier(void)
+{
+	might_sleep();
+	while (mni_put_pending())
+		usleep_range(1000, 2000);
+}
+EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put_barrier, MNI_NS);
 
 /**
  * mni_interval_notifier_update - Move an interval notifier to another range
@@ -491,10 +555,14 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put, MNI_NS);
  * when an invalidation whose pass is running still owes @interval_sub a
  * callback and the engine's spare entries for those are used up. On
  * PREEMPT_RT that allocation takes sleeping locks: there, do not call it
- * under a raw spinlock or from a non-blockable callback.
+ * under a raw spinlock or from a non-blockable callback. A read_begin()
+ * asleep for an invalidation the move takes the subscription out of is
+ * woken (with interrupts off, only at that invalidation's end).
  *
- * Context: any but NMI (on PREEMPT_RT, see above); does not sleep.
- * Return: 0; -EINVAL for a NULL subscription; -EOVERFLOW for an empty or
+ * Context: task context, atomic or not, not from a hardirq, softirq or
+ * NMI handler (on PREEMPT_RT, see above); does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription or a call from interrupt
+ * context; -EOVERFLOW for an empty or
  * wrapping range; -ENOENT for a subscription this module did not insert,
  * or one removed or put; -ENOMEM (the subscription keeps its old range).
  */
@@ -510,6 +578,8 @@ int mni_interval_notifier_update(struct mmu_interval_notifier *interval_sub,
 		mni_caller_err(NULL, caller, "update of a NULL subscription");
 		return -EINVAL;
 	}
+	if (mni_in_interrupt(interval_sub->ops, "update", caller))
+		return -EINVAL;
 	if (!length || check_add_overflow(start, length - 1, &last)) {
 		mni_caller_err(interval_sub->ops, caller,
 			       "update to %s range [%#lx, +%#lx)",
@@ -544,9 +614,16 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_update, MNI_NS);
  * pages itself and keeps its mapping. Every other invalidation calls it
  * as before. Drivers test this by hand in their callbacks today.
  *
- * Context: any; does not sleep.
- * Return: 0; -EINVAL for a NULL subscription; -ENOENT for a subscription
- * this module did not insert, or one being removed or put.
+ * Such an invalidation of @owner already in flight skips @interval_sub
+ * too if it has not reached it yet, and then a read_begin() asleep for it
+ * is woken (with interrupts off, only at its end); one that has reached it
+ * calls it, and read_begin() keeps waiting for its end.
+ *
+ * Context: task context, atomic or not, not from a hardirq, softirq or
+ * NMI handler; does not sleep.
+ * Return: 0; -EINVAL for a NULL subscription or a call from interrupt
+ * context; -ENOENT for a subscription this module did not insert, or one
+ * being removed or put.
  */
 int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 				    void *owner)
@@ -559,6 +636,8 @@ int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 			       "set_owner of a NULL subscription");
 		return -EINVAL;
 	}
+	if (mni_in_interrupt(interval_sub->ops, "set_owner", _RET_IP_))
+		return -EINVAL;
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);

@@ -239,6 +239,19 @@ static inline bool mni_inval_skips(const struct mni_inval *inv,
 	return inv->owner && inv->owner == mni_sub_owner(sub);
 }
 
+/*
+ * May read_begin() on @sub leave @inv out? Only if @inv neither called nor
+ * calls @sub: the walk decided that at collect time with the owner of
+ * then, so once mni_itree_set_owner() has named @inv's owner for a
+ * subscription @inv had already reached, @inv is waited for (@owner_stale).
+ * Lock held.
+ */
+static inline bool mni_inval_skips_read(const struct mni_inval *inv,
+					const struct mmu_interval_notifier *sub)
+{
+	return mni_inval_skips(inv, sub) && !inv->owner_stale;
+}
+
 /* Is an invalidation that overlaps @sub between its start and its end? */
 static inline bool mni_itree_overlap_in_flight(struct mni_itree *it,
 					       const struct mmu_interval_notifier *sub)
@@ -247,7 +260,7 @@ static inline bool mni_itree_overlap_in_flight(struct mni_itree *it,
 
 	lockdep_assert_held(&it->lock);
 	hlist_for_each_entry(inv, &it->inflight, link) {
-		if (mni_inval_skips(inv, sub))
+		if (mni_inval_skips_read(inv, sub))
 			continue;
 		if (mni_inval_overlaps(inv, sub))
 			return true;
@@ -288,9 +301,13 @@ static inline bool mni_slot_is_put(const struct mmu_interval_notifier *slot)
  * has looked at it.
  *
  * When the caller is the walker itself, it runs inside the callback of the
- * slot at @pos (a walk is on its stack only while it calls one): a later
- * slot is dropped from the round, so a callback may remove another
- * subscription of its own walk without waiting for itself.
+ * slot at @pos, or in the second passes after the round (a walk is on its
+ * stack only then): a later slot is dropped from the round, so a callback
+ * may remove another subscription of its own walk without waiting for
+ * itself. A remove() of the subscription at @pos, from its own callback,
+ * drops that slot too: the walker reads the slot again after the callback
+ * returns and touches the subscription no more (mni_itree_call_batch()).
+ * A put from there marks it instead, for the walk to release after.
  *
  * Slots change under the lock here while the walker reads them without
  * it: WRITE_ONCE(), paired with READ_ONCE() in mni_itree_call_batch().
@@ -317,9 +334,12 @@ static inline bool mni_inval_holds(struct mni_inval *inv,
 		}
 		if (i < inv->pos)
 			return false;
+		if (!put) {
+			WRITE_ONCE(inv->batch[i], NULL);
+			return false;
+		}
 		/* Its own callback: the walk finishes a put after it returns. */
-		if (put)
-			WRITE_ONCE(inv->batch[i], marked);
+		WRITE_ONCE(inv->batch[i], marked);
 		WRITE_ONCE(inv->waiters, true);
 		return true;
 	}
@@ -365,9 +385,24 @@ static inline bool mni_itree_in_flight(const struct mni_itree *it)
 }
 
 /*
+ * Is @inv the pass the caller itself is running, from one of whose
+ * callbacks (or second passes) it calls in? Lock held.
+ */
+static inline bool mni_inval_is_own_pass(const struct mni_inval *inv)
+{
+	return inv->walker == current && inv->finishes;
+}
+
+/*
  * Does a walk hold @sub (mni_inval_holds()), or owe it a second pass? Asks
  * every record, so that each walk holding @sub is told to look at it again
  * when it lets go (@waiters, and with @put the mark on its slot).
+ *
+ * A remove() (!@put) made from inside a pass does not wait for that pass's
+ * second passes: mni_itree_remove_begin() has run @sub's own pending finish
+ * of that pass already, and the pass collects none for a subscription that
+ * is dying. Waiting there would wait for the caller itself. A put does:
+ * the pass releases it after its second passes (mni_itree_reap_range()).
  */
 static inline bool mni_itree_sub_busy(struct mni_itree *it,
 				      const struct mmu_interval_notifier *sub, bool put)
@@ -386,9 +421,31 @@ static inline bool mni_itree_sub_busy(struct mni_itree *it,
 	hlist_for_each_entry(inv, &it->inflight, link)
 		if (mni_inval_holds(inv, sub, put) ||
 		    (READ_ONCE(inv->finishing) &&
-		     mni_inval_may_finish(inv, sub)))
+		     mni_inval_may_finish(inv, sub) &&
+		     (put || !mni_inval_is_own_pass(inv))))
 			busy = true;
 	return busy;
+}
+
+/*
+ * Move @sub's pending second passes of the passes the caller runs (more
+ * than one when a callback started another invalidation) to @to, or with
+ * @to NULL only tell whether there are any. Lock held; the lists are the
+ * caller's own, which only it touches.
+ */
+static inline bool mni_itree_own_finish_take(struct mni_itree *it,
+					     const struct mmu_interval_notifier *sub,
+					     struct mni_finishes *to)
+{
+	struct mni_inval *inv;
+	bool taken = false;
+
+	lockdep_assert_held(&it->lock);
+	hlist_for_each_entry(inv, &it->inflight, link)
+		if (mni_inval_is_own_pass(inv) &&
+		    mni_sub_finish_take(inv->finishes, sub, to))
+			taken = true;
+	return taken;
 }
 
 /*
@@ -404,6 +461,18 @@ static inline void mni_itree_wake(struct mni_itree *it)
 {
 	if (swait_active(&it->wq))
 		swake_up_all(&it->wq);
+}
+
+/*
+ * mni_itree_wake() from a caller that may have interrupts off (update and
+ * set_owner may be called under a driver's irqsave lock): swake_up_all()
+ * turns them back on, so then the sleepers wait for the record's end,
+ * which wakes them as well.
+ */
+static inline void mni_itree_wake_any(struct mni_itree *it)
+{
+	if (!irqs_disabled())
+		mni_itree_wake(it);
 }
 
 /* In mni_itree.c: move @sub to [@start, @last] in the tree; lock held. */

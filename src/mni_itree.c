@@ -305,11 +305,37 @@ int mni_itree_unhold(struct mni_itree *it)
 }
 
 /**
+ * mni_itree_remove_annotate - tell lockdep a remove() may wait for callbacks
+ *
+ * As the core annotates its own wait: lockdep then sees a caller that
+ * holds a lock a callback takes. Not from inside a pass, which holds
+ * mni_invalidate_map already: a second acquire would be reported as
+ * recursion, and a remove() there never waits for that pass.
+ * Context: before mni_itree_remove_begin(), outside any RCU section.
+ */
+void mni_itree_remove_annotate(void)
+{
+#ifdef CONFIG_LOCKDEP
+	if (lock_is_held(&mni_invalidate_map))
+		return;
+#endif
+	lock_map_acquire(&mni_invalidate_map);
+	lock_map_release(&mni_invalidate_map);
+}
+
+/**
  * mni_itree_remove_begin - take a subscription out, or start doing so
  * @it: the engine of the subscription's mm
  * @sub: the subscription; need not be one of ours
  * @last: set when @sub is gone and was the engine's last user (see
  *	mni_itree_unlink())
+ *
+ * Called from inside an invalidation pass (one of its callbacks or second
+ * passes), it never waits for that pass: a later slot of the round is
+ * dropped, and the running callback's own subscription is let go at once
+ * (the walker touches it no more). A second pass that pass still owes
+ * @sub makes this return 1: mni_itree_remove_wait() runs it, and waits for
+ * other passes as usual.
  *
  * Context: any; does not sleep.
  * Return: -ENOENT if @sub is not in this engine or a remove of it has
@@ -325,18 +351,65 @@ int mni_itree_remove_begin(struct mni_itree *it,
 	raw_spin_lock(&it->lock);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
-	} else if (mni_itree_in_flight(it) && mni_itree_sub_busy(it, sub, false)) {
+		goto out;
+	}
+	if (!mni_itree_in_flight(it))
+		goto unlink;
+	if (mni_itree_sub_busy(it, sub, false) ||
+	    mni_itree_own_finish_take(it, sub, NULL)) {
 		mni_sub_set_stamp(sub, MNI_STAMP_DYING);
 		it->stats.remove_waits++;
 		ret = 1;
-	} else {
-		*last = mni_itree_unlink(it, sub);
+		goto out;
 	}
+unlink:
+	*last = mni_itree_unlink(it, sub);
+out:
 	raw_spin_unlock(&it->lock);
 
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
 	return ret;
+}
+
+/*
+ * Has @inv's walk called @sub, or does it still owe it a call, whatever
+ * owners say from now on? Lock held. A subscription stamped before @inv
+ * began has not moved since, so its place tells: the walk collects in tree
+ * order, from @next on (all of the tree is behind it once @next is NULL);
+ * an update's queued call (@owed) comes whatever the owner. One stamped
+ * since (an update) may have been called at its old place.
+ */
+static bool mni_inval_reached(const struct mni_inval *inv,
+			      const struct mmu_interval_notifier *sub)
+{
+	const struct mni_owed *o;
+
+	if (mni_sub_stamp(sub) >= inv->seq || !inv->next ||
+	    mni_node_before(&sub->interval_tree, inv->next))
+		return true;
+	for (o = inv->owed; o; o = o->next)
+		if (o->sub == sub)
+			return true;
+	return false;
+}
+
+/*
+ * @sub's owner becomes @owner: a walk in flight that names @owner decided
+ * to call @sub when its owner was another, if it reached @sub already, and
+ * read_begin() must not leave such a record out (mni_inval_skips_read()).
+ * Lock held.
+ */
+static void mni_itree_owner_stale(struct mni_itree *it,
+				  const struct mmu_interval_notifier *sub,
+				  void *owner)
+{
+	struct mni_inval *inv;
+
+	hlist_for_each_entry(inv, &it->inflight, link)
+		if (inv->owner == owner && mni_inval_overlaps(inv, sub) &&
+		    mni_inval_reached(inv, sub))
+			inv->owner_stale = true;
 }
 
 /**
@@ -347,8 +420,11 @@ int mni_itree_remove_begin(struct mni_itree *it,
  *	MMU_NOTIFY_EXCLUSIVE invalidations; NULL: none
  *
  * Invalidations that start after this and name @owner do not call @sub,
- * and its read_begin() does not wait for them.
- * Context: any; does not sleep.
+ * and its read_begin() does not wait for them. One in flight that names
+ * @owner skips @sub from here if its walk has not reached @sub yet, and
+ * read_begin() then stops waiting for it (sleepers are woken); if its walk
+ * has, read_begin() keeps waiting for it to end (mni_itree_owner_stale()).
+ * Context: any but hardirq, softirq and NMI; does not sleep.
  * Return: 0, or -ENOENT if @sub is not in this engine or is going.
  */
 int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
@@ -357,11 +433,16 @@ int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	int ret = 0;
 
 	raw_spin_lock(&it->lock);
-	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub))
+	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
-	else
+	} else {
+		if (owner && owner != mni_sub_owner(sub))
+			mni_itree_owner_stale(it, sub, owner);
 		mni_sub_set_owner(sub, owner);
+	}
 	raw_spin_unlock(&it->lock);
+	if (!ret)
+		mni_itree_wake_any(it);
 	return ret;
 }
 

@@ -25,6 +25,8 @@
 #define MNI_WALK_BATCH		16
 #endif
 
+struct mni_finishes;
+
 /**
  * struct mni_owed - a callback a walk owes a subscription that moved
  * @next: the next on the walk's mni_inval.owed, or on mni_itree.owed_spare
@@ -58,6 +60,14 @@ struct mni_owed {
  *	(mni_range_owner()), else NULL: it skips, and does not collide with,
  *	subscriptions of that owner (mni_itree_set_owner()).
  * @walker: the task running the start pass, which alone calls @batch.
+ * @finishes: while the pass (first or second) runs, the walker's own
+ *	collection of second passes (on its stack), else NULL. Written and
+ *	read by @walker only, so without the lock: a remove() made from one
+ *	of its callbacks runs the removed subscription's pending finish
+ *	from it (mni_itree_remove_begin()).
+ * @owner_stale: mni_itree_set_owner() gave @owner to a subscription this
+ *	walk has called or still calls: read_begin() then waits for this
+ *	record whatever the owners say (mni_inval_skips_read()).
  * @next: the tree node the walk's next round starts from, or NULL. Kept
  *	linked: an unlink of it moves it on (mni_itree_unlink()).
  * @nr_batch: subscriptions collected in @batch this round.
@@ -94,12 +104,14 @@ struct mni_inval {
 	unsigned long fin_last;
 	void *owner;
 	struct task_struct *walker;
+	struct mni_finishes *finishes;
 	struct interval_tree_node *next;
 	unsigned int nr_batch;
 	unsigned int pos;
 	unsigned long called;
 	bool finishing;
 	bool waiters;
+	bool owner_stale;
 	struct mni_owed *owed;
 	struct mmu_interval_notifier *batch[MNI_WALK_BATCH];
 };
@@ -181,6 +193,7 @@ bool mni_itree_insert_used(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub);
 bool mni_itree_hold(struct mni_itree *it);
 int mni_itree_unhold(struct mni_itree *it);
+void mni_itree_remove_annotate(void);
 int mni_itree_remove_begin(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub, bool *last);
 bool mni_itree_remove_wait(struct mni_itree *it,

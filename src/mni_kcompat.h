@@ -146,13 +146,21 @@ static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
 	return done;
 }
 
-static inline void mni_call_finishes(struct llist_head *finishes)
+/* The subscription a finish of the kernel's kind was collected for. */
+static inline struct mmu_interval_notifier *
+mni_kern_finish_sub(struct llist_node *node)
 {
-	struct llist_node *first = llist_reverse_order(__llist_del_all(finishes));
-	struct mmu_interval_notifier_finish *f, *next;
+	return llist_entry(node, struct mmu_interval_notifier_finish,
+			   link)->notifier;
+}
 
-	llist_for_each_entry_safe(f, next, first, link)
-		f->notifier->ops->invalidate_finish(f);
+/* Run one finish of the kernel's kind, off its list already. */
+static inline void mni_kern_finish_run(struct llist_node *node)
+{
+	struct mmu_interval_notifier_finish *f =
+		llist_entry(node, struct mmu_interval_notifier_finish, link);
+
+	f->notifier->ops->invalidate_finish(f);
 }
 
 /*
@@ -185,7 +193,14 @@ static inline bool mni_call_invalidate(struct mmu_interval_notifier *sub,
 	return sub->ops->invalidate(sub, range, cur_seq);
 }
 
-static inline void mni_call_finishes(struct llist_head *finishes)
+/* No finish of the kernel's kind is ever collected before 7.1. */
+static inline struct mmu_interval_notifier *
+mni_kern_finish_sub(struct llist_node *node)
+{
+	return NULL;
+}
+
+static inline void mni_kern_finish_run(struct llist_node *node)
 {
 }
 

@@ -386,33 +386,107 @@ void mni_mm_user_put(struct mni_mm *mmm)
 	kref_put(&mmm->ref, mni_mm_free);
 }
 
-/**
- * mni_mm_put_done - a put subscription is out of the tree and no callback
- *			runs on it: drop what its insert took, then hand it back
- * @it: the engine it was in
- * @sub: the subscription
- * @release: its owner's release
- *
- * @last: @sub was the engine's last user: drop the shared user reference
- *
- * Context: the put's, or the invalidation's whose walk held @sub last; the
- * engine lock is not held. Any notifier call that runs this holds the
- * entry (its notifiers' references); a put's caller with @last holds the
- * shared user reference until mni_mm_user_put() here, and one without
- * touches the entry no more.
+atomic_long_t mni_puts_pending = ATOMIC_LONG_INIT(0);
+
+/*
+ * Entries with last-user puts to finish (mni_mm.deferred), and the work
+ * that finishes them; flushed at module exit.
  */
-void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
-		     mni_release_t release, bool last)
+static LLIST_HEAD(mni_mm_deferred);
+static void mni_mm_defer_work(struct work_struct *work);
+static DECLARE_WORK(mni_mm_defer, mni_mm_defer_work);
+
+static void mni_mm_defer_work(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&mni_mm_deferred);
+	struct mni_mm *mmm, *next;
+	int n;
+
+	/* Off the list first: a new deferral may queue @mmm again at once. */
+	llist_for_each_entry_safe(mmm, next, list, defer_node) {
+		for (n = atomic_xchg(&mmm->deferred, 0); n; n--) {
+			mni_mm_user_put(mmm);
+			/* The put subscription's mmgrab(), kept until here. */
+			mmdrop(mmm->mm);
+		}
+		/* The reference the queueing took. */
+		kref_put(&mmm->ref, mni_mm_free);
+	}
+}
+
+/*
+ * The end of @mmm's registration, and the subscription's mmgrab() it
+ * carries, for mni_mm_defer_work(): only raw locks and queue_work() here,
+ * which a non-blockable invalidation (non_block_start()) may take. The
+ * caller holds the shared user reference, and so @mmm, until this.
+ */
+static void mni_mm_user_put_deferred(struct mni_mm *mmm)
+{
+	if (atomic_inc_return(&mmm->deferred) == 1) {
+		kref_get(&mmm->ref);
+		llist_add(&mmm->defer_node, &mni_mm_deferred);
+	}
+	queue_work(system_wq, &mni_mm_defer);
+}
+
+/*
+ * @release, then what the put's insert took. @defer: the caller may not
+ * take spinlock_t locks (an invalidation, possibly non-blockable: on
+ * PREEMPT_RT they sleep; or interrupts are off), so a last user's end of
+ * the registration goes to a work item.
+ */
+static void mni_mm_release_put(struct mni_itree *it,
+			       struct mmu_interval_notifier *sub,
+			       mni_release_t release, bool last, bool defer)
 {
 	struct mni_mm *mmm = container_of(it, struct mni_mm, itree);
 	struct mm_struct *mm = sub->mm;
 
 	/* The owner may free @sub now: nothing below reads it. */
 	release(sub);
+	/* The consumer's code is done: mni_interval_notifier_put_barrier(). */
+	mni_put_pending_dec();
+	if (last && defer) {
+		mni_mm_user_put_deferred(mmm);
+		return;
+	}
 	if (last)
 		mni_mm_user_put(mmm);
 	/* Pairs with mmgrab() in mni_mm_attach() or mni_mm_insert_used(). */
 	mmdrop(mm);
+}
+
+/**
+ * mni_mm_put_done - a put subscription is out of the tree and no callback
+ *			runs on it: hand it back, then drop what its insert took
+ * @it: the engine it was in
+ * @sub: the subscription
+ * @release: its owner's release
+ * @last: @sub was the engine's last user: drop the shared user reference
+ *
+ * For a put that unlinked at once, in the put's own context: with
+ * interrupts off, a last user's end of the registration is deferred.
+ * The put's caller with @last holds the shared user reference until it is
+ * dropped here, and one without touches the entry no more.
+ */
+void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
+		     mni_release_t release, bool last)
+{
+	mni_mm_release_put(it, sub, release, last, irqs_disabled());
+}
+
+/*
+ * The engine's put-done callback: a walk let go of a put subscription last.
+ * That walk may be non-blockable (the OOM reaper's, inside the core's
+ * non_block_start()), so a last user's end of the registration, which
+ * takes spinlock_t locks, is deferred. The notifier call that runs this
+ * holds the entry (its notifiers' references).
+ */
+static void mni_mm_put_done_walk(struct mni_itree *it,
+				 struct mmu_interval_notifier *sub,
+				 mni_release_t release, bool last)
+{
+	mni_mm_release_put(it, sub, release, last, true);
 }
 
 /**
@@ -534,7 +608,7 @@ static struct mni_mm *mni_mm_pop(bool *put_nbs)
  */
 void mni_mm_init(void)
 {
-	mni_itree_set_put_done(mni_mm_put_done);
+	mni_itree_set_put_done(mni_mm_put_done_walk);
 }
 
 /**
@@ -555,6 +629,12 @@ void mni_mm_exit(void)
 	unsigned long n;
 	bool put_nbs;
 
+	/*
+	 * Registrations that last-user puts left to end. No more come: a
+	 * deferral follows a put, whose consumer (its release is consumer
+	 * code) pins this module.
+	 */
+	flush_work(&mni_mm_defer);
 	while ((mmm = mni_mm_pop(&put_nbs))) {
 		if (put_nbs)
 			mni_mm_put_nbs(mmm, false);

@@ -8,6 +8,7 @@
 
 #include <linux/hashtable.h>
 #include <linux/kref.h>
+#include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rcupdate.h>
 
@@ -44,6 +45,11 @@
  * @counted: link in the list of entries whose counters count in the totals,
  *	from allocation to mni_mm_free(); under mni_stats_lock.
  * @pid: thread group of the task that first inserted, if it owns the mm.
+ * @deferred: last-user puts (each with the mmgrab() of the subscription
+ *	that was put) left to mni_mm_defer_work(), because they came where
+ *	spinlock_t locks may not be taken; atomic.
+ * @defer_node: on mni_mm_deferred while @deferred is not zero, holding a
+ *	@ref.
  */
 struct mni_mm {
 	struct mni_itree itree;
@@ -57,6 +63,8 @@ struct mni_mm {
 	struct rcu_head rcu;
 	struct list_head counted;
 	pid_t pid;
+	atomic_t deferred;
+	struct llist_node defer_node;
 };
 
 struct mni_mm *mni_mm_user_get_existing(struct mm_struct *mm);
@@ -64,6 +72,31 @@ struct mni_mm *mni_mm_user_get_locked(struct mm_struct *mm);
 void mni_mm_user_put(struct mni_mm *mmm);
 void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     mni_release_t release, bool last);
+
+/*
+ * Puts whose release has not returned yet, for
+ * mni_interval_notifier_put_barrier(): raised before the put, dropped
+ * after its release returned (mni_mm_put_done()) or when it was refused.
+ */
+extern atomic_long_t mni_puts_pending;
+
+static inline void mni_put_pending_inc(void)
+{
+	atomic_long_inc(&mni_puts_pending);
+}
+
+/* Orders the release's last access before the barrier's look at zero. */
+static inline void mni_put_pending_dec(void)
+{
+	atomic_long_dec_return_release(&mni_puts_pending);
+}
+
+static inline bool mni_put_pending(void)
+{
+	/* Pairs with atomic_long_dec_return_release() above. */
+	return atomic_long_read_acquire(&mni_puts_pending);
+}
+
 bool mni_mm_insert_used(struct mm_struct *mm,
 			struct mmu_interval_notifier *sub);
 void mni_mm_attach(struct mni_mm *mmm, struct mmu_interval_notifier *sub);

@@ -74,7 +74,9 @@ static bool mni_itree_try_unlink(struct mni_itree *it, void *arg)
  *
  * Waits only for the callbacks running on @sub (and the second passes they
  * asked for), never for other invalidations or their ends. When this
- * returns, no callback runs on @sub and none will.
+ * returns, no callback runs on @sub and none will. Called from inside an
+ * invalidation pass, it first runs the second pass that pass owes @sub:
+ * the pass would run it only after the caller returns.
  * Context: process context, may sleep.
  * Return: true if @sub was the engine's last user (see mni_itree_unlink()).
  */
@@ -82,6 +84,14 @@ bool mni_itree_remove_wait(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub)
 {
 	struct mni_unlink_wait w = { .sub = sub };
+	struct mni_finishes own = {};
+
+	raw_spin_lock(&it->lock);
+	mni_itree_own_finish_take(it, sub, &own);
+	raw_spin_unlock(&it->lock);
+	/* @sub is dying: its pass calls it no more, and collects no finish. */
+	if (mni_finishes_pending(&own))
+		mni_sub_finish_pass(&own);
 
 	mni_itree_wait(it, mni_itree_try_unlink, &w, false,
 		       MAX_SCHEDULE_TIMEOUT);

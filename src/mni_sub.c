@@ -89,21 +89,114 @@ void *mni_sub_name(const struct mmu_interval_notifier *sub)
 	return ops ? ops->invalidate_start : mni_ops_owner(sub->ops);
 }
 
+/* The subscription a finish on @kern's or mni's list was collected for. */
+static struct mmu_interval_notifier *mni_finish_sub(struct llist_node *node,
+						    bool kern)
+{
+	if (kern)
+		return mni_kern_finish_sub(node);
+	return llist_entry(node, struct mni_interval_notifier_finish,
+			   link)->notifier;
+}
+
+static void mni_finish_run(struct llist_node *node, bool kern)
+{
+	struct mni_interval_notifier_finish *f;
+
+	if (kern) {
+		mni_kern_finish_run(node);
+		return;
+	}
+	f = llist_entry(node, struct mni_interval_notifier_finish, link);
+	mni_two_pass_ops(f->notifier->ops)->invalidate_finish(f);
+}
+
+/*
+ * Run the finishes on @head in the order their starts ran. Each leaves the
+ * list before it is called (it may free its object), so that the ones
+ * still to run stay on @head, where a remove() made from a finish finds
+ * its subscription's (mni_sub_finish_take()).
+ */
+static void mni_finish_list_run(struct llist_head *head, bool kern)
+{
+	struct llist_node *node;
+
+	head->first = llist_reverse_order(head->first);
+	while ((node = head->first)) {
+		head->first = node->next;
+		mni_finish_run(node, kern);
+	}
+}
+
 /**
  * mni_sub_finish_pass - run the second passes collected by one invalidation
  * @finishes: filled by mni_sub_invalidate(); empty on return
  *
  * Each kind runs in the order its starts ran: the kernel's kind first,
- * then mni's. A finish may free its object: the next is read before.
+ * then mni's.
  */
 void mni_sub_finish_pass(struct mni_finishes *finishes)
 {
-	struct mni_interval_notifier_finish *f, *next;
-	struct llist_node *first;
+	mni_finish_list_run(&finishes->kern, true);
+	mni_finish_list_run(&finishes->mni, false);
+}
 
-	mni_call_finishes(&finishes->kern);
-	first = llist_reverse_order(finishes->mni.first);
-	finishes->mni.first = NULL;
-	llist_for_each_entry_safe(f, next, first, link)
-		mni_two_pass_ops(f->notifier->ops)->invalidate_finish(f);
+static bool mni_finish_list_take(struct llist_head *from, struct llist_head *to,
+				 const struct mmu_interval_notifier *sub,
+				 bool kern)
+{
+	struct llist_node **link = &from->first, *node;
+	bool taken = false;
+
+	while ((node = *link)) {
+		if (mni_finish_sub(node, kern) != sub) {
+			link = &node->next;
+			continue;
+		}
+		taken = true;
+		if (!to)
+			break;
+		*link = node->next;
+		node->next = to->first;
+		to->first = node;
+	}
+	return taken;
+}
+
+/**
+ * mni_sub_finish_take - move @sub's pending second passes to another list
+ * @from: a pass's collection, not yet run or being run
+ * @sub: the subscription
+ * @to: where they go, to be run (mni_sub_finish_pass()) or dropped;
+ *	NULL: only tell whether there are any
+ *
+ * Context: the task that fills and runs @from (its walker), which alone
+ * touches it.
+ * Return: true if @sub had any.
+ */
+bool mni_sub_finish_take(struct mni_finishes *from,
+			 const struct mmu_interval_notifier *sub,
+			 struct mni_finishes *to)
+{
+	bool kern = mni_finish_list_take(&from->kern, to ? &to->kern : NULL,
+					 sub, true);
+
+	return mni_finish_list_take(&from->mni, to ? &to->mni : NULL, sub,
+				    false) || kern;
+}
+
+/**
+ * mni_sub_finish_drop - forget @sub's pending second passes
+ * @finishes: a pass's collection
+ * @sub: a subscription its own callback removed: it gets no second pass
+ *
+ * Only @sub's address is compared; the finish objects are read, @sub is not.
+ * Context: as mni_sub_finish_take().
+ */
+void mni_sub_finish_drop(struct mni_finishes *finishes,
+			 const struct mmu_interval_notifier *sub)
+{
+	struct mni_finishes gone = {};
+
+	mni_sub_finish_take(finishes, sub, &gone);
 }

@@ -35,6 +35,11 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 			const struct mmu_notifier_range *range,
 			unsigned long cur_seq, struct mni_finishes *finishes);
 void mni_sub_finish_pass(struct mni_finishes *finishes);
+bool mni_sub_finish_take(struct mni_finishes *from,
+			 const struct mmu_interval_notifier *sub,
+			 struct mni_finishes *to);
+void mni_sub_finish_drop(struct mni_finishes *finishes,
+			 const struct mmu_interval_notifier *sub);
 void *mni_range_owner(const struct mmu_notifier_range *range);
 void *mni_sub_name(const struct mmu_interval_notifier *sub);
 

@@ -101,8 +101,10 @@ static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
  * read_retry() reports a collision to every read begun before. Never
  * waits. Allocates only when a walk in flight owes @sub a callback and the
  * spare entries are used up.
- * Context: any but NMI (on PREEMPT_RT, one where kmalloc() may be
- * called); does not sleep.
+ * Wakes the read_begin() sleepers, whose wait the move may have ended
+ * (not with interrupts off: see mni_itree_wake_any()).
+ * Context: any but hardirq, softirq and NMI (on PREEMPT_RT, one where
+ * kmalloc() may be called); does not sleep.
  * Return: 0; -ENOENT if @sub is not in this engine or is going; -ENOMEM.
  */
 int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
@@ -158,7 +160,10 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	WRITE_ONCE(sub->invalidate_seq, it->seq);
 out:
 	raw_spin_unlock(&it->lock);
-	if (!ret)
-		trace_mni_update(it->id, sub, queued);
-	return ret;
+	if (ret)
+		return ret;
+	trace_mni_update(it->id, sub, queued);
+	/* A read_begin() asleep for the old range may be done now. */
+	mni_itree_wake_any(it);
+	return 0;
 }

@@ -114,7 +114,8 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 static struct mni_inval *
 mni_itree_walk_first(struct mni_itree *it,
 		     const struct mmu_notifier_range *range, bool blockable,
-		     bool *more, unsigned long *in_flight)
+		     struct mni_finishes *finishes, bool *more,
+		     unsigned long *in_flight)
 {
 	struct interval_tree_node *first;
 	struct mni_inval *inv;
@@ -137,9 +138,11 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->seq = it->seq;
 		inv->owner = mni_range_owner(range);
 		inv->walker = current;
+		inv->finishes = finishes;
 		inv->called = 0;
 		inv->finishing = false;
 		inv->waiters = false;
+		inv->owner_stale = false;
 		inv->owed = NULL;
 		hlist_add_head(&inv->link, &it->inflight);
 		*in_flight = ++it->nr_inflight;
@@ -180,6 +183,19 @@ static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
 						  finishes);
 			/* Pairs with READ_ONCE() in mni_itree_add_stats(). */
 			WRITE_ONCE(inv->called, inv->called + 1);
+			/*
+			 * The callback removed its own subscription, which
+			 * may be freed already: drop the finish it may have
+			 * asked for, and touch it no more. Only this task
+			 * clears a slot (mni_inval_holds()); others only
+			 * mark one: READ_ONCE(), as above.
+			 */
+			if (unlikely(!READ_ONCE(inv->batch[i]))) {
+				mni_sub_finish_drop(finishes, sub);
+				if (!done && !blockable)
+					return false;
+				goto slot_done;
+			}
 			trace_mni_callback(it->id, sub, done);
 			if (!done) {
 				if (!blockable)
@@ -191,6 +207,7 @@ static bool mni_itree_call_batch(struct mni_itree *it, struct mni_inval *inv,
 			if (mni_finishes_pending(finishes))
 				WRITE_ONCE(inv->finishing, true);
 		}
+slot_done:
 		/*
 		 * The slot is done. Pairs with smp_load_acquire() in
 		 * mni_inval_holds(): a remove() that sees it may free @sub.
@@ -340,7 +357,8 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	struct mni_finishes finishes = {};
 	bool done, more;
 
-	inv = mni_itree_walk_first(it, range, blockable, &more, &in_flight);
+	inv = mni_itree_walk_first(it, range, blockable, &finishes, &more,
+				   &in_flight);
 	if (!inv)
 		return -EAGAIN;
 
@@ -359,12 +377,16 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	 * Second passes of two-pass ops: after the whole pass, even a refused
 	 * one.
 	 */
-	if (mni_finishes_pending(&finishes)) {
+	if (mni_finishes_pending(&finishes))
 		mni_sub_finish_pass(&finishes);
+	/* The pass is over: see mni_inval.finishes. */
+	inv->finishes = NULL;
+	/*
+	 * @finishing, the walker's own store: second passes were collected,
+	 * even if removes from the pass ran or dropped all of them early.
+	 */
+	if (inv->finishing || !done)
 		mni_itree_walk_done(it, inv, !done, blockable);
-	} else if (!done) {
-		mni_itree_walk_done(it, inv, true, blockable);
-	}
 	lock_map_release(&mni_invalidate_map);
 	return done ? 0 : -EAGAIN;
 }

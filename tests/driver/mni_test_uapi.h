@@ -414,6 +414,38 @@ struct mni_test_update {
 };
 
 #define MNI_TEST_IOC_UPDATE	_IOW(MNI_TEST_IOC_MAGIC, 0x18, struct mni_test_update)
+
+/*
+ * BOUNDARY (mni flavour only; the kernel's: ENOTTY): one whole case of the
+ * API boundary on the caller's mm, in tests/driver/mni_test_boundary.c.
+ * Subscriptions 0, 1, 2 (A, B, C) start a page apart over a fresh
+ * anonymous mapping of len bytes, and one munmap of it calls them.
+ *   REMOVE_SIBLING:   A two-pass; B's callback removes C
+ *   REMOVE_FINISHING: A two-pass; B's callback removes A, whose finish the
+ *                     walk still owes (out[0]: A's finishes by then)
+ *   REMOVE_OWN:       A two-pass and B remove themselves from their own
+ *                     callbacks
+ *   REMOVE_PLAIN:     A's callback removes B
+ *   IRQ_CALLS:        an hrtimer handler (hardirq) calls put(X), update(Y)
+ *                     and set_owner(Y): ret[0..2]; out[0]: X's releases
+ * ret[i]: 1 when subscription i's callback saw its remove() return.
+ */
+#define MNI_TEST_BOUNDARY_REMOVE_SIBLING	1
+#define MNI_TEST_BOUNDARY_REMOVE_FINISHING	2
+#define MNI_TEST_BOUNDARY_REMOVE_OWN		3
+#define MNI_TEST_BOUNDARY_REMOVE_PLAIN		4
+#define MNI_TEST_BOUNDARY_IRQ_CALLS		5
+
+struct mni_test_boundary {
+	__u64 mode;		/* in: MNI_TEST_BOUNDARY_* */
+	__u64 len;		/* in: page aligned, at least 3 pages */
+	__s64 ret[4];		/* out */
+	__u64 calls[4];		/* out: first-pass callbacks per subscription */
+	__u64 finishes[4];	/* out: second passes per subscription */
+	__u64 out[4];		/* out: per mode, above */
+};
+
+#define MNI_TEST_IOC_BOUNDARY	_IOWR(MNI_TEST_IOC_MAGIC, 0x38, struct mni_test_boundary)
 #define MNI_TEST_IOC_BENCH_ADD	_IOWR(MNI_TEST_IOC_MAGIC, 0x20, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)

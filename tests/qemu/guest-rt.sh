@@ -21,7 +21,7 @@ out=/tmp/guest-rt.out
 # ok, not_ok, tap_continue, tap_summary.
 # shellcheck source=tests/qemu/guest-tap.sh
 . "$G/guest-tap.sh"
-TESTS="nonblock_reap nonblock_reap_busy"
+TESTS="nonblock_reap nonblock_reap_busy nonblock_reap_put_last"
 TRIGGERS="stale_read_torture"
 
 args=$TESTS

@@ -241,7 +241,7 @@ void require_two_pass(int fd)
 /* The topics, in the order they run. */
 static const struct suite_list *const topics[] = {
 	&suite_invalidate, &suite_lifecycle, &suite_retry, &suite_ext,
-	&suite_two_pass, &suite_errors,
+	&suite_two_pass, &suite_errors, &suite_boundary,
 };
 
 int main(int argc, char **argv)

@@ -43,7 +43,7 @@ struct suite_list {
 };
 
 extern const struct suite_list suite_invalidate, suite_lifecycle,
-	suite_retry, suite_ext, suite_two_pass, suite_errors;
+	suite_retry, suite_ext, suite_two_pass, suite_errors, suite_boundary;
 
 /* What READ returned for a range of a mirror. */
 struct snap {
@@ -124,5 +124,9 @@ int kmsg_count_mni(int fd);
 int mirror_update(int fd, uint64_t id, void *addr, size_t len,
 		  uint64_t flags);
 void require_two_pass(int fd);
+/* PUT of mirror id (0: none), with flags; returns the released count. */
+uint64_t mirror_put_ioc(int fd, uint64_t id, uint64_t flags);
+/* Wait up to 2 s for the released count to reach @want. */
+uint64_t wait_released(int fd, uint64_t want);
 
 #endif /* MNI_SUITE_H */

@@ -385,7 +385,7 @@ static void test_prereg_fault_path_inserts_vs_exit(void)
 }
 
 /* PUT of mirror id (0: none), with flags; returns the released count. */
-static uint64_t mirror_put_ioc(int fd, uint64_t id, uint64_t flags)
+uint64_t mirror_put_ioc(int fd, uint64_t id, uint64_t flags)
 {
 	struct mni_test_put put = { .id = id, .flags = flags };
 
@@ -395,7 +395,7 @@ static uint64_t mirror_put_ioc(int fd, uint64_t id, uint64_t flags)
 }
 
 /* Wait up to 2 s for the released count to reach @want. */
-static uint64_t wait_released(int fd, uint64_t want)
+uint64_t wait_released(int fd, uint64_t want)
 {
 	double t = now_ms() + 2000;
 	uint64_t r;

@@ -162,6 +162,8 @@ struct frame {
 	bool refused;
 	bool finish_pass;		/* its second passes have begun */
 	int nfin, fin_ran;		/* finishes collected, and run */
+	/* removed from its own running callback: the walker lets it go */
+	struct msub *cut;
 	struct mfin *fins[NFINS];	/* in the order their starts ran */
 };
 
@@ -209,6 +211,9 @@ static struct {
 	unsigned long ignored_ends, real_waits, remove_sleeps, releases;
 	unsigned long kfails, updates, owed_calls;
 	unsigned long tp_starts, fin_asks, fin_none, fin_bogus, fin_runs;
+	unsigned long fin_dropped, fin_early;
+	/* a remove_wait() from a pass runs this sub's finish of that pass */
+	struct msub *early_fin;
 	unsigned long fin_nested, fin_waits, puts, put_defers, put_releases;
 } M;
 
@@ -342,6 +347,52 @@ static bool busy(const struct msub *m)
 	return finish_pending(m);
 }
 
+/* Is record @s the pass of a walk of the main thread in progress? */
+static bool own_pass(int s)
+{
+	int d;
+
+	for (d = 0; d < M.depth; d++)
+		if (M.frames[d].slot == s)
+			return true;
+	return false;
+}
+
+/*
+ * busy() for a remove() made by the main thread, from inside its walks or
+ * not: its own passes never hold @m (a later slot is dropped, the running
+ * callback's own sub let go), nor make it wait for their second passes
+ * (remove_wait() runs @m's own, see own_fin_pending()).
+ */
+static bool busy_remove(const struct msub *m)
+{
+	int s;
+
+	for (s = 0; s <= NRANGES; s++) {
+		const struct mrec *r = &M.rec[s];
+
+		if (!r->live || own_pass(s))
+			continue;
+		if (r->walking && (r->cursor == m->idx || r->held >> m->idx & 1))
+			return true;
+		if (fin_covers(r, m))
+			return true;
+	}
+	return false;
+}
+
+/* Does a walk of the main thread in progress still owe @m a finish? */
+static bool own_fin_pending(const struct msub *m)
+{
+	int d, i;
+
+	for (d = 0; d < M.depth; d++)
+		for (i = M.frames[d].fin_ran; i < M.frames[d].nfin; i++)
+			if (M.frames[d].fins[i] && M.frames[d].fins[i]->m == m)
+				return true;
+	return false;
+}
+
 /* The next subscription the walk of @f must call, from the tree as it is. */
 static struct msub *model_next(const struct frame *f)
 {
@@ -450,6 +501,7 @@ static bool model_call(struct msub *m, const struct mmu_notifier_range *range,
 		f->prev_start = m->start;
 	}
 	r->cursor = m->idx;
+	f->cut = NULL;
 	M.want.callbacks++;
 	M.calls++;
 	ret = !m->refuse;
@@ -470,6 +522,9 @@ static bool model_call(struct msub *m, const struct mmu_notifier_range *range,
 	check_state();
 	if (!directed && !M.no_nest && M.depth < MAX_DEPTH && chance(3))
 		nested_ops();
+	/* Removed from its own callback: the walker reports it no more. */
+	if (f->cut == m && !ret && r->blockable)
+		M.pr_errs--;
 	return ret;
 }
 
@@ -547,6 +602,15 @@ static bool model_start(struct mmu_interval_notifier *sub,
 		M.fin_none++;
 		return true;
 	}
+	if (f->cut == m) {
+		/* Removed from its own start: the engine drops the finish. */
+		tr("sub %d, removed, hands back finish %ld anyway", m->idx,
+		   (long)(mf - M.fin_pool));
+		mf->busy = false;
+		M.fin_dropped++;
+		*finish = &mf->fin;
+		return true;
+	}
 	CHECK(f->nfin < NFINS, "walk collected too many finishes");
 	f->fins[f->nfin++] = mf;
 	/* The walker sets it once this returns, before it moves on. */
@@ -555,6 +619,55 @@ static bool model_start(struct mmu_interval_notifier *sub,
 	tr("sub %d hands back finish %ld", m->idx, (long)(mf - M.fin_pool));
 	*finish = &mf->fin;
 	return true;
+}
+
+/*
+ * A finish a remove_wait() from inside a pass runs for the sub it removes
+ * (the pass owes it, and would run it only after the caller returns): one
+ * of a walk of the main thread in progress, not run yet; it leaves a hole
+ * in that walk's order.
+ */
+static void model_finish_early(struct mfin *mf)
+{
+	int d, i;
+
+	for (d = 0; d < M.depth; d++) {
+		struct frame *f = &M.frames[d];
+
+		for (i = f->fin_ran; i < f->nfin; i++) {
+			if (f->fins[i] != mf)
+				continue;
+			tr("finish %ld of sub %d, early, by its remove",
+			   (long)(mf - M.fin_pool), mf->m->idx);
+			CHECK(mf->m->st == M_DYING,
+			      "early finish of sub %d, which is not dying",
+			      mf->m->idx);
+			f->fins[i] = NULL;
+			mf->busy = false;
+			M.fin_runs++;
+			M.fin_early++;
+			return;
+		}
+	}
+	FAIL("early finish of sub %d that no walk of ours owes", mf->m->idx);
+}
+
+/* Has @f run all its finishes (but the holes of early ones)? */
+static bool fins_done(const struct frame *f)
+{
+	int i;
+
+	for (i = f->fin_ran; i < f->nfin; i++)
+		if (f->fins[i])
+			return false;
+	return true;
+}
+
+/* Skip the holes model_finish_early() left at the end of @f's order. */
+static void fin_skip_holes(struct frame *f)
+{
+	while (f->fin_ran < f->nfin && !f->fins[f->fin_ran])
+		f->fin_ran++;
 }
 
 /*
@@ -582,6 +695,13 @@ static void model_finish(struct mni_interval_notifier_finish *finish)
 	r = &M.rec[f->slot];
 	CHECK(mf >= M.fin_pool && mf < M.fin_pool + NFIN_POOL && mf->busy,
 	      "finish of an object no start handed back, or run twice");
+	if (M.early_fin == m) {
+		model_finish_early(mf);
+		return;
+	}
+	/* Finishes run early (model_finish_early()) left holes. */
+	while (f->fin_ran < f->nfin && !f->fins[f->fin_ran])
+		f->fin_ran++;
 	tr("finish %ld of sub %d (%d of %d)", (long)(mf - M.fin_pool), m->idx,
 	   f->fin_ran + 1, f->nfin);
 	if (!f->finish_pass) {
@@ -656,8 +776,14 @@ static void model_release(struct mmu_interval_notifier *sub)
 			CHECK(M.rec[M.frames[d].slot].cursor != m->idx,
 			      "sub %d released during its callback", m->idx);
 		for (s = 0; s <= NRANGES; s++) {
-			if (top && s == top->slot && top->finish_pass &&
-			    top->fin_ran == top->nfin)
+			/*
+			 * The reaping walk's own finishes are over once its
+			 * first pass is and each ran, in the second passes
+			 * or early (by a remove() from the pass).
+			 */
+			if (top && s == top->slot && fins_done(top) &&
+			    (top->finish_pass || top->refused ||
+			     (!model_next(top) && !top->owe)))
 				continue;
 			CHECK(!fin_covers(&M.rec[s], m),
 			      "sub %d released while range %d may finish it",
@@ -1046,12 +1172,12 @@ static void do_update(struct msub *m, unsigned long start, unsigned long last,
 
 static int do_remove(struct msub *m)
 {
-	int want, ret;
+	int want, ret, d;
 
 	if (m->st != M_IN)
 		want = -ENOENT;
 	else
-		want = busy(m) ? 1 : 0;
+		want = busy_remove(m) || own_fin_pending(m) ? 1 : 0;
 	if (want == 1 && finish_pending(m))
 		M.fin_waits++;
 	ret = mni_itree_remove_begin(&M.it, &m->sub);
@@ -1061,6 +1187,13 @@ static int do_remove(struct msub *m)
 		drop_owed(m);
 	CHECK(ret == want, "remove_begin of sub %d (%s) = %d, model %d",
 	      m->idx, mstate_name[m->st], ret, want);
+	/* From its own callback: that walk lets go of it (mni_inval_holds()). */
+	for (d = 0; ret >= 0 && d < M.depth; d++) {
+		if (M.rec[M.frames[d].slot].cursor != m->idx)
+			continue;
+		M.frames[d].cut = m;
+		M.rec[M.frames[d].slot].cursor = -1;
+	}
 	if (ret == 0)
 		m->st = M_OUT;
 	if (ret == 1) {
@@ -1120,14 +1253,22 @@ static void do_remove_stranger(int i)
 	CHECK(ret == -ENOENT, "remove_begin of a stranger = %d", ret);
 }
 
-/* A dying sub no walk stands on: remove_wait() unlinks it at once. */
+/*
+ * A dying sub no other thread's walk stands on: remove_wait() unlinks it
+ * at once, after it ran the finish a walk of ours in progress still owes
+ * it.
+ */
 static void do_remove_wait(struct msub *m)
 {
-	CHECK(m->st == M_DYING && !busy(m), "remove_wait of a busy sub");
+	CHECK(m->st == M_DYING && !busy_remove(m), "remove_wait of a busy sub");
 	tr("remove_wait sub %d", m->idx);
 	shim_no_sleep = true;
+	M.early_fin = m;
 	mni_itree_remove_wait(&M.it, &m->sub);
+	M.early_fin = NULL;
 	shim_no_sleep = false;
+	CHECK(!fin_unrun(m), "remove_wait of sub %d left a finish to run",
+	      m->idx);
 	m->st = M_OUT;
 }
 
@@ -1260,11 +1401,15 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	f = &M.frames[M.depth++];
 	*f = (struct frame){ .slot = slot };
 	shim_kmalloc_fail = kfail;
+	/* The passes around this one, which lockdep would report. */
+	shim_map_nest = M.depth - 1;
 	ret = mni_itree_invalidate_start(&M.it, range);
+	shim_map_nest = M.depth > 1 ? M.depth - 2 : 0;
 	CHECK(!shim_kmalloc_fail, "injected allocation failures left over");
 	M.depth--;
 	r->walking = false;
 	r->cursor = -1;
+	fin_skip_holes(f);
 	CHECK(f->fin_ran == f->nfin, "start of range %d returned with %d of %d finishes run",
 	      slot, f->fin_ran, f->nfin);
 	r->finishing = false;
@@ -1332,10 +1477,13 @@ static void do_release(void)
 	f = &M.frames[M.depth++];
 	*f = (struct frame){ .slot = RELEASE_SLOT };
 	M.no_nest = true;
+	shim_map_nest = M.depth - 1;
 	mni_itree_release(&M.it, fake_mm);
+	shim_map_nest = M.depth > 1 ? M.depth - 2 : 0;
 	M.no_nest = false;
 	M.depth--;
 	CHECK(!model_next(f), "release pass missed a sub");
+	fin_skip_holes(f);
 	CHECK(f->fin_ran == f->nfin, "release pass ran %d of %d finishes",
 	      f->fin_ran, f->nfin);
 	r->live = false;
@@ -1363,7 +1511,7 @@ static bool is_out(const struct msub *m) { return m->st == M_OUT; }
 static bool is_any(const struct msub *m) { (void)m; return true; }
 static bool is_dying_idle(const struct msub *m)
 {
-	return m->st == M_DYING && !m->put && !busy(m);
+	return m->st == M_DYING && !m->put && !busy_remove(m);
 }
 
 static bool is_waitable(const struct msub *m)
@@ -1476,8 +1624,15 @@ static void nested_ops(void)
 		} else if (r < 28) {
 			/* Often the sub being called: dying, not unlinked. */
 			struct frame *f = &M.frames[M.depth - 1];
+			struct msub *m = chance(2) && f->prev ? f->prev :
+							       pick(is_any);
 
-			do_remove(chance(2) && f->prev ? f->prev : pick(is_any));
+			/*
+			 * Half the time the wait at once, as remove() does,
+			 * when no other thread's walk holds it.
+			 */
+			if (do_remove(m) == 1 && chance(2) && !busy_remove(m))
+				do_remove_wait(m);
 		} else if (r < 36) {
 			/* Often the sub being called: released after it. */
 			struct frame *f = &M.frames[M.depth - 1];
@@ -1702,6 +1857,7 @@ static void test_random(void)
 	unsigned long tot_tp = 0, tot_asks = 0, tot_none = 0, tot_bogus = 0;
 	unsigned long tot_fins = 0, tot_fin_nested = 0, tot_fin_waits = 0;
 	unsigned long tot_puts = 0, tot_defers = 0, tot_put_rel = 0;
+	unsigned long tot_early = 0, tot_dropped = 0;
 	unsigned long r, i;
 
 	directed = false;
@@ -1742,6 +1898,8 @@ static void test_random(void)
 		tot_fins += M.fin_runs;
 		tot_fin_nested += M.fin_nested;
 		tot_fin_waits += M.fin_waits;
+		tot_early += M.fin_early;
+		tot_dropped += M.fin_dropped;
 		tot_puts += M.puts;
 		tot_defers += M.put_defers;
 		tot_put_rel += M.put_releases;
@@ -1761,9 +1919,12 @@ static void test_random(void)
 		  tot_fin_nested);
 	tap_diag("%lu puts, %lu deferred, %lu released later; %lu removes and puts held up by a pending finish",
 		  tot_puts, tot_defers, tot_put_rel, tot_fin_waits);
+	utap_diag("removes from inside a pass: %lu finishes of the pass run by them, %lu dropped (own start)",
+		  tot_early, tot_dropped);
 	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored &&
 	      tot_updates && tot_owed && tot_asks && tot_none && tot_bogus &&
-	      tot_fin_nested && tot_fin_waits && tot_defers,
+	      tot_fin_nested && tot_fin_waits && tot_defers && tot_early &&
+	      tot_dropped,
 	      "the random run missed a whole class of states");
 }
 

@@ -31,6 +31,7 @@ struct shim_held {
 };
 
 static __thread struct shim_held held;
+__thread int shim_map_nest;
 
 static unsigned long pr_err_calls;
 
@@ -99,6 +100,10 @@ void shim_lock_map_acquire(struct lockdep_map *map)
 {
 	if (held.map_depth == SHIM_MAX_HELD)
 		shim_bug(__FILE__, __LINE__, "too many lockdep maps held");
+	/* Like lockdep: the maps are not recursive. */
+	if (shim_lock_map_depth(map) > shim_map_nest)
+		shim_bug(__FILE__, __LINE__,
+			 "lock_map_acquire() of a map this thread holds (lockdep: possible recursive locking)");
 	held.maps[held.map_depth++] = map;
 	__atomic_add_fetch(&map->acquired, 1, __ATOMIC_RELAXED);
 }
@@ -539,23 +544,61 @@ bool mni_sub_invalidate(struct mmu_interval_notifier *sub,
 
 void mni_sub_finish_pass(struct mni_finishes *finishes)
 {
-	struct llist_node *node = finishes->mni.first, *prev = NULL, *next;
+	struct llist_node *node, *prev = NULL, *next;
 	struct mni_interval_notifier_finish *f;
 
 	if (finishes->kern.first)
 		abort();
-	finishes->mni.first = NULL;
-	for (; node; node = next) {
+	for (node = finishes->mni.first; node; node = next) {
 		next = node->next;
 		node->next = prev;
 		prev = node;
 	}
-	for (node = prev; node; node = next) {
-		/* A finish may hand its object to the next pass at once. */
-		next = node->next;
+	/*
+	 * Oldest first, each off the list before its call, so that the ones
+	 * still to run stay there for mni_sub_finish_take().
+	 */
+	finishes->mni.first = prev;
+	while ((node = finishes->mni.first)) {
+		finishes->mni.first = node->next;
 		f = container_of(node, struct mni_interval_notifier_finish,
 				 link);
 		container_of(f->notifier->ops, struct mni_interval_notifier_ops,
 			     base)->invalidate_finish(f);
 	}
+}
+
+bool mni_sub_finish_take(struct mni_finishes *from,
+			 const struct mmu_interval_notifier *sub,
+			 struct mni_finishes *to)
+{
+	struct llist_node **link = &from->mni.first, *node;
+	struct mni_interval_notifier_finish *f;
+	bool taken = false;
+
+	if (from->kern.first)
+		abort();
+	while ((node = *link)) {
+		f = container_of(node, struct mni_interval_notifier_finish,
+				 link);
+		if (f->notifier != sub) {
+			link = &node->next;
+			continue;
+		}
+		taken = true;
+		if (!to)
+			break;
+		*link = node->next;
+		node->next = to->mni.first;
+		to->mni.first = node;
+	}
+	return taken;
+}
+
+void mni_sub_finish_drop(struct mni_finishes *finishes,
+			 const struct mmu_interval_notifier *sub)
+{
+	struct mni_finishes gone = {};
+
+	mni_sub_finish_take(finishes, sub, &gone);
 }

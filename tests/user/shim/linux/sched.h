@@ -37,6 +37,9 @@ extern __thread char shim_task;
 #define current ((struct task_struct *)&shim_task)
 extern __thread bool shim_no_sleep;
 
+/* Userspace runs every call in task context, interrupts on. */
+#define irqs_disabled()		false
+
 /* Return: jiffies left, 0 if the timeout expired. Never sleeps for 0. */
 long schedule_timeout(long timeout);
 long schedule_timeout_uninterruptible(long timeout);
