@@ -10,6 +10,7 @@
  * for a wake only its own walk could give hangs there, and costs one
  * "not ok" (timeout).
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>

@@ -1919,7 +1919,7 @@ static void test_random(void)
 		  tot_fin_nested);
 	tap_diag("%lu puts, %lu deferred, %lu released later; %lu removes and puts held up by a pending finish",
 		  tot_puts, tot_defers, tot_put_rel, tot_fin_waits);
-	utap_diag("removes from inside a pass: %lu finishes of the pass run by them, %lu dropped (own start)",
+	tap_diag("removes from inside a pass: %lu finishes of the pass run by them, %lu dropped (own start)",
 		  tot_early, tot_dropped);
 	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored &&
 	      tot_updates && tot_owed && tot_asks && tot_none && tot_bogus &&
