@@ -23,7 +23,9 @@ stress		asan/stress	-
 model-tsan	tsan/model	MNI_ROUNDS=${MNI_TSAN_ROUNDS:-3}
 stress-tsan	tsan/stress	-
 model-batch4	asan-b4/model	MNI_ROUNDS=4
-stress-batch4	asan-b4/stress	MNI_STRESS_SECONDS=2"
+stress-batch4	asan-b4/stress	MNI_STRESS_SECONDS=2
+boundary	asan/boundary	-
+boundary-tsan	tsan/boundary	-"
 
 total_pass=0
 total_fail=0
