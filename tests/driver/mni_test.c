@@ -60,6 +60,7 @@
 #ifdef MNI_TEST_FLAVOUR_MNI
 #include "mni_compat.h"
 #include "mni_test_foreign.h"
+#include "mni_test_fixa.h"
 #define MNI_TEST_ENGINE		MNI_TEST_ENGINE_MNI
 #else
 #define MNI_TEST_ENGINE		MNI_TEST_ENGINE_KERN
@@ -2291,6 +2292,10 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_bench_insert(f, p);
 	case MNI_TEST_IOC_HMM_FAULT:
 		return mni_test_ioc_hmm_fault(f, p);
+#ifdef MNI_TEST_FLAVOUR_MNI
+	case MNI_TEST_IOC_FREEING:
+		return mni_test_fixa_freeing(p);
+#endif
 	default:
 		return -ENOTTY;
 	}
