@@ -122,6 +122,17 @@ void mni_mm_get_ref(struct mni_mm *mmm)
 }
 
 /**
+ * mni_mm_tryget_ref - pin an entry's memory found by mni_mm_lookup_rcu()
+ * @mmm: the entry, looked up in the RCU section the caller is still in
+ *
+ * Return: false if its last reference is gone (it is on its way out).
+ */
+bool mni_mm_tryget_ref(struct mni_mm *mmm)
+{
+	return kref_get_unless_zero(&mmm->ref);
+}
+
+/**
  * mni_mm_put_ref - unpin what mni_mm_get_ref() pinned
  * @mmm: the entry
  */

@@ -103,6 +103,7 @@ typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);
 void mni_mm_for_each(mni_mm_visit_t visit, void *arg);
 bool mni_mm_is_listed(struct mni_mm *mmm);
 void mni_mm_get_ref(struct mni_mm *mmm);
+bool mni_mm_tryget_ref(struct mni_mm *mmm);
 void mni_mm_put_ref(struct mni_mm *mmm);
 void mni_mm_total_stats(struct mni_stats *sum);
 

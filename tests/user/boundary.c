@@ -23,6 +23,11 @@
 
 #define PG		4096UL
 
+/* The engine's, also given here to build against an engine without them. */
+#ifndef MNI_OVERFLOW_SLOTS
+#define MNI_OVERFLOW_SLOTS	4
+#endif
+
 static struct mm_struct *const fake_mm = (struct mm_struct *)0x30000;
 
 /* A subscription the tests allocate, so a release can free it. */
@@ -161,6 +166,7 @@ static void test_reader_of_put_sub(void)
 	struct bsub *other = bsub_new(8 * PG, 9 * PG - 1);
 	pthread_t walker, watch;
 	unsigned long seq = 1;
+	struct mni_reader reader;
 	int ret;
 
 	CHECK(!mni_itree_init(&it1, 1), "init");
@@ -171,15 +177,15 @@ static void test_reader_of_put_sub(void)
 	mni_itree_insert(&it1, &m1->sub);
 	pthread_create(&walker, NULL, munmap_thread, &r);
 	wait_flag(&in_cb1);
-	ret = mni_itree_read_sample(&it1, &m1->sub, &seq);
+	ret = mni_itree_read_prepare(&it1, &m1->sub, &seq, &reader);
 	CHECK(ret == -EAGAIN, "read_sample during the walk = %d", ret);
 	pthread_create(&watch, NULL, sleep_watch, (void *)shim_sleeps());
 	/* M is freed while this sleeps; the engine must not touch it again. */
-	ret = mni_itree_read_wait(&it1, &m1->sub, MAX_SCHEDULE_TIMEOUT, false,
+	ret = mni_itree_read_wait(&it1, &reader, MAX_SCHEDULE_TIMEOUT, false,
 				  &seq);
 	pthread_join(watch, NULL);
 	pthread_join(walker, NULL);
-	CHECK(ret == -ENOENT, "read_wait on a sub put meanwhile = %d", ret);
+	CHECK(ret == -ESTALE, "read_wait on a sub put meanwhile = %d", ret);
 	/* Our subs' sequences are odd: an even one always collides. */
 	CHECK(!(seq & 1), "read_wait on a put sub gave %#lx, not a collision",
 	      seq);
@@ -397,34 +403,95 @@ static void test_nonblock_no_record_no_overlap(void)
 
 /*
  * Blockable invalidations that cannot allocate (reclaim's, of an OOM
- * victim) leave the reserved record to the OOM reaper's pass.
+ * victim) leave the reserved record to the OOM reaper's pass, also once
+ * every overflow slot is taken.
  */
 static void test_reserve_kept_for_nonblock(void)
 {
-	struct mmu_notifier_range b1 = mkrange(20 * PG, 21 * PG, true,
-					       MMU_NOTIFY_CLEAR);
-	struct mmu_notifier_range b2 = mkrange(22 * PG, 23 * PG, true,
-					       MMU_NOTIFY_CLEAR);
-	struct mmu_notifier_range nb = mkrange(0, PG, false, MMU_NOTIFY_UNMAP);
+	struct mmu_notifier_range b[8], nb = mkrange(0, PG, false,
+						     MMU_NOTIFY_UNMAP);
 	struct bsub *a = bsub_new(0, PG - 1);
 	struct mni_itree it;
-	int ret;
+	int i, n, ret;
 
 	CHECK(!mni_itree_init(&it, 10), "init");
 	mni_itree_insert(&it, &a->sub);
 	shim_kmalloc_fail = 1000;
-	CHECK(!mni_itree_invalidate_start(&it, &b1), "blockable start 1");
-	CHECK(!mni_itree_invalidate_start(&it, &b2), "blockable start 2");
+	/* One takes a spare, the others an overflow slot each. */
+	for (n = 0; n < MNI_OVERFLOW_SLOTS + 1; n++) {
+		b[n] = mkrange((20 + 2 * n) * PG, (21 + 2 * n) * PG, true,
+			       MMU_NOTIFY_CLEAR);
+		CHECK(!mni_itree_invalidate_start(&it, &b[n]),
+		      "blockable start %d", n);
+	}
 	ret = mni_itree_invalidate_start(&it, &nb);
 	shim_kmalloc_fail = 0;
 	CHECK(!ret && a->calls == 1,
 	      "the reaper's start over an accepting sub = %d (%d calls): the reserve was taken",
 	      ret, a->calls);
 	mni_itree_invalidate_end(&it, &nb);
-	mni_itree_invalidate_end(&it, &b2);
-	mni_itree_invalidate_end(&it, &b1);
+	for (i = 0; i < n; i++)
+		mni_itree_invalidate_end(&it, &b[i]);
 	bsub_remove(&it, a);
 	mni_itree_destroy(&it);
+}
+
+static struct mni_itree it9;
+static int b9_returned;
+
+static void *blockable_start9(void *arg)
+{
+	struct mmu_notifier_range *r = arg;
+
+	shim_kmalloc_fail = 1000;
+	CHECK(!mni_itree_invalidate_start(&it9, r), "blockable start");
+	shim_kmalloc_fail = 0;
+	flag_set(&b9_returned);
+	return NULL;
+}
+
+/*
+ * With every slot in use and no memory, a blockable start sleeps until an
+ * end gives a slot back; the reserve stays.
+ */
+static void test_blockable_waits_for_slot(void)
+{
+	struct mmu_notifier_range held[MNI_OVERFLOW_SLOTS + 2];
+	struct mmu_notifier_range r = mkrange(0, PG, true, MMU_NOTIFY_CLEAR);
+	struct bsub *a = bsub_new(0, PG - 1);
+	unsigned long sleeps;
+	pthread_t t;
+	int i;
+
+	CHECK(!mni_itree_init(&it9, 12), "init");
+	mni_itree_insert(&it9, &a->sub);
+	shim_kmalloc_fail = 1000;
+	/* One spare, then every slot: the reserve is left. */
+	for (i = 0; i < MNI_OVERFLOW_SLOTS + 1; i++) {
+		held[i] = mkrange((100 + 2 * i) * PG, (101 + 2 * i) * PG, true,
+				  MMU_NOTIFY_CLEAR);
+		CHECK(!mni_itree_invalidate_start(&it9, &held[i]),
+		      "blockable start %d", i);
+	}
+	shim_kmalloc_fail = 0;
+	CHECK(it9.nr_spare == 1, "%u spares", it9.nr_spare);
+	sleeps = shim_sleeps();
+	pthread_create(&t, NULL, blockable_start9, &r);
+	while (shim_sleeps() == sleeps && !flag_get(&b9_returned))
+		sched_yield();
+	CHECK(!flag_get(&b9_returned) && !a->calls && it9.nr_spare == 1,
+	      "a blockable start with no slot took the reserve");
+	/* An end of a recordless invalidation gives its slot back. */
+	mni_itree_invalidate_end(&it9, &held[1]);
+	pthread_join(t, NULL);
+	CHECK(a->calls == 1 && it9.nr_spare == 1, "%d calls, %u spares",
+	      a->calls, it9.nr_spare);
+	mni_itree_invalidate_end(&it9, &r);
+	for (i = 0; i < MNI_OVERFLOW_SLOTS + 1; i++)
+		if (i != 1)
+			mni_itree_invalidate_end(&it9, &held[i]);
+	bsub_remove(&it9, a);
+	mni_itree_destroy(&it9);
 }
 
 /*
@@ -467,10 +534,12 @@ static const struct utest tests[] = {
 	{ "boundary: a non-blockable start no sub overlaps is not refused without a record; an insert over it still waits", test_nonblock_no_record_no_overlap, 20, 0 },
 	{ "boundary: blockable starts that cannot allocate leave the reserve to non-blockable ones", test_reserve_kept_for_nonblock, 20, 0 },
 	{ "boundary: a blockable start with no spare and no memory returns, and read_begin waits for its end", test_blockable_no_memory_returns, 10, 0 },
+	{ "boundary: with every slot in use a blockable start without memory sleeps until an end, leaving the reserve", test_blockable_waits_for_slot, 10, 0 },
 };
 
 int main(void)
 {
 	printf("# boundary: directed tests of the API's documented patterns\n");
+	mni_itree_set_put_done(shim_put_done);
 	return utap_main(tests, ARRAY_SIZE(tests));
 }
