@@ -134,7 +134,8 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 /*
  * With @stack NULL: a spare record, or one allocated (blockable only).
  * With @stack: no record could be had so; @stack serves the walk, and a
- * slot of it->overflow stands for it until the end. Lock held, dropped to
+ * slot of it->overflow stands for it until the end (none once the engine
+ * is dead: the core may never send that end). Lock held, dropped to
  * allocate. Blockable passes never take the last MNI_SPARE_RESERVE
  * spares, which are the non-blockable ones' only records.
  */
@@ -154,7 +155,8 @@ mni_itree_record_locked(struct mni_itree *it,
 stack:
 	if (inv)
 		inv->on_stack = false;
-	else if (stack && mni_overflow_take_locked(it, range))
+	/* Dead: every read collides already, the walk needs no slot. */
+	else if (stack && (it->dead || mni_overflow_take_locked(it, range)))
 		inv = stack, inv->on_stack = true;
 	return inv;
 }
@@ -445,7 +447,7 @@ static int mni_itree_walk(struct mni_itree *it, struct mni_inval *inv,
 static bool mni_itree_may_record(struct mni_itree *it, void *arg __maybe_unused)
 {
 	return it->nr_spare > MNI_SPARE_RESERVE ||
-	       it->nr_overflow < MNI_OVERFLOW_SLOTS || it->released;
+	       it->nr_overflow < MNI_OVERFLOW_SLOTS || it->dead;
 }
 
 /*

@@ -526,6 +526,50 @@ static void test_blockable_no_memory_returns(void)
 	mni_itree_destroy(&it);
 }
 
+static struct mni_itree it10;
+static struct bsub *b10;
+static int nested10 = 1;
+
+/* A's RELEASE callback: an rmap walk of the dying mm comes in, no memory. */
+static void nested_start_hook(struct bsub *b)
+{
+	struct mmu_notifier_range r = mkrange(2 * PG, 3 * PG, false,
+					      MMU_NOTIFY_CLEAR);
+
+	(void)b;
+	shim_kmalloc_fail = 1000;
+	nested10 = mni_itree_invalidate_start(&it10, &r);
+	shim_kmalloc_fail = 0;
+	mni_itree_invalidate_end(&it10, &r);
+}
+
+/*
+ * During the release pass, with no record and no slot left, a start still
+ * calls the subscriptions the pass has not reached: they map pages it is
+ * about to free. A dead engine needs no slot (every read collides).
+ */
+static void test_dead_engine_start_without_record(void)
+{
+	struct mmu_notifier_range held[2 + MNI_OVERFLOW_SLOTS];
+	struct bsub *a = bsub_new(0, PG - 1);
+
+	CHECK(!mni_itree_init(&it10, 13), "init");
+	b10 = bsub_new(2 * PG, 3 * PG - 1);
+	mni_itree_insert(&it10, &a->sub);
+	mni_itree_insert(&it10, &b10->sub);
+	use_up_spares(&it10, held, 2 + MNI_OVERFLOW_SLOTS);
+	a->hook = nested_start_hook;
+	mni_itree_release(&it10, fake_mm);
+	CHECK(!nested10, "a start during the release pass = %d", nested10);
+	CHECK(b10->calls == 2 && !b10->after_release,
+	      "B: %d calls, %d after its RELEASE", b10->calls,
+	      b10->after_release);
+	end_all(&it10, held, 2 + MNI_OVERFLOW_SLOTS);
+	bsub_remove(&it10, a);
+	bsub_remove(&it10, b10);
+	mni_itree_destroy(&it10);
+}
+
 static const struct utest tests[] = {
 	{ "boundary: a reader asleep on a sub its own callback puts is not touched after the release freed it", test_reader_of_put_sub, 20, 0 },
 	{ "boundary: mni_remove's trace does not read a deferred put sub its walk released", test_remove_trace_after_reap, 20, 0 },
@@ -535,6 +579,7 @@ static const struct utest tests[] = {
 	{ "boundary: blockable starts that cannot allocate leave the reserve to non-blockable ones", test_reserve_kept_for_nonblock, 20, 0 },
 	{ "boundary: a blockable start with no spare and no memory returns, and read_begin waits for its end", test_blockable_no_memory_returns, 10, 0 },
 	{ "boundary: with every slot in use a blockable start without memory sleeps until an end, leaving the reserve", test_blockable_waits_for_slot, 10, 0 },
+	{ "boundary: during the release pass a start with no record and no slot still calls the subs the pass has not reached", test_dead_engine_start_without_record, 10, 0 },
 };
 
 int main(void)

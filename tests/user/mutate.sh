@@ -55,7 +55,8 @@ start-after-release-calls|mni_walk.c|s/^	\*skip = it->released;$/	*skip = false;
 overflow-no-collision|mni_internal.h|s/^	if (it->nr_overflow)$/	if (0)/
 blockable-takes-reserve|mni_walk.c|s/^	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);$/	inv = mni_spare_take_locked(it, 0);/
 overflow-slot-kept|mni_walk.c|s/^		ended = mni_overflow_put_locked(it, range);$/		ended = false;/
-blockable-no-slot-refused|mni_walk.c|s/^		if (!blockable)$/		if (1)/'
+blockable-no-slot-refused|mni_walk.c|s/^		if (!blockable)$/		if (1)/
+dead-start-needs-slot|mni_walk.c|s/^	else if (stack \&\& (it->dead || mni_overflow_take_locked(it, range)))$/	else if (stack \&\& (0 || mni_overflow_take_locked(it, range)))/'
 
 n=0
 pass=0

@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mutate.sh - break the engine on purpose and check that the tests notice
+#
+# For each mutation: copy src/ (and include/) to a temporary directory,
+# apply one sed edit to the engine file the mutation names (a pattern that
+# matches nothing fails the script: a mutation that changed nothing proves
+# nothing), build the asan model (also with rounds of 4), stress and
+# boundary against it, and run them;
+# the mutation must make a run FAIL.
+# TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
+#
+# Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../../src" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mni-mutate.XXXXXX")
+[ "${MNI_MUTATE_KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
+seed=${MNI_SEED:-1}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# name|file in src/|sed expression (applied to that file)
+MUTATIONS='reader-not-told-of-unlink|mni_internal.h|s/^		if (r->sub == sub)$/		if (0)/
+remove-trace-unlocked|mni_put.c|s/^		trace_mni_remove(it->id, sub, ret);$/		raw_spin_unlock(\&it->lock), trace_mni_remove(it->id, sub, ret), raw_spin_lock(\&it->lock);/
+insert-trace-unlocked|mni_itree.c|s/^	trace_mni_insert(it->id, sub, 0);$/	raw_spin_unlock(\&it->lock), trace_mni_insert(it->id, sub, 0), raw_spin_lock(\&it->lock);/
+start-after-release-calls|mni_walk.c|s/^	\*skip = it->released;$/	*skip = false;/
+overflow-no-collision|mni_internal.h|s/^	if (it->nr_overflow)$/	if (0)/
+blockable-takes-reserve|mni_walk.c|s/^	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);$/	inv = mni_spare_take_locked(it, 0);/
+overflow-slot-kept|mni_walk.c|s/^		ended = mni_overflow_put_locked(it, range);$/		ended = false;/
+blockable-no-slot-refused|mni_walk.c|s/^		if (!blockable)$/		if (1)/'
+
+n=0
+pass=0
+fail=0
+total=$(($(echo "$MUTATIONS" | wc -l) + 1))
+echo "TAP version 13"
+echo "1..$total"
+
+build() {
+	make -s -j2 -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
+		"$1/asan-b4/model" "$1/asan/boundary" >"$1.build.log" 2>&1
+}
+
+# Which test of which binary failed: the first "not ok" line's name.
+run_bins() {
+	b=$1
+	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
+		timeout 120 "$b/asan/model" >"$b.model.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.model.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		echo "${caught:-model (crashed)}"
+		return 0
+	fi
+	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
+		timeout 120 "$b/asan-b4/model" >"$b.model-b4.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.model-b4.log" | sed 's/^not ok [0-9]* - /rounds of 4: /' | paste -sd ';' -)
+		echo "${caught:-model with rounds of 4 (crashed)}"
+		return 0
+	fi
+	MNI_SEED=$seed MNI_STRESS_SECONDS=2 timeout 120 "$b/asan/stress" \
+		>"$b.stress.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.stress.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		echo "${caught:-stress (crashed)}"
+		return 0
+	fi
+	timeout 120 "$b/asan/boundary" >"$b.boundary.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.boundary.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		echo "${caught:-boundary (crashed)}"
+		return 0
+	fi
+	return 1
+}
+
+# The unmutated engine must pass, or every "caught" below means nothing.
+n=$((n + 1))
+mkdir -p "$tmp/orig"
+if build "$tmp/orig/build" "$src" && ! run_bins "$tmp/orig/build" >/dev/null; then
+	echo "ok $n - unmutated engine passes"
+	pass=$((pass + 1))
+else
+	echo "not ok $n - unmutated engine passes (see $tmp/orig)"
+	fail=$((fail + 1))
+fi
+
+while IFS='|' read -r name file expr <&3; do
+	n=$((n + 1))
+	d=$tmp/$name
+	mkdir -p "$d"
+	cp -r "$src" "$d/src"
+	cp -r "$src/../include" "$d/include"
+	if [ ! -f "$d/src/$file" ]; then
+		echo "not ok $n - mutation $name: no file src/$file"
+		fail=$((fail + 1))
+		continue
+	fi
+	sed -i "$expr" "$d/src/$file"
+	if cmp -s "$src/$file" "$d/src/$file"; then
+		echo "not ok $n - mutation $name: the sed pattern matched nothing"
+		fail=$((fail + 1))
+		continue
+	fi
+	if ! build "$d/build" "$d/src"; then
+		echo "not ok $n - mutation $name: does not build"
+		sed 's/^/    # /' "$d/build.build.log" | head -20
+		fail=$((fail + 1))
+		continue
+	fi
+	if by=$(run_bins "$d/build"); then
+		echo "ok $n - mutation $name caught by $by"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n - mutation $name survived the tests"
+		fail=$((fail + 1))
+	fi
+done 3<<LIST
+$MUTATIONS
+LIST
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
