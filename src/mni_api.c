@@ -717,7 +717,7 @@ static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
 	}
 	/* Going (removed or put): a collision, and @sub is not read again. */
 	if (ret == -ESTALE)
-		ret = 0;
+		ret = -EINVAL;
 	return ret;
 }
 
@@ -733,9 +733,9 @@ static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
  *
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
- * Return: 0 with @seq set (a collision for a subscription being removed or
- * put); -EINTR on a fatal signal (@seq is not set); -EINVAL for NULL
- * arguments or a subscription this module did not insert (then @seq, if
+ * Return: 0 with @seq set; -EINTR on a fatal signal (@seq is not set);
+ * -EINVAL for NULL arguments, a subscription this module did not insert,
+ * or one being removed or put, also while this waited (then @seq, if
  * given, is set to a collision).
  */
 int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
@@ -759,10 +759,10 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_killable, MNI_NS);
  *
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
- * Return: 0 with @seq set (a collision for a subscription being removed or
- * put); -ETIMEDOUT or -EINTR (@seq is not set); -EINVAL for a negative
- * @timeout, NULL arguments or a subscription this module did not insert
- * (then @seq, if given, is set to a collision).
+ * Return: 0 with @seq set; -ETIMEDOUT or -EINTR (@seq is not set);
+ * -EINVAL for a negative @timeout, NULL arguments, a subscription this
+ * module did not insert, or one being removed or put, also while this
+ * waited (then @seq, if given, is set to a collision).
  */
 int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
 				    long timeout, unsigned long *seq)
