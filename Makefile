@@ -6,6 +6,9 @@
 #   make demo        boot the stock kernel in QEMU, show a consumer at work
 #   make check       everything: lint, then the QEMU test suite
 #   make check-quick the QEMU test suite only
+#   make check-quick T=PATTERN  only the tests named (shell patterns,
+#                    comma-separated: user tests and QEMU suite tests;
+#                    tests/select.sh); fails when T matches nothing
 #   make lint        W=1, sparse, checkpatch, kernel-doc, exports
 #   make matrix      build and test on the other stock Debian kernels
 #                    (MATRIX_KERNELS="5.10 6.12 6.12-rt 7.2"), in QEMU, and
@@ -82,7 +85,7 @@ GUEST_FILES = --add mmu_interval_notifier.ko \
 	      --add tests/driver/mni_test_mni.ko \
 	      --add tests/driver/mni_test_kern.ko \
 	      --add tests/suite/mni_suite \
-	      --add tests/suite/mni_demo \
+	      --add samples/demo/mni_demo \
 	      --add tests/suite/mni_observe \
 	      --add tests/suite/mni_triggers \
 	      --add tests/suite/mni_faults \
@@ -120,6 +123,10 @@ MATRIX_RUNS := $(foreach k,$(MATRIX_KERNELS),"matrix-$(k)=scripts/matrix.sh $(k)
 # need them come late. With a warm cache they end in seconds.
 CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
 CHECK_LANES += $(QUICK_LANES)
+# run.sh's own verdicts (tests/qemu/selftest.sh, six short boots): a
+# WARNING on the console, a panic, a guest's failure and a hang each fail
+# a run, and --allow exempts a line. Every QEMU lane's pass rests on them.
+CHECK_LANES += "qemu-selftest=tests/qemu/selftest.sh"
 CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
@@ -134,7 +141,7 @@ CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
 
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)
-	scripts/check.sh $(QUICK_LANES)
+	$(if $(T),tests/select.sh '$(T)',scripts/check.sh) $(QUICK_LANES)
 
 check: deps tests
 	@mkdir -p $(QEMU_LOGS)

@@ -9,7 +9,7 @@
 # /dev/mni_test_mni) and unloads them again. From the host:
 #   tests/qemu/run.sh --kernel "$(tests/qemu/kernel.sh 6.1.0-56-amd64)" \
 #       --log /tmp/demo.log --add mmu_interval_notifier.ko \
-#       --add tests/driver/mni_test_mni.ko --add tests/suite/mni_demo \
+#       --add tests/driver/mni_test_mni.ko --add samples/demo/mni_demo \
 #       --script tests/qemu/guest-demo.sh
 
 G=/guest

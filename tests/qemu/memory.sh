@@ -36,7 +36,7 @@ for cpus in 8 256; do
 		--add mmu_interval_notifier.ko \
 		--add tests/driver/mni_test_mni.ko \
 		--add tests/driver/mni_test_kern.ko \
-		--add tests/suite/mni_memory \
+		--add tests/bench/mni_memory \
 		--script tests/qemu/guest-memory.sh -- "$@" >"$raw"
 	rc=$?
 	grep -v '^csv,' "$raw" | sed -e "s/^\(not \)\{0,1\}ok [0-9]* /&cpus$cpus\//" \

@@ -8,7 +8,7 @@
 # vCPUs and 3 GiB (the exit test's 100,000 mirrors take 8 KiB of slab
 # each, their logs included: about 800 MiB; one mm's million bare
 # subscriptions 126 MiB), and runs tests/qemu/guest-scale.sh: mni_scale
-# on both drivers (tests/suite/mni_scale.c: PROCS processes of 100
+# on both drivers (tests/bench/mni_scale.c: PROCS processes of 100
 # subscriptions exiting at once, default 1000; one mm with K = 1e3 .. MAX_K
 # subscriptions, default 1e6). Any console BUG or WARNING fails the run
 # (run.sh). Prints the guest's TAP and writes the figures to
@@ -23,7 +23,7 @@ kver=${KVER:-$(scripts/kver.sh)}
 kernel=$(tests/qemu/kernel.sh "$kver") || exit 2
 out=${MNI_SCALE_OUT:-results}
 for f in mmu_interval_notifier.ko tests/driver/mni_test_mni.ko \
-	tests/driver/mni_test_kern.ko tests/suite/mni_scale; do
+	tests/driver/mni_test_kern.ko tests/bench/mni_scale; do
 	[ -f "$f" ] || { echo "scale.sh: $f missing: run 'make tests' first" >&2; exit 2; }
 done
 mkdir -p "$out" build/logs
@@ -39,7 +39,7 @@ tests/qemu/run.sh --kernel "$kernel" --log "$log" --timeout 3600 \
 	--add mmu_interval_notifier.ko \
 	--add tests/driver/mni_test_mni.ko \
 	--add tests/driver/mni_test_kern.ko \
-	--add tests/suite/mni_scale \
+	--add tests/bench/mni_scale \
 	--script tests/qemu/guest-scale.sh -- "$@" |
 	tee "$raw" | grep --line-buffered -v '^csv,'
 rc=${PIPESTATUS[0]}

@@ -3,7 +3,7 @@
  * mirror.h - userspace side of the mni_test mirror device
  *
  * Thin ioctl wrappers: each returns 0 or -errno. Shared by the TAP suites
- * and mni_demo.
+ * and the demo (samples/demo/mni_demo.c).
  */
 #ifndef MNI_MIRROR_H
 #define MNI_MIRROR_H

@@ -679,7 +679,7 @@ static void test_alloc_debugfs(void)
 	int fd;
 
 	if (!is_mni())
-		tap_skip("the kernel's engine has no debugfs files");
+		tap_skip_engine("the kernel's engine has no debugfs files");
 	fi_require();
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
@@ -1314,7 +1314,7 @@ static int load_sweep(const char *ko)
 
 /* --------------------------------------------------------------- main */
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
 
 static struct tap_test tests[] = {
 	TEST(alloc_insert_sweep, 120),

@@ -1447,7 +1447,7 @@ static void test_fuzz(void)
 		      "the fuzzer did too little to check anything");
 }
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
 
 static struct tap_test tests[] = {
 	TEST(fuzz, 0),		/* timeout set in main */

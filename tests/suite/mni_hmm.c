@@ -505,7 +505,7 @@ static void test_hmm_helper_exited_mm(void)
 	close(fd);
 }
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
+#define TEST(name, timeout)	{ #name, test_##name, timeout, false, 0 }
 
 static struct tap_test tests[] = {
 	TEST(hmm_helper_faults_in, 30),

@@ -1458,8 +1458,9 @@ static void test_show(void)
 
 /* --------------------------------------------------------------- main */
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
-#define MANUAL(name, timeout)	{ #name, test_##name, timeout, true }
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
+#define MANUAL(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs, \
+				  .manual = true }
 
 static const struct tap_test tests[] = {
 	TEST(trace_workload, 0),

@@ -1735,8 +1735,9 @@ static void test_lifecycle_workload(void)
 
 /* --------------------------------------------------------------- main */
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
-#define MANUAL(name, timeout)	{ #name, test_##name, timeout, true }
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
+#define MANUAL(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs, \
+				  .manual = true }
 
 static struct tap_test tests[] = {
 	TEST(munmap_middle_hole, 0),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +156,10 @@ long process_mrelease_or_skip(int pidfd)
 int suite_main(int argc, char **argv, struct mni_test_info *info,
 	       const struct tap_test *tests, unsigned int ntests)
 {
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		tap_list(tests, ntests);
+		return 0;
+	}
 	if (argc < 2 || argv[1][0] == '-') {
 		tap_usage(argv[0], tests, ntests);
 		return 2;
@@ -164,6 +169,23 @@ int suite_main(int argc, char **argv, struct mni_test_info *info,
 	if (!device_ready(info))
 		return 2;
 	return tap_run(tests, ntests, argv + 2, argc - 2) ? 1 : 0;
+}
+
+bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	unsigned int ma, mi;
+	struct utsname u;
+
+	CHECK(uname(&u) == 0, "uname: %s", strerror(errno));
+	CHECK(sscanf(u.release, "%u.%u", &ma, &mi) == 2,
+	      "kernel release %s", u.release);
+	return ma > major || (ma == major && mi >= minor);
+}
+
+bool kernel_proves_locking(void)
+{
+	/* Only a CONFIG_PROVE_LOCKING kernel has lockdep's chains file. */
+	return access("/proc/lockdep_chains", F_OK) == 0;
 }
 
 char *slurp(const char *path)

@@ -54,7 +54,8 @@ void fill(char *p, size_t n, unsigned int salt);
 struct tap_test;
 /*
  * The main() of a TAP suite: "SUITE DEV [TEST...]" runs the named tests
- * (all without any) on DEV after device_ready(); usage on no DEV.
+ * (all without any; each a pattern, see tap.h) on DEV after
+ * device_ready(); "SUITE --list" lists them; usage on no DEV.
  * Return: the process's exit status.
  */
 int suite_main(int argc, char **argv, struct mni_test_info *info,
@@ -83,6 +84,14 @@ struct engine_summary read_engine_summary(void);
  * frees of exited mms run and folding the vmstat deltas; -1 without it.
  */
 long long kernel_bytes(void);
+
+/*
+ * The running kernel (uname -r) is at least MAJOR.MINOR. Fails the test
+ * when the release cannot be read.
+ */
+bool kernel_at_least(unsigned int major, unsigned int minor);
+/* The kernel proves locking (lockdep's CONFIG_PROVE_LOCKING). */
+bool kernel_proves_locking(void);
 
 /* fork() with stdio flushed first; the child gets 0. */
 pid_t fork_child(void);

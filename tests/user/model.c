@@ -90,7 +90,15 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "utap.h"
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
 
 #define NSUBS		24
 #define NSTRANGERS	3
@@ -256,14 +264,14 @@ static void dump_trace(void)
 	unsigned long i = trace_n > TRACE_LEN ? trace_n - TRACE_LEN : 0;
 
 	if (!directed)
-		utap_diag("seed %llu (round %lu, replay: MNI_SEED=%llu MNI_ROUNDS=1), step %lu",
+		tap_diag("seed %llu (round %lu, replay: MNI_SEED=%llu MNI_ROUNDS=1), step %lu",
 			  seed, round_no, seed, step_no);
-	utap_diag("engine: seq=%#lx in_flight=%lu spare=%u dead=%d; model: seq=%#lx spare=%u dead=%d",
+	tap_diag("engine: seq=%#lx in_flight=%lu spare=%u dead=%d; model: seq=%#lx spare=%u dead=%d",
 		  M.it.seq, M.it.nr_inflight, M.it.nr_spare, M.it.dead,
 		  M.seq, M.spare, M.dead);
-	utap_diag("last %lu operations:", trace_n - i);
+	tap_diag("last %lu operations:", trace_n - i);
 	for (; i < trace_n; i++)
-		utap_diag("  %s", trace[i % TRACE_LEN]);
+		tap_diag("  %s", trace[i % TRACE_LEN]);
 }
 
 /* ---- the model's rules --------------------------------------------- */
@@ -1699,7 +1707,7 @@ static void init_engine(void)
 		M.other_subs[i].sub.ops = &other_ops;
 		mni_itree_insert(&M.other, &M.other_subs[i].sub);
 	}
-	utap_fail_hook = fail_hook;
+	tap_fail_hook = fail_hook;
 }
 
 static void drain(void)
@@ -1794,16 +1802,16 @@ static void test_random(void)
 		      M.put_releases);
 		drain();
 	}
-	utap_diag("%lu rounds: %lu ops, %lu callbacks, %lu nested ops, %lu -EAGAIN reads/starts, %lu no-record starts",
+	tap_diag("%lu rounds: %lu ops, %lu callbacks, %lu nested ops, %lu -EAGAIN reads/starts, %lu no-record starts",
 		  rounds, tot_ops, tot_calls, tot_nested, tot_eagain, tot_norec);
-	utap_diag("%lu dying removes (%lu slept in a helper), %lu real read_wait sleeps, %lu ignored ends, %lu allocation-failure starts",
+	tap_diag("%lu dying removes (%lu slept in a helper), %lu real read_wait sleeps, %lu ignored ends, %lu allocation-failure starts",
 		  tot_dying, tot_rm_sleeps, tot_waits, tot_ignored, tot_kfails);
-	utap_diag("%lu updates, %lu calls an update made a walk owe",
+	tap_diag("%lu updates, %lu calls an update made a walk owe",
 		  tot_updates, tot_owed);
-	utap_diag("%lu two-pass starts: %lu finishes handed back and run %lu, %lu none, %lu ignored (refused); %lu nested ops from finishes",
+	tap_diag("%lu two-pass starts: %lu finishes handed back and run %lu, %lu none, %lu ignored (refused); %lu nested ops from finishes",
 		  tot_tp, tot_asks, tot_fins, tot_none, tot_bogus,
 		  tot_fin_nested);
-	utap_diag("%lu puts, %lu deferred, %lu released later; %lu removes and puts held up by a pending finish",
+	tap_diag("%lu puts, %lu deferred, %lu released later; %lu removes and puts held up by a pending finish",
 		  tot_puts, tot_defers, tot_put_rel, tot_fin_waits);
 	CHECK(tot_calls && tot_nested && tot_eagain && tot_dying && tot_ignored &&
 	      tot_updates && tot_owed && tot_asks && tot_none && tot_bogus &&
@@ -2727,34 +2735,53 @@ static void test_strangers(void)
 	drain();
 }
 
-static const struct utest tests[] = {
-	{ "model: random operations against the reference model", test_random, 600, 0 },
-	{ "model: an insert during an overlapping invalidation is not called, its read_begin waits", test_insert_during_inval, 0, 0 },
-	{ "model: two invalidations of one sub, either ending first: read_begin waits for both", test_two_invals_later_ends_first, 0, 0 },
-	{ "model: read_begin and remove are not held up by other ranges", test_other_ranges_do_not_block, 0, 0 },
-	{ "model: ends without a record are ignored", test_ends_without_record, 0, 0 },
-	{ "model: non-blockable refusal stops the walk and drops the record", test_refusal, 0, 0 },
-	{ "model: no spare record: overflow slots, allocation failures and the reserve", test_no_spare, 0, 0 },
-	{ "model: init fails cleanly without memory", test_init_nomem, 0, 0 },
-	{ "model: release makes every read collide at once", test_release, 0, 0 },
-	{ "model: remove waits only for the callback running on its sub", test_remove_waits_for_callback, 0, 0 },
-	{ "model: read_wait sleeps until the last overlapping end; timeout; fatal signal", test_read_wait_sleeps, 0, 0 },
-	{ "model: a concurrent walk seen mid-flight", test_concurrent_walk, 0, 0 },
-	{ "model: a concurrent walk of two rounds; a remove waits only for its round", test_concurrent_walk_rounds, 0, 0 },
-	{ "model: strangers are refused and untouched", test_strangers, 0, 0 },
-	{ "model: the owner filter skips a migration of the sub's own owner", test_owner_filter, 0, 0 },
-	{ "model: put releases once no walk holds the sub: idle, from its own callback, held by another walk", test_put, 0, 0 },
-	{ "model: remove waits for the pending finish of a sub an update moved away", test_two_pass_moved_finish, 0, 0 },
-	{ "model: a put sub a refused walk still holds is not released by another walk", test_refused_walk_reap_race, 0, 0 },
-	{ "model: subscriptions and holds share one user reference", test_shared_ref, 0, 0 },
+static const struct tap_test tests[] = {
+	/* random operations against the reference model */
+	{ .name = "random", .fn = test_random, .timeout = 600 },
+	/* an insert during an overlapping invalidation is not called, its read_begin waits */
+	{ .name = "insert_during_inval", .fn = test_insert_during_inval, .timeout = 60 },
+	/* two invalidations of one sub, either ending first: read_begin waits for both */
+	{ .name = "two_invals_later_ends_first", .fn = test_two_invals_later_ends_first, .timeout = 60 },
+	/* read_begin and remove are not held up by other ranges */
+	{ .name = "other_ranges_do_not_block", .fn = test_other_ranges_do_not_block, .timeout = 60 },
+	/* ends without a record are ignored */
+	{ .name = "ends_without_record", .fn = test_ends_without_record, .timeout = 60 },
+	/* non-blockable refusal stops the walk and drops the record */
+	{ .name = "refusal", .fn = test_refusal, .timeout = 60 },
+	/* no spare record: overflow slots, allocation failures and the reserve */
+	{ .name = "no_spare", .fn = test_no_spare, .timeout = 60 },
+	/* init fails cleanly without memory */
+	{ .name = "init_nomem", .fn = test_init_nomem, .timeout = 60 },
+	/* release makes every read collide at once */
+	{ .name = "release", .fn = test_release, .timeout = 60 },
+	/* remove waits only for the callback running on its sub */
+	{ .name = "remove_waits_for_callback", .fn = test_remove_waits_for_callback, .timeout = 60 },
+	/* read_wait sleeps until the last overlapping end; timeout; fatal signal */
+	{ .name = "read_wait_sleeps", .fn = test_read_wait_sleeps, .timeout = 60 },
+	/* a concurrent walk seen mid-flight */
+	{ .name = "concurrent_walk", .fn = test_concurrent_walk, .timeout = 60 },
+	/* a concurrent walk of two rounds; a remove waits only for its round */
+	{ .name = "concurrent_walk_rounds", .fn = test_concurrent_walk_rounds, .timeout = 60 },
+	/* strangers are refused and untouched */
+	{ .name = "strangers", .fn = test_strangers, .timeout = 60 },
+	/* the owner filter skips a migration of the sub's own owner */
+	{ .name = "owner_filter", .fn = test_owner_filter, .timeout = 60 },
+	/* put releases once no walk holds the sub: idle, from its own callback, held by another walk */
+	{ .name = "put", .fn = test_put, .timeout = 60 },
+	/* remove waits for the pending finish of a sub an update moved away */
+	{ .name = "two_pass_moved_finish", .fn = test_two_pass_moved_finish, .timeout = 60 },
+	/* a put sub a refused walk still holds is not released by another walk */
+	{ .name = "refused_walk_reap_race", .fn = test_refused_walk_reap_race, .timeout = 60 },
+	/* subscriptions and holds share one user reference */
+	{ .name = "shared_ref", .fn = test_shared_ref, .timeout = 60 },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	mni_itree_set_put_done(shim_put_done);
 	base_seed = env_ul("MNI_SEED", (unsigned long)time(NULL) * 2654435761UL ^ getpid());
 	printf("# model: seed %llu (replay: MNI_SEED=%llu), %lu rounds of %lu ops\n",
 	       base_seed, base_seed, env_ul("MNI_ROUNDS", 10),
 	       env_ul("MNI_MODEL_OPS", 20000));
-	return utap_main(tests, ARRAY_SIZE(tests));
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests));
 }

@@ -76,14 +76,14 @@ run_bins() {
 	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
 		timeout 120 "$b/asan/model" >"$b.model.log" 2>&1
 	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.model.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		caught=$(grep '^not ok' "$b.model.log" | sed -E 's/^not ok [0-9]+ (- )?//; s/ # .*//' | paste -sd ';' -)
 		echo "${caught:-model (crashed)}"
 		return 0
 	fi
 	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
 		timeout 120 "$b/asan-b4/model" >"$b.model-b4.log" 2>&1
 	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.model-b4.log" | sed 's/^not ok [0-9]* - /rounds of 4: /' | paste -sd ';' -)
+		caught=$(grep '^not ok' "$b.model-b4.log" | sed -E 's/^not ok [0-9]+ (- )?/rounds of 4: /; s/ # .*//' | paste -sd ';' -)
 		echo "${caught:-model with rounds of 4 (crashed)}"
 		return 0
 	fi

@@ -3,11 +3,15 @@
 #
 # run-tests.sh BUILD_DIR - run the userspace engine tests as one TAP stream
 #
-# Each binary becomes a TAP subtest; its own closing "N passed, N failed"
-# is kept as a comment, and the run ends with exactly one such line summed
-# over all binaries. A binary that dies before its summary, or exits
+# Each binary becomes a TAP subtest; its own closing "N passed, N failed,
+# N skipped" is kept as a comment, and the run ends with exactly one such
+# line summed over all binaries. A binary that dies before its summary, or exits
 # non-zero with nothing failed (a sanitizer report at exit), counts one
 # more failure. Raw output is kept in BUILD_DIR/logs/.
+#
+# MNI_T="NAME..." (exact names, as tests/select.sh resolves `make
+# check-quick T=`) runs only those: the model binaries with the model tests
+# named, the stress binaries if "stress" is named; the others not at all.
 
 set -u
 B=${1:-build}
@@ -27,31 +31,67 @@ stress-batch4	asan-b4/stress	MNI_STRESS_SECONDS=2
 boundary	asan/boundary	-
 boundary-tsan	tsan/boundary	-"
 
+# args BINARY: the arguments BINARY runs with under MNI_T; false if none
+# of its tests is named.
+args() {
+	case ${1##*/} in
+	stress)
+		for t in $MNI_T; do
+			[ "$t" = stress ] && return 0
+		done
+		return 1
+		;;
+	esac
+	sel=
+	for t in $("$B/$1" --list | grep -v '^#'); do
+		for w in $MNI_T; do
+			[ "$w" = "$t" ] && sel="$sel $t"
+		done
+	done
+	[ -n "$sel" ] && echo "$sel"
+}
+
+if [ -n "${MNI_T:-}" ]; then
+	sel=
+	while IFS="	" read -r name bin envs; do
+		a=$(args "$bin") && sel="$sel$name	$bin	$envs	$a
+"
+	done <<LIST
+$TESTS
+LIST
+	TESTS=${sel%
+}
+	[ -n "$TESTS" ] || { echo "0 passed, 0 failed, 0 skipped"; exit 0; }
+fi
+
 total_pass=0
 total_fail=0
+total_skip=0
 n=0
 status=0
 
 echo "TAP version 13"
 echo "1..$(echo "$TESTS" | wc -l)"
 # Read the list on fd 3 so the binaries keep the terminal's stdin.
-while IFS="	" read -r name bin envs <&3; do
+while IFS="	" read -r name bin envs targs <&3; do
 	n=$((n + 1))
 	log="$B/logs/$name.log"
 	[ "$envs" = "-" ] && envs=
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	env $envs "$B/$bin" >"$log" 2>&1
+	env $envs "$B/$bin" $targs >"$log" 2>&1
 	rc=$?
 	end=$(date +%s.%N)
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
 	if [ -n "$summary" ]; then
 		p=${summary%% passed*}
 		f=${summary#*, }
-		f=${f%% failed}
+		f=${f%% failed*}
+		s=$(echo "$summary" | sed -nE 's/.* ([0-9]+) skipped$/\1/p')
 	else
 		p=0
 		f=0
+		s=0
 	fi
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
@@ -60,7 +100,7 @@ while IFS="	" read -r name bin envs <&3; do
 		extra=
 	fi
 	echo "# Subtest: $name"
-	sed -E -e 's/^([0-9]+ passed, [0-9]+ failed)$/# '"$name"': \1/' \
+	sed -E -e 's/^([0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?)$/# '"$name"': \1/' \
 	    -e 's/^/    /' "$log"
 	[ -n "$extra" ] && echo "    # $extra"
 	awk -v n="$name" -v s="$start" -v e="$end" -v l="$log" \
@@ -73,9 +113,10 @@ while IFS="	" read -r name bin envs <&3; do
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
 done 3<<LIST
 $TESTS
 LIST
 
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

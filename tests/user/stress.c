@@ -53,7 +53,15 @@
 #include "mni.h"
 #include "mni_itree.h"
 #include "shared_ref.h"
-#include "utap.h"
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
 
 #define NPAGES		96
 #define STORM_SPLIT	48	/* storm: invalidations stay below this page */
@@ -705,22 +713,22 @@ static bool run_child(enum run_mode m, double seconds, const char *name)
 		;
 	ran = WIFEXITED(status) && !WEXITSTATUS(status);
 	if (!ran)
-		utap_diag("%s: the run died: %s %d", name, WIFSIGNALED(status) ?
+		tap_diag("%s: the run died: %s %d", name, WIFSIGNALED(status) ?
 			  "signal" : "exit status", WIFSIGNALED(status) ?
 			  WTERMSIG(status) : WEXITSTATUS(status));
 	if (R->first_error[0])
-		utap_diag("%s: first error: %s", name, R->first_error);
-	utap_diag("%s: %lu invalidations (%lu -EAGAIN), %lu callbacks, %lu page bumps",
+		tap_diag("%s: first error: %s", name, R->first_error);
+	tap_diag("%s: %lu invalidations (%lu -EAGAIN), %lu callbacks, %lu page bumps",
 		  name, R->invalidations, R->eagain, R->callbacks, R->bumps);
-	utap_diag("%s: %lu faults (%lu retried, %lu gave up, %lu collided after release), %lu read_waits (%lu timed out), %lu sleeps",
+	tap_diag("%s: %lu faults (%lu retried, %lu gave up, %lu collided after release), %lu read_waits (%lu timed out), %lu sleeps",
 		  name, R->faults_ok, R->faults_retried, R->faults_given_up,
 		  R->after_release, R->read_waits, R->read_timeouts, R->sleeps);
-	utap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
+	tap_diag("%s: %lu inserts, %lu removes (%lu waited for a callback)",
 		  name, R->inserts, R->removes, R->removes_waited);
-	utap_diag("%s: %lu puts, %lu released, %lu updates, %lu two-pass finishes",
+	tap_diag("%s: %lu puts, %lu released, %lu updates, %lu two-pass finishes",
 		  name, R->puts, R->puts_released, R->updates, R->finishes);
 	if (m == RUN_STORM)
-		utap_diag("%s: %lu read_begins outside the storm, longest %lu us",
+		tap_diag("%s: %lu read_begins outside the storm, longest %lu us",
 			  name, R->quiet_faults, R->quiet_max_ns / 1000);
 	for (i = 0; i < N_INVALIDATORS + N_OWNERS; i++)
 		if (!R->progress[i])

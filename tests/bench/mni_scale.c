@@ -454,7 +454,7 @@ static void test_one_mm_1e6(void)
 
 /* --------------------------------------------------------------- main */
 
-#define TEST(name, timeout)	{ #name, test_##name, timeout, false }
+#define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
 
 static struct tap_test tests[] = {
 	TEST(exit_all_at_once, 1200),

@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tap.c - a tiny TAP harness: one forked child per test, see tap.h.
+ * tap.c - the TAP harness: one forked child per test, see tap.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
+
+/*
+ * <sys/prctl.h> pulls in <linux/prctl.h>, whose <linux/types.h> the
+ * userspace tests' kernel shims stand in for: the raw call needs neither.
+ */
+#ifndef PR_SET_CHILD_SUBREAPER
+#define PR_SET_CHILD_SUBREAPER	36
+#endif
 
 #define TAP_EXIT_SKIP	77
 /* Extra seconds the parent grants past the child's own alarm(). */
@@ -27,6 +36,9 @@ enum tap_result { TAP_PASS, TAP_FAIL, TAP_SKIP };
 
 /* Child side: where tap_skip() writes its reason. */
 static int tap_skip_fd = -1;
+
+long tap_arg;
+void (*tap_fail_hook)(void);
 
 static void tap_vdiag(const char *fmt, va_list ap)
 {
@@ -54,11 +66,18 @@ void tap_fail_at(const char *file, int line, const char *fmt, ...)
 	char where[256];
 	va_list ap;
 
+	static bool failing;
+
 	snprintf(where, sizeof(where), "%s:%d: failed", file, line);
 	tap_diag("%s", where);
 	va_start(ap, fmt);
 	tap_vdiag(fmt, ap);
 	va_end(ap);
+	/* A CHECK() in the hook ends the test at once. */
+	if (!failing && tap_fail_hook) {
+		failing = true;
+		tap_fail_hook();
+	}
 	exit(1);
 }
 
@@ -79,6 +98,17 @@ void tap_skip(const char *fmt, ...)
 	exit(TAP_EXIT_SKIP);
 }
 
+void tap_skip_engine(const char *fmt, ...)
+{
+	char msg[480];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	tap_skip("engine: %s", msg);
+}
+
 static double tap_now(void)
 {
 	struct timespec ts;
@@ -92,6 +122,7 @@ static void tap_child(const struct tap_test *t, int skip_fd,
 {
 	setpgid(0, 0);
 	tap_skip_fd = skip_fd;
+	tap_arg = t->arg;
 	signal(SIGALRM, SIG_DFL);
 	alarm(timeout);
 	t->fn();
@@ -200,7 +231,7 @@ static bool tap_selected(const struct tap_test *t, char *const *names,
 	if (!nnames)
 		return !t->manual;
 	for (i = 0; i < nnames; i++)
-		if (!strcmp(t->name, names[i]))
+		if (!fnmatch(names[i], t->name, 0))
 			return true;
 	return false;
 }
@@ -213,14 +244,14 @@ int tap_run(const struct tap_test *tests, unsigned int ntests,
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Orphaned grandchildren come back to us to be reaped. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	syscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
 
 	for (j = 0; j < nnames; j++) {
 		for (i = 0; i < ntests; i++)
-			if (!strcmp(tests[i].name, names[j]))
+			if (!fnmatch(names[j], tests[i].name, 0))
 				break;
 		if (i == ntests) {
-			printf("# no test named %s\n", names[j]);
+			printf("# no test matches %s\n", names[j]);
 			unknown++;
 		}
 	}
@@ -265,8 +296,32 @@ void tap_usage(const char *prog, const struct tap_test *tests,
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: %s DEVICE [TEST...]\ntests:\n", prog);
+	fprintf(stderr, "usage: %s DEVICE [TEST-PATTERN...] | --list\ntests:\n",
+		prog);
 	for (i = 0; i < ntests; i++)
 		fprintf(stderr, "  %s%s\n", tests[i].name,
 			tests[i].manual ? " (manual: only when named)" : "");
+}
+
+void tap_list(const struct tap_test *tests, unsigned int ntests)
+{
+	unsigned int i;
+
+	for (i = 0; i < ntests; i++)
+		printf("%s\n", tests[i].name);
+}
+
+int tap_main(int argc, char **argv, const struct tap_test *tests,
+	     unsigned int ntests)
+{
+	if (argc > 1 && !strcmp(argv[1], "--list")) {
+		tap_list(tests, ntests);
+		return 0;
+	}
+	if (argc > 1 && argv[1][0] == '-') {
+		fprintf(stderr, "usage: %s [--list] [TEST-PATTERN...]\n",
+			argv[0]);
+		return 2;
+	}
+	return tap_run(tests, ntests, argv + 1, argc - 1) ? 1 : 0;
 }
