@@ -12,6 +12,9 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
@@ -19,7 +22,7 @@
 #include "mni.h"
 #include "mni_itree.h"
 #include "shared_ref.h"
-#include "utap.h"
+#include "tap.h"
 
 #define PG		4096UL
 
@@ -570,21 +573,29 @@ static void test_dead_engine_start_without_record(void)
 	mni_itree_destroy(&it10);
 }
 
-static const struct utest tests[] = {
-	{ "boundary: a reader asleep on a sub its own callback puts is not touched after the release freed it", test_reader_of_put_sub, 20, 0 },
-	{ "boundary: mni_remove's trace does not read a deferred put sub its walk released", test_remove_trace_after_reap, 20, 0 },
-	{ "boundary: mni_insert's trace does not read a sub a callback put and a walk released", test_insert_trace_after_reap, 20, 0 },
-	{ "boundary: after the release pass a start calls no subscription", test_no_callback_after_release, 20, 0 },
-	{ "boundary: a non-blockable start no sub overlaps is not refused without a record; an insert over it still waits", test_nonblock_no_record_no_overlap, 20, 0 },
-	{ "boundary: blockable starts that cannot allocate leave the reserve to non-blockable ones", test_reserve_kept_for_nonblock, 20, 0 },
-	{ "boundary: a blockable start with no spare and no memory returns, and read_begin waits for its end", test_blockable_no_memory_returns, 10, 0 },
-	{ "boundary: with every slot in use a blockable start without memory sleeps until an end, leaving the reserve", test_blockable_waits_for_slot, 10, 0 },
-	{ "boundary: during the release pass a start with no record and no slot still calls the subs the pass has not reached", test_dead_engine_start_without_record, 10, 0 },
+static const struct tap_test tests[] = {
+	/* a reader asleep on a sub its own callback puts is not touched after the release freed it */
+	{ .name = "reader_of_put_sub", .fn = test_reader_of_put_sub, .timeout = 20 },
+	/* mni_remove's trace does not read a deferred put sub its walk released */
+	{ .name = "remove_trace_after_reap", .fn = test_remove_trace_after_reap, .timeout = 20 },
+	/* mni_insert's trace does not read a sub a callback put and a walk released */
+	{ .name = "insert_trace_after_reap", .fn = test_insert_trace_after_reap, .timeout = 20 },
+	/* after the release pass a start calls no subscription */
+	{ .name = "no_callback_after_release", .fn = test_no_callback_after_release, .timeout = 20 },
+	/* a non-blockable start no sub overlaps is not refused without a record; an insert over it still waits */
+	{ .name = "nonblock_no_record_no_overlap", .fn = test_nonblock_no_record_no_overlap, .timeout = 20 },
+	/* blockable starts that cannot allocate leave the reserve to non-blockable ones */
+	{ .name = "reserve_kept_for_nonblock", .fn = test_reserve_kept_for_nonblock, .timeout = 20 },
+	/* a blockable start with no spare and no memory returns, and read_begin waits for its end */
+	{ .name = "blockable_no_memory_returns", .fn = test_blockable_no_memory_returns, .timeout = 10 },
+	/* with every slot in use a blockable start without memory sleeps until an end, leaving the reserve */
+	{ .name = "blockable_waits_for_slot", .fn = test_blockable_waits_for_slot, .timeout = 10 },
+	/* during the release pass a start with no record and no slot still calls the subs the pass has not reached */
+	{ .name = "dead_engine_start_without_record", .fn = test_dead_engine_start_without_record, .timeout = 10 },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	printf("# boundary: directed tests of the API's documented patterns\n");
 	mni_itree_set_put_done(shim_put_done);
-	return utap_main(tests, ARRAY_SIZE(tests));
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests));
 }
