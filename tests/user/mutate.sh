@@ -96,7 +96,7 @@ run_bins() {
 	fi
 	timeout 120 "$b/asan/boundary" >"$b.boundary.log" 2>&1
 	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.boundary.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
+		caught=$(grep '^not ok' "$b.boundary.log" | sed -E 's/^not ok [0-9]+ (- )?/boundary: /; s/ # .*//' | paste -sd ';' -)
 		echo "${caught:-boundary (crashed)}"
 		return 0
 	fi
