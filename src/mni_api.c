@@ -456,7 +456,14 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  * @release runs in the context of this call or of the invalidation that
  * held @interval_sub last (which may be non-blockable: the OOM reaper's):
  * it must not sleep, nor take a lock that the subscription's own callbacks
- * take around this call. It may free the subscription. When the
+ * take around this call. It may free the subscription: no callback and no
+ * second pass runs on it once @release is called, and a read_begin()
+ * asleep on it returns a collision without reading it again. Every call
+ * the driver itself makes with @interval_sub needs its memory, though,
+ * read_begin() and read_retry() included: a fault path that may run while
+ * it is put (its own callback may put it on munmap) must hold a reference
+ * from before its read_begin() to after its last read_retry(), which
+ * @release drops, rather than @release freeing outright. When the
  * subscription was the mm's last user (no other subscription and no
  * mni_mm_get() left), the mm's registration ends too: in this call, or,
  * from an invalidation or with interrupts off, in a work item of this
@@ -539,13 +546,31 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_put_barrier, MNI_NS);
  * where an invalidation calls neither subscription. Every invalidation
  * whose pass is calling subscriptions when this runs and that overlaps the
  * old or the new range calls @interval_sub exactly once; each one that
- * starts after this returns calls it as the new range says. A read begun
- * before this (mni_interval_read_begin()) sees a collision at
- * mmu_interval_read_retry(), and the next read_begin() waits for the
- * invalidations in flight over the new range. The new range's part that
- * the old one did not cover holds no device mapping the subscription made;
- * the part it leaves must be unmapped by the driver, or handed to another
- * subscription inserted over it before this call.
+ * starts after this returns calls it as the new range says. The next
+ * read_begin() waits for the invalidations in flight over the new range,
+ * and the new range's part that the old one did not cover holds no device
+ * mapping the subscription made.
+ *
+ * What the driver must do, for the reads and mappings of the old range:
+ *
+ * - Call this under the lock its invalidate callback and its
+ *   mmu_interval_read_retry() take (the driver lock). Only then does a
+ *   read begun before the update see a collision: read_retry() is a plain
+ *   read, ordered against this update's new sequence by that lock alone;
+ *   without it a fault can pass read_retry() just before the update and
+ *   map into the part being left after it.
+ * - In that same critical section, unmap the device mappings in the part
+ *   of the old range the new one leaves, unless another subscription,
+ *   inserted over that part before this call, takes them over.
+ * - Such a hand-over is safe only if the callback tears down what was
+ *   mapped over the whole range it is given: an invalidation already
+ *   running when this is called may call @interval_sub after it returns,
+ *   with a range->start..range->end in the part it no longer covers, and
+ *   does not call the subscription inserted over that part (it began
+ *   before that insert). A callback that clips to its subscription's
+ *   current range, or keeps its mappings per subscription, would leave
+ *   the handed-over mappings in place: such a driver unmaps the part here
+ *   instead and lets the new subscription fault it back in.
  *
  * Updates of one subscription (or an update racing with its remove or put)
  * are serialised by the engine: each is whole, the last one wins, and a
@@ -653,11 +678,20 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_set_owner, MNI_NS);
 
 /*
  * The read side of all three read_begin()s. -ENOENT: @sub is not in this
- * module's tree (@seq is then a collision).
+ * module's tree; -ESTALE: a remove or put of it has begun, or did while we
+ * slept; @seq is then a collision, and @sub must not be read any more.
+ *
+ * Once the sample says to wait, @sub may leave the tree and be freed by a
+ * put's release while this sleeps (its own callback may put it), and its
+ * mm's entry with it when it was the last user: the reader registered with
+ * the sample learns of the unlink and never reads @sub again, and a
+ * reference on the entry, taken in the same RCU section as the lookup,
+ * keeps the engine until the wait is over.
  */
 static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 			  bool killable, unsigned long *seq)
 {
+	struct mni_reader reader;
 	struct mni_mm *mmm;
 	int ret = -ENOENT;
 
@@ -669,14 +703,20 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(sub->mm);
 	if (mmm)
-		ret = mni_itree_read_sample(&mmm->itree, sub, seq);
+		ret = mni_itree_read_prepare(&mmm->itree, sub, seq, &reader);
+	if (ret == -EAGAIN && !mni_mm_tryget_ref(mmm)) {
+		/* Its last reference is gone: so is @sub from its tree. */
+		mni_itree_read_cancel(&mmm->itree, &reader);
+		*seq = MNI_SEQ_GONE;
+		ret = -ESTALE;
+	}
 	rcu_read_unlock_sched();
-	/* In the tree, so the shared user reference keeps @mmm from here. */
-	if (ret == -EAGAIN)
-		ret = mni_itree_read_wait(&mmm->itree, sub, timeout, killable,
-					  seq);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && !mmm)
 		*seq = mni_itree_collision_seq(sub);
+	if (ret != -EAGAIN)
+		return ret;
+	ret = mni_itree_read_wait(&mmm->itree, &reader, timeout, killable, seq);
+	mni_mm_put_ref(mmm);
 	return ret;
 }
 
@@ -697,12 +737,20 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
  * that mmu_interval_read_retry() and mmu_interval_check_retry() always
  * report as a collision: no device mapping can be made after release.
  *
+ * A remove or put of @interval_sub may begin meanwhile, from its own
+ * callback too: this then returns at once with a sequence that always
+ * collides, and once the engine has unlinked @interval_sub it never reads
+ * it again, even while it sleeps. The caller must still keep its memory
+ * valid from this call until its last mmu_interval_read_retry() or
+ * mmu_interval_check_retry() on it (a reference the fault path holds and
+ * a put's release drops, say): both read it.
+ *
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
  * Return: the sequence to pass to mmu_interval_read_retry() and
  * mmu_interval_check_retry(). For a subscription this module did not
- * insert, or one being removed, a sequence that they always report as a
- * collision.
+ * insert, or one being removed or put, a sequence that they always report
+ * as a collision.
  */
 unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub)
 {
@@ -713,7 +761,8 @@ unsigned long mni_interval_read_begin(struct mmu_interval_notifier *interval_sub
 			       "read_begin of a NULL subscription");
 		return 0;
 	}
-	if (mni_read_begin(interval_sub, MAX_SCHEDULE_TIMEOUT, false, &seq))
+	if (mni_read_begin(interval_sub, MAX_SCHEDULE_TIMEOUT, false,
+			   &seq) == -ENOENT)
 		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "read_begin on a subscription not inserted here");
 	return seq;
@@ -744,6 +793,9 @@ static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
 			       "read_begin on a subscription not inserted here");
 		ret = -EINVAL;
 	}
+	/* Going (removed or put): a collision, and @sub is not read again. */
+	if (ret == -ESTALE)
+		ret = -EINVAL;
 	return ret;
 }
 
@@ -760,8 +812,9 @@ static int mni_read_begin_checked(struct mmu_interval_notifier *sub,
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
  * Return: 0 with @seq set; -EINTR on a fatal signal (@seq is not set);
- * -EINVAL for NULL arguments or a subscription this module did not insert
- * (then @seq, if given, is set to a collision).
+ * -EINVAL for NULL arguments, a subscription this module did not insert,
+ * or one being removed or put, also while this waited (then @seq, if
+ * given, is set to a collision).
  */
 int mni_interval_read_begin_killable(struct mmu_interval_notifier *interval_sub,
 				     unsigned long *seq)
@@ -785,8 +838,9 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_read_begin_killable, MNI_NS);
  * Context: process context, may sleep; must not hold a lock that the
  * invalidate callback takes.
  * Return: 0 with @seq set; -ETIMEDOUT or -EINTR (@seq is not set);
- * -EINVAL for a negative @timeout, NULL arguments or a subscription this
- * module did not insert (then @seq, if given, is set to a collision).
+ * -EINVAL for a negative @timeout, NULL arguments, a subscription this
+ * module did not insert, or one being removed or put, also while this
+ * waited (then @seq, if given, is set to a collision).
  */
 int mni_interval_read_begin_timeout(struct mmu_interval_notifier *interval_sub,
 				    long timeout, unsigned long *seq)

@@ -194,9 +194,14 @@ static __always_inline bool
 mni_itree_unlink(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
 	struct mni_owed **link, *o;
+	struct mni_reader *r;
 	struct mni_inval *inv;
 
 	mni_itree_take_out(it, sub);
+	/* Its release may free it now: its sleeping readers let go of it. */
+	hlist_for_each_entry(r, &it->readers, link)
+		if (r->sub == sub)
+			r->sub = NULL;
 	/* No walk calls it any more: drop what updates queued for it. */
 	hlist_for_each_entry(inv, &it->inflight, link) {
 		for (link = &inv->owed; (o = *link);) {
@@ -259,6 +264,9 @@ static inline bool mni_itree_overlap_in_flight(struct mni_itree *it,
 	struct mni_inval *inv;
 
 	lockdep_assert_held(&it->lock);
+	/* An invalidation without a record may cover any range. */
+	if (it->nr_overflow)
+		return true;
 	hlist_for_each_entry(inv, &it->inflight, link) {
 		if (mni_inval_skips_read(inv, sub))
 			continue;
@@ -484,5 +492,9 @@ void mni_itree_move_locked(struct mni_itree *it,
 void mni_itree_reap(struct mni_itree *it,
 		    struct mmu_interval_notifier **subs, unsigned int n);
 void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv);
+/* In mni_read.c: read_begin(), remove() and a start without a record sleep. */
+int mni_itree_wait(struct mni_itree *it,
+		   bool (*done)(struct mni_itree *it, void *arg), void *arg,
+		   bool killable, long timeout);
 
 #endif /* _MNI_INTERNAL_H */

@@ -136,6 +136,11 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 	INIT_HLIST_HEAD(&it->spare);
 	it->nr_spare = 0;
 	it->dead = false;
+	it->released = false;
+	it->nr_overflow = 0;
+	for (i = 0; i < MNI_OVERFLOW_SLOTS; i++)
+		it->overflow[i] = NULL;
+	INIT_HLIST_HEAD(&it->readers);
 	it->nr_put_pending = 0;
 	it->owed_spare = NULL;
 	it->nr_subs = 0;
@@ -206,7 +211,10 @@ static void mni_itree_link(struct mni_itree *it,
 	mni_sub_set_stamp(sub, it->seq);
 	/*
 	 * Odd, like every cur_seq, and handed to no invalidation that can
-	 * call @sub. Pairs with READ_ONCE() in mmu_interval_read_retry().
+	 * call @sub. Pairs with READ_ONCE() in mmu_interval_check_retry(),
+	 * which may run under no lock of ours; mmu_interval_read_retry() is
+	 * a plain read, of a sequence only a read_begin() after this insert
+	 * can have handed out.
 	 */
 	WRITE_ONCE(sub->invalidate_seq, it->seq);
 	mni_it_link(&sub->interval_tree, &it->root);
@@ -232,9 +240,9 @@ bool mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 	raw_spin_lock(&it->lock);
 	first = !mni_itree_used(it);
 	mni_itree_link(it, sub);
-	raw_spin_unlock(&it->lock);
-
+	/* Under the lock: a walk may put and release @sub once it is dropped. */
 	trace_mni_insert(it->id, sub, 0);
+	raw_spin_unlock(&it->lock);
 	return first;
 }
 
@@ -257,12 +265,12 @@ bool mni_itree_insert_used(struct mni_itree *it,
 
 	raw_spin_lock(&it->lock);
 	used = mni_itree_used(it);
-	if (used)
+	if (used) {
 		mni_itree_link(it, sub);
-	raw_spin_unlock(&it->lock);
-
-	if (used)
+		/* Under the lock, as in mni_itree_insert(). */
 		trace_mni_insert(it->id, sub, 0);
+	}
+	raw_spin_unlock(&it->lock);
 	return used;
 }
 
@@ -365,10 +373,10 @@ int mni_itree_remove_begin(struct mni_itree *it,
 unlink:
 	*last = mni_itree_unlink(it, sub);
 out:
-	raw_spin_unlock(&it->lock);
-
+	/* Under the lock, as in mni_itree_put(). */
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
+	raw_spin_unlock(&it->lock);
 	return ret;
 }
 
@@ -447,6 +455,18 @@ int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 }
 
 /*
+ * The new range of a subscription that moves; lock held. A walk's trace of
+ * its callback reads them without the lock: WRITE_ONCE(), paired with
+ * READ_ONCE() in the mni_sub_class trace record (mni_trace.h).
+ */
+static void mni_sub_set_range(struct mmu_interval_notifier *sub,
+			      unsigned long start, unsigned long last)
+{
+	WRITE_ONCE(sub->interval_tree.start, start);
+	WRITE_ONCE(sub->interval_tree.last, last);
+}
+
+/*
  * Does [@start, ...] keep @sub's place in tree order, between the nodes
  * before and after it? Then a move is a change of key in place. Lock held.
  */
@@ -482,13 +502,11 @@ void mni_itree_move_locked(struct mni_itree *it,
 	lockdep_assert_held(&it->lock);
 	if (mni_itree_keeps_place(sub, start)) {
 		/* Same place: the subtree maxima above it are all that change. */
-		sub->interval_tree.start = start;
-		sub->interval_tree.last = last;
+		mni_sub_set_range(sub, start, last);
 		mni_it_augment.propagate(&sub->interval_tree.rb, NULL);
 	} else {
 		mni_itree_take_out(it, sub);
-		sub->interval_tree.start = start;
-		sub->interval_tree.last = last;
+		mni_sub_set_range(sub, start, last);
 		mni_it_link(&sub->interval_tree, &it->root);
 	}
 }
@@ -530,7 +548,7 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 
 	raw_spin_lock(&it->lock);
 	info->seq = it->seq;
-	info->in_flight = it->nr_inflight;
+	info->in_flight = it->nr_inflight + it->nr_overflow;
 	info->dead = it->dead;
 	info->subscriptions = it->nr_subs;
 	info->holds = it->nr_holds;

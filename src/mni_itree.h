@@ -86,6 +86,9 @@ struct mni_owed {
  * @waiters: a remove() sleeps for a slot of @batch, or an update queued
  *	on @owed; set under the lock, read by the walker after its last
  *	callback (see mni_itree_walk_end()).
+ * @on_stack: the walker's own, for an invalidation that found no record to
+ *	take: it leaves @inflight when the walk is over, and one of
+ *	mni_itree.overflow stands for it until the end.
  * @owed: callbacks an update moved out of the walk's way
  *	(mni_itree_update()), made after the tree's last round.
  * @batch: the subscriptions of this round, in tree order. Filled under
@@ -112,8 +115,31 @@ struct mni_inval {
 	bool finishing;
 	bool waiters;
 	bool owner_stale;
+	bool on_stack;
 	struct mni_owed *owed;
 	struct mmu_interval_notifier *batch[MNI_WALK_BATCH];
+};
+
+/*
+ * Invalidations an engine tracks without a record when it has none to take
+ * and none can be allocated without reclaim (see mni_itree.overflow).
+ */
+#define MNI_OVERFLOW_SLOTS	4
+
+/**
+ * struct mni_reader - a read_begin() asleep on a subscription
+ * @link: in mni_itree.readers while it may sleep
+ * @sub: the subscription; set to NULL under the lock when it leaves the
+ *	tree (mni_itree_unlink()), after which the reader never reads it
+ *
+ * On the reader's stack, registered by mni_itree_read_prepare() when it
+ * answers -EAGAIN and dropped by mni_itree_read_wait() or
+ * mni_itree_read_cancel(): a put's release may free the subscription as
+ * soon as it is out of the tree, while its reader still sleeps.
+ */
+struct mni_reader {
+	struct hlist_node link;
+	struct mmu_interval_notifier *sub;
 };
 
 /**
@@ -132,6 +158,15 @@ struct mni_inval {
  * @nr_spare: entries on @spare.
  * @dead: the release pass has begun: read_begin() reports a collision at
  *	once, and no wait depends on an end (the core may never send it).
+ * @released: the release pass is over: every subscription it called has
+ *	had its MMU_NOTIFY_RELEASE, so a start after it calls no one.
+ * @overflow: the range pointers of invalidations between their start and
+ *	end that have no record (none was spare, none could be allocated
+ *	without reclaim), NULL in unused slots: while one is set, every
+ *	subscription collides (read_begin() waits, as the kernel's engine
+ *	does for all of them).
+ * @nr_overflow: slots of @overflow in use.
+ * @readers: read_begin()s asleep (struct mni_reader).
  * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
  *	them: the walk that stops holding one last unlinks and releases it.
  * @owed_spare: unused struct mni_owed, kept so walks never free one.
@@ -157,6 +192,10 @@ struct mni_itree {
 	struct hlist_head spare;
 	unsigned int nr_spare;
 	bool dead;
+	bool released;
+	unsigned int nr_overflow;
+	const struct mmu_notifier_range *overflow[MNI_OVERFLOW_SLOTS];
+	struct hlist_head readers;
 	unsigned int nr_put_pending;
 	struct mni_owed *owed_spare;
 	unsigned long nr_subs;
@@ -206,9 +245,20 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     unsigned long start, unsigned long last);
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq);
-int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
+int mni_itree_read_prepare(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub,
+			   unsigned long *seq, struct mni_reader *reader);
+int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 			long timeout, bool killable, unsigned long *seq);
+void mni_itree_read_cancel(struct mni_itree *it, struct mni_reader *reader);
 unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub);
+
+/*
+ * What a read gets for a subscription that left the tree while the reader
+ * slept, and that its release may have freed: read from nowhere, and a
+ * collision all the same (every sequence this engine hands out is odd).
+ */
+#define MNI_SEQ_GONE		0UL
 
 int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range);

@@ -113,6 +113,26 @@ static void mni_mm_free(struct kref *ref)
 }
 
 /**
+ * mni_mm_tryget_ref - pin an entry's memory found by mni_mm_lookup_rcu()
+ * @mmm: the entry, looked up in the RCU section the caller is still in
+ *
+ * Return: false if its last reference is gone (it is on its way out).
+ */
+bool mni_mm_tryget_ref(struct mni_mm *mmm)
+{
+	return kref_get_unless_zero(&mmm->ref);
+}
+
+/**
+ * mni_mm_put_ref - unpin what mni_mm_tryget_ref() pinned
+ * @mmm: the entry
+ */
+void mni_mm_put_ref(struct mni_mm *mmm)
+{
+	kref_put(&mmm->ref, mni_mm_free);
+}
+
+/**
  * mni_mm_for_each - call @visit on every entry in the registry
  * @visit: called under rcu_read_lock(), so it must not sleep
  * @arg: passed to @visit

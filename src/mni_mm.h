@@ -131,6 +131,8 @@ void mni_mm_exit(void);
 
 typedef void (*mni_mm_visit_t)(struct mni_mm *mmm, void *arg);
 void mni_mm_for_each(mni_mm_visit_t visit, void *arg);
+bool mni_mm_tryget_ref(struct mni_mm *mmm);
+void mni_mm_put_ref(struct mni_mm *mmm);
 void mni_mm_total_stats(struct mni_stats *sum);
 
 #endif /* _MNI_MM_H */

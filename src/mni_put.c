@@ -61,10 +61,13 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	} else {
 		*last = mni_itree_unlink(it, sub);
 	}
-	raw_spin_unlock(&it->lock);
-
+	/*
+	 * Under the lock: once it is dropped, the walk that holds @sub may
+	 * release it, and the release may free it.
+	 */
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
+	raw_spin_unlock(&it->lock);
 	return ret;
 }
 

@@ -17,9 +17,9 @@
  * Return: 0, -EINTR on a fatal signal (@killable), or -ETIMEDOUT once
  * @timeout jiffies have passed (MAX_SCHEDULE_TIMEOUT: never).
  */
-static int mni_itree_wait(struct mni_itree *it,
-			  bool (*done)(struct mni_itree *it, void *arg),
-			  void *arg, bool killable, long timeout)
+int mni_itree_wait(struct mni_itree *it,
+		   bool (*done)(struct mni_itree *it, void *arg), void *arg,
+		   bool killable, long timeout)
 {
 	DECLARE_SWAITQUEUE(wait);
 	bool ok;
@@ -112,7 +112,10 @@ unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub)
 
 /*
  * One step of read_begin(), under the lock: -EAGAIN while it must wait.
- * Inlined: it is the whole of read_begin()'s fast path.
+ * -ENOENT (not ours) and -ESTALE (a remove or put of it has begun) come
+ * with a collision in @seq, read here while @sub is alive for sure: ours
+ * and still linked, or a stranger its caller keeps. Inlined: it is the
+ * whole of read_begin()'s fast path.
  */
 static __always_inline int
 mni_itree_sample_locked(struct mni_itree *it,
@@ -120,8 +123,14 @@ mni_itree_sample_locked(struct mni_itree *it,
 			unsigned long *seq)
 {
 	lockdep_assert_held(&it->lock);
-	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub))
+	if (!mni_itree_contains(it, sub)) {
+		*seq = mni_itree_collision_seq(sub);
 		return -ENOENT;
+	}
+	if (mni_sub_is_dying(sub)) {
+		*seq = mni_itree_collision_seq(sub);
+		return -ESTALE;
+	}
 	if (it->dead) {
 		*seq = mni_itree_collision_seq(sub);
 		return 0;
@@ -140,12 +149,12 @@ mni_itree_sample_locked(struct mni_itree *it,
  * mni_itree_read_sample - read_begin() without sleeping
  * @it: the engine of @sub's mm
  * @sub: the subscription
- * @seq: set on success
+ * @seq: set unless this returns -EAGAIN
  *
  * Context: any; does not sleep.
  * Return: 0 with @seq set; -EAGAIN if an invalidation that overlaps @sub
- * is in flight (then mni_itree_read_wait()); -ENOENT if @sub is not in
- * this engine or is being removed.
+ * is in flight; -ENOENT if @sub is not in this engine, -ESTALE if a remove
+ * or put of it has begun, both with a collision in @seq.
  */
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq)
@@ -158,8 +167,37 @@ int mni_itree_read_sample(struct mni_itree *it,
 	return ret;
 }
 
+/**
+ * mni_itree_read_prepare - mni_itree_read_sample(), ready to sleep
+ * @it: the engine of @sub's mm
+ * @sub: the subscription
+ * @seq: set unless this returns -EAGAIN
+ * @reader: registered on @it when this returns -EAGAIN, in the same
+ *	critical section as the sample, so it learns of @sub's unlink from
+ *	then on; the caller must then pass it to mni_itree_read_wait() or
+ *	mni_itree_read_cancel()
+ *
+ * Context: any; does not sleep.
+ * Return: as mni_itree_read_sample().
+ */
+int mni_itree_read_prepare(struct mni_itree *it,
+			   struct mmu_interval_notifier *sub,
+			   unsigned long *seq, struct mni_reader *reader)
+{
+	int ret;
+
+	raw_spin_lock(&it->lock);
+	ret = mni_itree_sample_locked(it, sub, seq);
+	if (ret == -EAGAIN) {
+		reader->sub = sub;
+		hlist_add_head(&reader->link, &it->readers);
+	}
+	raw_spin_unlock(&it->lock);
+	return ret;
+}
+
 struct mni_read_wait {
-	struct mmu_interval_notifier *sub;
+	struct mni_reader *reader;
 	unsigned long *seq;
 	int ret;
 };
@@ -168,27 +206,51 @@ static bool mni_itree_try_sample(struct mni_itree *it, void *arg)
 {
 	struct mni_read_wait *rw = arg;
 
-	rw->ret = mni_itree_sample_locked(it, rw->sub, rw->seq);
+	/* Unlinked while we slept, maybe freed: never read again. */
+	if (!rw->reader->sub) {
+		*rw->seq = MNI_SEQ_GONE;
+		rw->ret = -ESTALE;
+		return true;
+	}
+	rw->ret = mni_itree_sample_locked(it, rw->reader->sub, rw->seq);
 	return rw->ret != -EAGAIN;
 }
 
 /**
+ * mni_itree_read_cancel - drop a reader mni_itree_read_prepare() registered
+ * @it: the engine
+ * @reader: the reader, which will not wait
+ *
+ * Context: any; does not sleep.
+ */
+void mni_itree_read_cancel(struct mni_itree *it, struct mni_reader *reader)
+{
+	raw_spin_lock(&it->lock);
+	hlist_del(&reader->link);
+	raw_spin_unlock(&it->lock);
+}
+
+/**
  * mni_itree_read_wait - read_begin()'s sleep
- * @it: the engine of @sub's mm
- * @sub: the subscription, in the tree
+ * @it: the engine of the subscription's mm
+ * @reader: what mni_itree_read_prepare() registered; dropped here
  * @timeout: jiffies to wait at most, or MAX_SCHEDULE_TIMEOUT
  * @killable: give up on a fatal signal
- * @seq: set on success
+ * @seq: set on success, and with -ESTALE
  *
- * Sleeps while an invalidation that overlaps @sub is in flight, and no
- * longer: other invalidations of the mm do not hold it up.
+ * Sleeps while an invalidation that overlaps the subscription is in
+ * flight, and no longer: other invalidations of the mm do not hold it up.
+ * If the subscription leaves the tree meanwhile (removed, or put and
+ * maybe freed by its release), returns at once with a collision and
+ * never reads it again.
  * Context: process context, may sleep.
- * Return: 0, -EINTR, -ETIMEDOUT, or -ENOENT if @sub was removed meanwhile.
+ * Return: 0, -EINTR, -ETIMEDOUT, or -ESTALE if a remove or put of the
+ * subscription began meanwhile (@seq is a collision).
  */
-int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
+int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 			long timeout, bool killable, unsigned long *seq)
 {
-	struct mni_read_wait rw = { .sub = sub, .seq = seq };
+	struct mni_read_wait rw = { .reader = reader, .seq = seq };
 	u64 start = ktime_get_ns();
 	u64 slept;
 	int ret;
@@ -198,12 +260,15 @@ int mni_itree_read_wait(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		ret = rw.ret;
 	slept = ktime_get_ns() - start;
 
-	/* The slow path: one more round of the lock for the counters. */
+	/* The slow path: one more round of the lock, to leave and count. */
 	raw_spin_lock(&it->lock);
+	hlist_del(&reader->link);
 	it->stats.waits++;
 	it->stats.wait_ns += slept;
 	it->stats.wait_max_ns = max(it->stats.wait_max_ns, slept);
+	/* Under the lock, and only while the subscription is in the tree. */
+	if (reader->sub)
+		trace_mni_read_begin_wait(it->id, reader->sub, slept);
 	raw_spin_unlock(&it->lock);
-	trace_mni_read_begin_wait(it->id, sub, slept);
 	return ret;
 }

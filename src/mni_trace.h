@@ -116,8 +116,12 @@ DECLARE_EVENT_CLASS(mni_sub_class,
 	),
 	TP_fast_assign(
 		__entry->mm_id = mm_id;
-		__entry->start = sub->interval_tree.start;
-		__entry->last = sub->interval_tree.last;
+		/*
+		 * mni_callback's record is filled without the engine lock:
+		 * pairs with WRITE_ONCE() in mni_sub_set_range().
+		 */
+		__entry->start = READ_ONCE(sub->interval_tree.start);
+		__entry->last = READ_ONCE(sub->interval_tree.last);
 		__entry->owner = mni_sub_name(sub);
 		__entry->arg = arg;
 	),

@@ -156,13 +156,19 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	/* Odd and fresh, like an insert's; walks in flight skip @sub now. */
 	it->seq += 2;
 	mni_sub_restamp(sub, it->seq);
-	/* Pairs with READ_ONCE() in mmu_interval_read_retry(). */
+	/*
+	 * Pairs with READ_ONCE() in mmu_interval_check_retry(); a
+	 * read_retry() is a plain read, ordered against this store only by
+	 * the driver lock when the caller holds it (see the kernel-doc of
+	 * mni_interval_notifier_update()).
+	 */
 	WRITE_ONCE(sub->invalidate_seq, it->seq);
+	/* Under the lock: a callback may put @sub, a walk release it. */
+	trace_mni_update(it->id, sub, queued);
 out:
 	raw_spin_unlock(&it->lock);
 	if (ret)
 		return ret;
-	trace_mni_update(it->id, sub, queued);
 	/* A read_begin() asleep for the old range may be done now. */
 	mni_itree_wake_any(it);
 	return 0;

@@ -26,28 +26,56 @@ static struct mni_inval *mni_spare_take_locked(struct mni_itree *it,
 
 /*
  * A record for a blockable invalidation with no spare to take but the
- * reserve: allocated without reclaim (reclaim itself runs invalidations),
- * then the reserve, then from the atomic reserves, else try again a jiffy
- * later. Never fails.
+ * reserve: allocated without reclaim (reclaim itself runs invalidations,
+ * and the core forbids it here), then from the atomic reserves. Once, no
+ * retry: without one the walk goes on with no record
+ * (mni_itree_invalidate_overflow()), and the reserve stays for the
+ * non-blockable passes, the OOM reaper's, which cannot allocate.
  */
-static struct mni_inval *mni_inval_alloc(struct mni_itree *it)
+static struct mni_inval *mni_inval_alloc(void)
 {
 	struct mni_inval *inv;
 
-	for (;;) {
-		inv = kmalloc(sizeof(*inv), GFP_NOWAIT | __GFP_NOWARN);
-		if (inv)
-			return inv;
-		raw_spin_lock(&it->lock);
-		inv = mni_spare_take_locked(it, 0);
-		raw_spin_unlock(&it->lock);
-		if (inv)
-			return inv;
+	inv = kmalloc(sizeof(*inv), GFP_NOWAIT | __GFP_NOWARN);
+	if (!inv)
 		inv = kmalloc(sizeof(*inv), GFP_ATOMIC | __GFP_NOWARN);
-		if (inv)
-			return inv;
-		schedule_timeout_uninterruptible(1);
+	return inv;
+}
+
+/*
+ * Take a slot of it->overflow for @range; lock held. False: all are used.
+ */
+static bool mni_overflow_take_locked(struct mni_itree *it,
+				     const struct mmu_notifier_range *range)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&it->lock);
+	for (i = 0; i < MNI_OVERFLOW_SLOTS; i++) {
+		if (!it->overflow[i]) {
+			it->overflow[i] = range;
+			it->nr_overflow++;
+			return true;
+		}
 	}
+	return false;
+}
+
+/* Give back @range's slot of it->overflow, if it has one; lock held. */
+static bool mni_overflow_put_locked(struct mni_itree *it,
+				    const struct mmu_notifier_range *range)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&it->lock);
+	for (i = 0; it->nr_overflow && i < MNI_OVERFLOW_SLOTS; i++) {
+		if (it->overflow[i] == range) {
+			it->overflow[i] = NULL;
+			it->nr_overflow--;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Give back a record no longer in flight; lock held. True: caller frees. */
@@ -104,29 +132,75 @@ static bool mni_itree_collect_locked(struct mni_itree *it,
 }
 
 /*
+ * With @stack NULL: a spare record, or one allocated (blockable only).
+ * With @stack: no record could be had so; @stack serves the walk, and a
+ * slot of it->overflow stands for it until the end (none once the engine
+ * is dead: the core may never send that end). Lock held, dropped to
+ * allocate. Blockable passes never take the last MNI_SPARE_RESERVE
+ * spares, which are the non-blockable ones' only records.
+ */
+static struct mni_inval *
+mni_itree_record_locked(struct mni_itree *it,
+			const struct mmu_notifier_range *range, bool blockable,
+			struct mni_inval *stack)
+{
+	struct mni_inval *inv;
+
+	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);
+	if (inv || !blockable || stack)
+		goto stack;
+	raw_spin_unlock(&it->lock);
+	inv = mni_inval_alloc();
+	raw_spin_lock(&it->lock);
+stack:
+	if (inv)
+		inv->on_stack = false;
+	/* Dead: every read collides already, the walk needs no slot. */
+	else if (stack && (it->dead || mni_overflow_take_locked(it, range)))
+		inv = stack, inv->on_stack = true;
+	return inv;
+}
+
+/*
  * Record @range and collect its first round (mni_itree_collect_locked()).
  * The record is a spare, taken under the lock this takes anyway, or is
- * allocated. Non-blockable passes (the core has called non_block_start();
- * on PREEMPT_RT the allocator's locks sleep) only take a spare; blockable
+ * allocated; or the walker's own @stack (mni_itree_record_locked()).
+ * Non-blockable passes (the core has called non_block_start(); on
+ * PREEMPT_RT the allocator's locks sleep) only take a spare; blockable
  * ones leave MNI_SPARE_RESERVE of them for those.
- * Return: the record, or NULL (non-blockable, and no spare left).
+ * Return: the record; NULL with @skip set once the release pass is over
+ * (nothing to call, nothing to record); NULL if none could be had.
  */
 static struct mni_inval *
 mni_itree_walk_first(struct mni_itree *it,
 		     const struct mmu_notifier_range *range, bool blockable,
-		     struct mni_finishes *finishes, bool *more,
-		     unsigned long *in_flight)
+		     struct mni_inval *stack, bool *more,
+		     unsigned long *in_flight, bool *skip)
 {
 	struct interval_tree_node *first;
-	struct mni_inval *inv;
+	struct mni_inval *inv = NULL;
 
 	raw_spin_lock(&it->lock);
-	it->stats.invalidations++;
-	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);
-	if (!inv && blockable) {
-		raw_spin_unlock(&it->lock);
-		inv = mni_inval_alloc(it);
-		raw_spin_lock(&it->lock);
+	/*
+	 * The core calls a start it had looked up before the release unhooked
+	 * it (an rmap walk through another mm's mapping of a shared file):
+	 * every subscription has had its RELEASE and maps nothing any more.
+	 */
+	*skip = it->released;
+	if (*skip)
+		goto out;
+	if (!stack)
+		it->stats.invalidations++;
+	inv = mni_itree_record_locked(it, range, blockable, stack);
+	/* A start dropped the lock to allocate: the release may be over. */
+	if (inv && it->released) {
+		*skip = true;
+		if (inv->on_stack)
+			mni_overflow_put_locked(it, range);
+		else
+			mni_inval_put_locked(it, inv, false);
+		inv = NULL;
+		goto out;
 	}
 	if (inv) {
 		inv->range = range;
@@ -138,21 +212,27 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->seq = it->seq;
 		inv->owner = mni_range_owner(range);
 		inv->walker = current;
-		inv->finishes = finishes;
+		/* Set by the walker itself: see mni_itree_walk(). */
+		inv->finishes = NULL;
 		inv->called = 0;
 		inv->finishing = false;
 		inv->waiters = false;
 		inv->owner_stale = false;
 		inv->owed = NULL;
 		hlist_add_head(&inv->link, &it->inflight);
-		*in_flight = ++it->nr_inflight;
+		/* One in flight: a record, or an overflow slot. */
+		if (!inv->on_stack)
+			it->nr_inflight++;
+		*in_flight = it->nr_inflight + it->nr_overflow;
 		first = range->end > range->start ?
 			mni_it_iter_first(&it->root, inv->start, inv->last) :
 			NULL;
 		*more = mni_itree_collect_locked(it, inv, first);
-	} else {
+	} else if (stack && !blockable) {
+		/* Refused: a blockable start sleeps and tries again instead. */
 		it->stats.no_record++;
 	}
+out:
 	raw_spin_unlock(&it->lock);
 	return inv;
 }
@@ -255,16 +335,18 @@ static bool mni_itree_walk_end(struct mni_itree *it, struct mni_inval *inv,
 	if (!inv->nr_batch)
 		return false;
 	/*
-	 * Orders the last smp_store_release() of @pos before the loads of
-	 * @waiters and of the wait queue. Pairs with smp_mb() in
-	 * mni_inval_holds() (a remover that found its slot unfinished set
-	 * @waiters first), with smp_mb() in mni_inval_owes() (an update that
-	 * found the round unfinished set @waiters before it queued on @owed),
-	 * and with the barrier of set_current_state() in
-	 * prepare_to_swait_event() (a sleeper queues before it looks at @pos).
+	 * Orders the last smp_store_release() of @pos before the load of
+	 * @waiters: the store-buffer pair with smp_mb() in mni_inval_holds()
+	 * (a remover that found its slot unfinished set @waiters first) and
+	 * with smp_mb() in mni_inval_owes() (an update that found the round
+	 * unfinished set @waiters before it queued on @owed). Either we see
+	 * @waiters and wake, from mni_itree_walk_next(), whoever then sleeps
+	 * (a sleeper tests under the lock that call takes, mni_itree_wake()),
+	 * or the remover and the update see our last @pos and do not wait.
 	 * Without it a remove() could sleep until the end, which the core may
 	 * never send at exit, and a walk could miss a subscription an update
-	 * moved.
+	 * moved. The wait queue is not looked at here: no barrier of a
+	 * sleeper's pairs with this one.
 	 */
 	smp_mb();
 	if (!READ_ONCE(inv->waiters))
@@ -326,8 +408,13 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 		it->stats.callbacks += inv->called;
 		it->stats.refused++;
 		hlist_del(&inv->link);
-		it->nr_inflight--;
-		free = mni_inval_put_locked(it, inv, blockable);
+		/* The end the core may still send finds neither. */
+		if (inv->on_stack) {
+			mni_overflow_put_locked(it, inv->range);
+		} else {
+			it->nr_inflight--;
+			free = mni_inval_put_locked(it, inv, blockable);
+		}
 		raw_spin_unlock(&it->lock);
 	}
 	if (free)
@@ -336,31 +423,20 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 		mni_itree_wake(it);
 }
 
-/**
- * mni_itree_invalidate_start - call every subscription @range overlaps
- * @it: the engine of @range->mm
- * @range: the range the core is about to change
- *
- * Records the invalidation until mni_itree_invalidate_end() with the same
- * @range, unless it fails.
- *
- * Return: 0, or -EAGAIN in non-blockable context when a callback refused
- * (the subscriptions after it were not called) or no spare record was
- * left; the invalidation is then forgotten.
+/*
+ * The walk of @inv, recorded by mni_itree_walk_first(), and its second
+ * passes. Return: 0, or -EAGAIN if a non-blockable callback refused.
  */
-int mni_itree_invalidate_start(struct mni_itree *it,
-			       const struct mmu_notifier_range *range)
+static int mni_itree_walk(struct mni_itree *it, struct mni_inval *inv,
+			  const struct mmu_notifier_range *range, bool more,
+			  unsigned long in_flight)
 {
 	const bool blockable = mmu_notifier_range_blockable(range);
-	unsigned long in_flight;
-	struct mni_inval *inv;
 	struct mni_finishes finishes = {};
-	bool done, more;
+	bool done;
 
-	inv = mni_itree_walk_first(it, range, blockable, &finishes, &more,
-				   &in_flight);
-	if (!inv)
-		return -EAGAIN;
+	/* Read only by this task: a remove() from one of its callbacks. */
+	inv->finishes = &finishes;
 
 	lock_map_acquire(&mni_invalidate_map);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
@@ -391,6 +467,89 @@ int mni_itree_invalidate_start(struct mni_itree *it,
 	return done ? 0 : -EAGAIN;
 }
 
+/* May a start that found no record find one, or a slot, now? Lock held. */
+static bool mni_itree_may_record(struct mni_itree *it, void *arg __maybe_unused)
+{
+	return it->nr_spare > MNI_SPARE_RESERVE ||
+	       it->nr_overflow < MNI_OVERFLOW_SLOTS || it->dead;
+}
+
+/*
+ * A start with no spare record and none to allocate: the walk runs on a
+ * record on this stack, and a slot of it->overflow keeps every
+ * subscription colliding until the end (mni_itree_overlap_in_flight()),
+ * as the kernel's own engine does for every invalidation: degraded, still
+ * exact. Out of line, so the common start's frame holds no record.
+ * With every slot in use too, a blockable start sleeps until an end gives
+ * back a slot or a record (other invalidations' ends: a start holds none
+ * of either before its walk), and leaves the reserve alone; a
+ * non-blockable one is refused, and calls no one.
+ * Return: as mni_itree_invalidate_start().
+ */
+static noinline int
+mni_itree_invalidate_overflow(struct mni_itree *it,
+			      const struct mmu_notifier_range *range)
+{
+	const bool blockable = mmu_notifier_range_blockable(range);
+	unsigned long in_flight;
+	struct mni_inval stack, *inv;
+	bool more, skip;
+	int ret;
+
+	for (;;) {
+		inv = mni_itree_walk_first(it, range, blockable, &stack, &more,
+					   &in_flight, &skip);
+		if (inv || skip)
+			break;
+		if (!blockable)
+			return -EAGAIN;
+		mni_itree_wait(it, mni_itree_may_record, NULL, false,
+			       MAX_SCHEDULE_TIMEOUT);
+	}
+	if (!inv)
+		return 0;
+	ret = mni_itree_walk(it, inv, range, more, in_flight);
+	if (ret || !inv->on_stack)
+		return ret;
+	/* The walk is over: the slot stands for it from here to the end. */
+	raw_spin_lock(&it->lock);
+	it->stats.callbacks += inv->called;
+	hlist_del(&inv->link);
+	raw_spin_unlock(&it->lock);
+	return 0;
+}
+
+/**
+ * mni_itree_invalidate_start - call every subscription @range overlaps
+ * @it: the engine of @range->mm
+ * @range: the range the core is about to change
+ *
+ * Records the invalidation until mni_itree_invalidate_end() with the same
+ * @range, unless it fails. Allocates only without reclaim, once, and goes
+ * on without a record when that fails (mni_itree_invalidate_overflow()).
+ * Once the release pass is over, calls no one and records nothing.
+ *
+ * Return: 0, or -EAGAIN in non-blockable context when a callback refused
+ * (the subscriptions after it were not called), or when no record and no
+ * overflow slot was left; the invalidation is then forgotten.
+ */
+int mni_itree_invalidate_start(struct mni_itree *it,
+			       const struct mmu_notifier_range *range)
+{
+	const bool blockable = mmu_notifier_range_blockable(range);
+	unsigned long in_flight;
+	struct mni_inval *inv;
+	bool more, skip;
+
+	inv = mni_itree_walk_first(it, range, blockable, NULL, &more,
+				   &in_flight, &skip);
+	if (inv)
+		return mni_itree_walk(it, inv, range, more, in_flight);
+	if (skip)
+		return 0;
+	return mni_itree_invalidate_overflow(it, range);
+}
+
 static struct mni_inval *mni_itree_find(struct mni_itree *it,
 					const struct mmu_notifier_range *range)
 {
@@ -416,7 +575,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 {
 	unsigned long in_flight, seq;
 	struct mni_inval *inv;
-	bool free = false;
+	bool free = false, ended;
 
 	raw_spin_lock(&it->lock);
 	inv = mni_itree_find(it, range);
@@ -426,13 +585,16 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 		it->nr_inflight--;
 		free = mni_inval_put_locked(it, inv,
 					    mmu_notifier_range_blockable(range));
+		ended = true;
+	} else {
+		ended = mni_overflow_put_locked(it, range);
 	}
-	in_flight = it->nr_inflight;
+	in_flight = it->nr_inflight + it->nr_overflow;
 	seq = it->seq;
 	raw_spin_unlock(&it->lock);
 	if (free)
 		kfree(inv);
-	if (inv)
+	if (ended)
 		mni_itree_wake(it);
 	trace_mni_invalidate_end(it->id, in_flight, seq);
 }
@@ -462,5 +624,8 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 	mni_itree_wake(it);
 
 	mni_itree_invalidate_start(it, &range);
+	raw_spin_lock(&it->lock);
+	it->released = true;
+	raw_spin_unlock(&it->lock);
 	mni_itree_invalidate_end(it, &range);
 }

@@ -482,4 +482,28 @@ struct mni_test_hmm_fault {
 
 #define MNI_TEST_IOC_HMM_FAULT	_IOWR(MNI_TEST_IOC_MAGIC, 0x30, struct mni_test_hmm_fault)
 
+/*
+ * FREEING (ours only; mni_test_fixa.c): a subscription M over the first
+ * half of [addr, addr + len) (a whole number of page pairs), whose release
+ * frees it at once, put by its own UNMAP callback while READ sleeps in
+ * read_begin(M). OTHER: a second subscription over the other half. The
+ * unmap must wait for READY: a reader that faults on its way in would wait
+ * for the unmapper's mmap_lock.
+ */
+#define MNI_TEST_FREEING_ARM	0
+#define MNI_TEST_FREEING_READ	1
+#define MNI_TEST_FREEING_DONE	2
+#define MNI_TEST_FREEING_READY	3	/* wait until READ is in the kernel */
+#define MNI_TEST_FREEING_OTHER	_BITULL(0)
+struct mni_test_freeing {
+	__u64 addr;		/* in: ARM */
+	__u64 len;		/* in: ARM */
+	__u64 phase;		/* in: MNI_TEST_FREEING_* phase */
+	__u64 flags;		/* in: ARM: MNI_TEST_FREEING_OTHER */
+	__u64 seq;		/* out: READ: what read_begin(M) returned */
+	__u64 released;		/* out: DONE: releases so far */
+};
+
+#define MNI_TEST_IOC_FREEING	_IOWR(MNI_TEST_IOC_MAGIC, 0x40, struct mni_test_freeing)
+
 #endif /* _MNI_TEST_UAPI_H */

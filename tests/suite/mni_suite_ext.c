@@ -585,6 +585,93 @@ static void test_owner_skips_own_migration(void)
 	close(fd);
 }
 
+/* ------------------------------------ freeing release (mni_test_fixa.c) */
+
+struct freeing_read {
+	int fd;
+	int ret;
+	uint64_t seq;
+};
+
+static void *freeing_read_fn(void *arg)
+{
+	struct freeing_read *r = arg;
+	struct mni_test_freeing f = { .phase = MNI_TEST_FREEING_READ };
+
+	r->ret = ioctl(r->fd, MNI_TEST_IOC_FREEING, &f) ? -errno : 0;
+	r->seq = f.seq;
+	return NULL;
+}
+
+static uint64_t freeing_done(int fd)
+{
+	struct mni_test_freeing f = { .phase = MNI_TEST_FREEING_DONE };
+
+	CHECK(ioctl(fd, MNI_TEST_IOC_FREEING, &f) == 0, "FREEING DONE: %s",
+	      strerror(errno));
+	return f.released;
+}
+
+/*
+ * README's pattern with a release that frees at once: M's own UNMAP
+ * callback puts M while M's reader sleeps in read_begin(M); the walk
+ * frees M. The reader must come back with a collision and never read M
+ * again (KASAN on the debug kernels sees any read; on others, a report
+ * about M in the kernel log shows it was read). With @other a second
+ * subscription keeps the tree non-empty, else M is the mm's last user and
+ * its engine may go too.
+ */
+static void freeing_reader(bool other)
+{
+	const size_t n = 4;
+	struct mni_test_freeing f = {
+		.len = n * psz, .phase = MNI_TEST_FREEING_ARM,
+		.flags = other ? MNI_TEST_FREEING_OTHER : 0,
+	};
+	struct freeing_read r = { .ret = 1 };
+	uint64_t r0;
+	pthread_t tid;
+	int fd, kfd;
+	char *p;
+
+	skip_on_kern("the kernel's engine has no put");
+	fd = open_dev();
+	p = map_pages(n);
+	fill(p, n, 41);
+	r0 = freeing_done(fd);
+	kfd = kmsg_open();
+	f.addr = (uintptr_t)p;
+	CHECK(ioctl(fd, MNI_TEST_IOC_FREEING, &f) == 0, "FREEING ARM: %s",
+	      strerror(errno));
+	r.fd = fd;
+	CHECK(!pthread_create(&tid, NULL, freeing_read_fn, &r), "pthread_create");
+	f.phase = MNI_TEST_FREEING_READY;
+	CHECK(ioctl(fd, MNI_TEST_IOC_FREEING, &f) == 0, "FREEING READY: %s",
+	      strerror(errno));
+	/* Runs M's callback, which waits for the reader, then puts M. */
+	CHECK(munmap(p, n * psz) == 0, "munmap: %s", strerror(errno));
+	pthread_join(tid, NULL);
+	CHECK(r.ret == 0, "FREEING READ: %s", strerror(-r.ret));
+	CHECK(!(r.seq & 1), "read_begin of a sub put while it slept gave %#llx: no collision",
+	      (unsigned long long)r.seq);
+	CHECK(freeing_done(fd) == r0 + 1, "M was not released once");
+	/* A report about M could only name it from freed memory. */
+	CHECK(!kmsg_count_engine(kfd, "read_begin"),
+	      "the engine reported on read_begin(M) after M was freed");
+	close(kfd);
+	close(fd);
+}
+
+static void test_put_frees_under_sleeping_reader(void)
+{
+	freeing_reader(true);
+}
+
+static void test_put_frees_last_user_under_sleeping_reader(void)
+{
+	freeing_reader(false);
+}
+
 static const struct tap_test tests[] = {
 	TEST(prereg_insert_under_read_lock, 0),
 	TEST(prereg_outlives_subscriptions, 0),
@@ -592,6 +679,8 @@ static const struct tap_test tests[] = {
 	TEST(prereg_fault_path_inserts_vs_exit, 60),
 	TEST(put_at_once, 0),
 	TEST(put_in_unmap_and_release_callbacks, 60),
+	TEST(put_frees_under_sleeping_reader, 30),
+	TEST(put_frees_last_user_under_sleeping_reader, 30),
 	TEST(owner_skips_own_migration, 0),
 	TEST(update_away_during_invalidation, 0),
 	TEST(update_into_invalidation, 0),

@@ -143,6 +143,7 @@ struct mrec {
 	bool live;
 	bool walking;
 	bool blockable;
+	bool overflow;			/* no record: a slot stands for it */
 	unsigned long start, last, seq;
 	int cursor;			/* sub the walk stands on, or -1 */
 	/* subs another thread's walk holds: its round, from its progress on */
@@ -190,7 +191,9 @@ static struct {
 	int depth;
 	unsigned long seq;
 	unsigned int spare;
+	unsigned int nr_ov;		/* overflow slots in use */
 	bool dead;
+	bool released;			/* the release pass is over */
 	pthread_t main;
 	/* expected stats */
 	struct mni_stats want;
@@ -312,6 +315,9 @@ static bool any_overlap(const struct msub *m)
 {
 	int s;
 
+	/* An invalidation without a record collides with every sub. */
+	if (M.nr_ov)
+		return true;
 	for (s = 0; s <= NRANGES; s++)
 		if (M.rec[s].live && overlaps(m, M.rec[s].start, M.rec[s].last))
 			return true;
@@ -841,6 +847,18 @@ static const struct mmu_interval_notifier_ops other_ops = {
 
 /* ---- helper threads ------------------------------------------------ */
 
+/* read_begin()'s sleep as the API makes it: registered with the sample. */
+static int model_read_wait(struct mmu_interval_notifier *sub, long timeout,
+			   bool killable, unsigned long *seq)
+{
+	struct mni_reader r;
+	int ret = mni_itree_read_prepare(&M.it, sub, seq, &r);
+
+	if (ret != -EAGAIN)
+		return ret;
+	return mni_itree_read_wait(&M.it, &r, timeout, killable, seq);
+}
+
 static void *helper_fn(void *arg)
 {
 	struct helper *h = arg;
@@ -848,8 +866,8 @@ static void *helper_fn(void *arg)
 	shim_fatal_signal = h->fatal;
 	switch (h->kind) {
 	case H_READ_WAIT:
-		h->ret = mni_itree_read_wait(&M.it, &h->m->sub, h->timeout,
-					     h->killable, &h->seq);
+		h->ret = model_read_wait(&h->m->sub, h->timeout, h->killable,
+					 &h->seq);
 		break;
 	case H_REMOVE:
 		h->ret = mni_itree_remove_begin(&M.it, &h->m->sub);
@@ -1274,6 +1292,8 @@ static void do_remove_wait(struct msub *m)
 
 static int model_sample(const struct msub *m, unsigned long *seq)
 {
+	if (m->st == M_DYING)
+		return -ESTALE;
 	if (m->st != M_IN)
 		return -ENOENT;
 	if (M.dead) {
@@ -1302,6 +1322,9 @@ static int do_read_sample(struct msub *m, bool stranger)
 		CHECK(mmu_interval_read_retry(&m->sub, seq) == M.dead,
 		      "read_retry right after read_sample");
 	}
+	if (ret == -ENOENT || ret == -ESTALE)
+		CHECK(mmu_interval_read_retry(&m->sub, seq),
+		      "read_sample = %d with no collision", ret);
 	if (ret == -EAGAIN)
 		M.eagain++;
 	return ret;
@@ -1315,14 +1338,16 @@ static void do_read_probe(struct msub *m, bool stranger)
 	int want = stranger ? -ENOENT : model_sample(m, &want_seq);
 	int ret;
 
-	if (want == -EAGAIN)
+	/* Only a read that must wait sleeps, and counts a wait. */
+	if (want == -EAGAIN) {
 		want = killable && fatal ? -EINTR : -ETIMEDOUT;
+		M.want.waits++;
+	}
 	shim_no_sleep = true;
 	shim_fatal_signal = fatal;
-	ret = mni_itree_read_wait(&M.it, &m->sub, 0, killable, &seq);
+	ret = model_read_wait(&m->sub, 0, killable, &seq);
 	shim_fatal_signal = false;
 	shim_no_sleep = false;
-	M.want.waits++;
 	tr("read_wait(0%s%s) sub %d = %d, want %d", killable ? ", killable" : "",
 	   fatal ? ", fatal signal" : "", m->idx, ret, want);
 	CHECK(ret == want, "read_wait(0) of sub %d = %d, model %d", m->idx,
@@ -1332,24 +1357,28 @@ static void do_read_probe(struct msub *m, bool stranger)
 		      want_seq);
 }
 
+enum { GET_NONE, GET_RECORD, GET_OVERFLOW };
+
 /*
- * What mni_inval_get() does with the spares, and with @kfail injected
- * allocation failures; false if it finds no record.
+ * What the engine records a start with, given @kfail injected allocation
+ * failures (a blockable start tries GFP_NOWAIT, then GFP_ATOMIC, once):
+ * a spare (blockable ones leave the reserve), an allocated record, an
+ * overflow slot, or none. @take: also take it. A blockable start with
+ * none would sleep until an end: callers avoid that.
  */
-static bool model_get(bool blockable, unsigned int kfail)
+static int model_get(bool blockable, unsigned int kfail, bool take)
 {
-	if (!blockable) {
-		if (!M.spare)
-			return false;
-		M.spare--;
-		return true;
+	if (M.spare > (blockable ? MNI_SPARE_RESERVE : 0)) {
+		M.spare -= take;
+		return GET_RECORD;
 	}
-	if (M.spare > MNI_SPARE_RESERVE)
-		M.spare--;
-	else if (kfail && M.spare)
-		M.spare--;	/* the allocation failed: the reserve */
-	/* else allocated, after retries when it failed */
-	return true;
+	if (blockable && kfail < 2)
+		return GET_RECORD;
+	if (M.nr_ov < MNI_OVERFLOW_SLOTS) {
+		M.nr_ov += take;
+		return GET_OVERFLOW;
+	}
+	return GET_NONE;
 }
 
 static int free_slot(void)
@@ -1368,8 +1397,7 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	struct mmu_notifier_range *range = &M.ranges[slot];
 	struct mrec *r = &M.rec[slot];
 	struct frame *f;
-	int want = 0, ret;
-	bool got;
+	int want = 0, ret, got;
 
 	CHECK(!r->live, "start on a range in flight");
 	*range = (struct mmu_notifier_range){
@@ -1377,16 +1405,29 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 		.flags = blockable ? MMU_NOTIFIER_RANGE_BLOCKABLE : 0,
 		.event = MMU_NOTIFY_UNMAP,
 	};
+	if (M.released) {
+		/* After the release pass: no callback, no record. */
+		tr("start range %d after release: calls no one", slot);
+		shim_no_sleep = true;
+		ret = mni_itree_invalidate_start(&M.it, range);
+		shim_no_sleep = false;
+		CHECK(!ret, "start after the release pass = %d", ret);
+		return ret;
+	}
 	M.want.invalidations++;
-	got = model_get(blockable, kfail);
+	got = model_get(blockable, kfail, true);
 	tr("start range %d [%lu,%lu] %s%s kfail %u", slot, start, last,
 	   blockable ? "blockable" : "non-blockable",
-	   got ? "" : " (no record)", kfail);
-	if (!got) {
+	   got == GET_RECORD ? "" : got == GET_OVERFLOW ? " (overflow)" :
+	   " (no record)", kfail);
+	CHECK(got != GET_NONE || !blockable, "a blockable start would sleep");
+	if (got == GET_NONE) {
 		M.want.no_record++;
 		M.no_record++;
 		shim_no_sleep = true;
+		shim_kmalloc_fail = kfail;
 		ret = mni_itree_invalidate_start(&M.it, range);
+		shim_kmalloc_fail = 0;
 		shim_no_sleep = false;
 		CHECK(ret == -EAGAIN, "start without a spare record = %d", ret);
 		return ret;
@@ -1394,6 +1435,7 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	M.seq += 2;
 	*r = (struct mrec){
 		.live = true, .walking = true, .blockable = blockable,
+		.overflow = got == GET_OVERFLOW,
 		.start = start, .last = last, .seq = M.seq, .cursor = -1,
 		.fin_start = start, .fin_last = last,
 	};
@@ -1405,7 +1447,8 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	shim_map_nest = M.depth - 1;
 	ret = mni_itree_invalidate_start(&M.it, range);
 	shim_map_nest = M.depth > 1 ? M.depth - 2 : 0;
-	CHECK(!shim_kmalloc_fail, "injected allocation failures left over");
+	/* A start allocates at most twice, and only without a spare. */
+	shim_kmalloc_fail = 0;
 	M.depth--;
 	r->walking = false;
 	r->cursor = -1;
@@ -1416,7 +1459,10 @@ static int do_start(int slot, unsigned long start, unsigned long last,
 	if (f->refused) {
 		want = -EAGAIN;
 		r->live = false;
-		model_put(blockable);
+		if (r->overflow)
+			M.nr_ov--;
+		else
+			model_put(blockable);
 		M.want.refused++;
 		M.eagain++;
 	} else {
@@ -1450,7 +1496,10 @@ static void do_end(int slot)
 	tr("end range %d%s", slot, r->live ? "" : " (no record: ignored)");
 	if (r->live) {
 		r->live = false;
-		model_put(r->blockable);
+		if (r->overflow)
+			M.nr_ov--;
+		else
+			model_put(r->blockable);
 	} else {
 		M.ignored_ends++;
 		/* The core could pass anything: the pointer is the key. */
@@ -1467,7 +1516,7 @@ static void do_release(void)
 	tr("release");
 	M.dead = true;
 	M.want.invalidations++;
-	model_get(true, 0);
+	CHECK(model_get(true, 0, true) == GET_RECORD, "release: no record");
 	M.seq += 2;
 	*r = (struct mrec){
 		.live = true, .walking = true, .blockable = true,
@@ -1490,6 +1539,7 @@ static void do_release(void)
 	r->walking = false;
 	r->finishing = false;
 	model_put(true);
+	M.released = true;
 	M.releases++;
 	check_puts_released(RELEASE_SLOT);
 }
@@ -1540,9 +1590,11 @@ static void random_start(void)
 	if (slot < 0)
 		return;
 	random_range(&start, &last);
-	/* Only failures mni_inval_get() consumes (see model_get()). */
+	/* Failures the start meets (see model_get()); never a sleep. */
 	if (blockable && top_level() && M.spare <= MNI_SPARE_RESERVE && chance(3))
-		kfail = M.spare ? 1 : 1 + rnd_below(3);
+		kfail = 1 + rnd_below(2);
+	if (model_get(blockable, kfail, false) == GET_NONE && blockable)
+		kfail = 0;
 	if (kfail)
 		M.kfails++;
 	do_start(slot, start, last, blockable, kfail);
@@ -1755,8 +1807,8 @@ static void random_step(void)
 	} else if (r < 990) {
 		random_end();
 	} else if (r < 992) {
-		/* Dead is for good: only late in a round. */
-		if (late)
+		/* Dead is for good: only late in a round; the core sends one. */
+		if (late && !M.released)
 			do_release();
 	} else if (r < 996) {
 		m = pick(is_waitable);
@@ -2052,25 +2104,37 @@ static void test_refusal(void)
 static void test_no_spare(void)
 {
 	unsigned long calls;
+	int i;
 
 	directed_init();
 	STEP(do_insert(S(0), 0, 99));
 	STEP(do_start(0, 0, 9, false, 0));
 	STEP(do_start(1, 20, 29, false, 0));
 	CHECK(!M.spare, "spares left");
+	/* No record: a slot stands for each start, every sub collides. */
+	for (i = 0; i < MNI_OVERFLOW_SLOTS; i++)
+		STEP(do_start(2 + i, 40, 49, false, 0));
+	CHECK(M.nr_ov == MNI_OVERFLOW_SLOTS, "overflow slots not all used");
 	calls = engine_stats().callbacks;
-	STEP(CHECK(do_start(2, 0, 99, false, 0) == -EAGAIN, "no record: -EAGAIN"));
+	STEP(CHECK(do_start(2 + i, 0, 99, false, 0) == -EAGAIN,
+		   "no record and no slot: -EAGAIN"));
 	CHECK(engine_stats().callbacks == calls && engine_stats().no_record == 1,
 	      "no-record start called a callback or was not counted");
+	STEP(do_end(2 + i));
 	STEP(do_end(2));
-	/* Blockable: allocates, and after failures retries (and sleeps). */
-	STEP(do_start(3, 0, 99, true, 3));
-	CHECK(shim_kmalloc_failed() >= 3, "no allocation failed");
+	/* Blockable, GFP_NOWAIT and GFP_ATOMIC fail: a slot, no retry. */
+	STEP(do_start(2, 0, 99, true, 2));
+	CHECK(shim_kmalloc_failed() >= 2, "no allocation failed");
 	STEP(do_end(0));
-	STEP(do_start(4, 30, 39, true, 1));	/* takes the reserve */
 	STEP(do_end(1));
-	STEP(do_end(3));
-	STEP(do_end(4));
+	/* A spare above the reserve again. */
+	STEP(do_start(0, 30, 39, true, 2));
+	CHECK(M.spare == MNI_SPARE_RESERVE, "the reserve was taken");
+	/* GFP_ATOMIC succeeds. */
+	STEP(do_start(2 + i, 60, 69, true, 1));
+	for (i = 0; i <= MNI_OVERFLOW_SLOTS + 2; i++)
+		if (M.rec[i].live)
+			STEP(do_end(i));
 	drain();
 }
 
@@ -2845,7 +2909,7 @@ static const struct tap_test tests[] = {
 	{ .name = "ends_without_record", .fn = test_ends_without_record, .timeout = 60 },
 	/* non-blockable refusal stops the walk and drops the record */
 	{ .name = "refusal", .fn = test_refusal, .timeout = 60 },
-	/* no spare record, allocation failures and the reserve */
+	/* no spare record: overflow slots, allocation failures and the reserve */
 	{ .name = "no_spare", .fn = test_no_spare, .timeout = 60 },
 	/* init fails cleanly without memory */
 	{ .name = "init_nomem", .fn = test_init_nomem, .timeout = 60 },

@@ -6,8 +6,8 @@
 # For each mutation: copy src/ (and include/) to a temporary directory,
 # apply one sed edit to the engine file the mutation names (a pattern that
 # matches nothing fails the script: a mutation that changed nothing proves
-# nothing), build the asan model (also with rounds of 4) and stress
-# against it, and run them;
+# nothing), build the asan model (also with rounds of 4), stress and
+# boundary against it, and run them;
 # the mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
@@ -58,7 +58,16 @@ owner-stale-ignored|mni_internal.h|s/^	return mni_inval_skips(inv, sub) \&\& !in
 owner-reached-always|mni_itree.c|s/^	if (mni_sub_stamp(sub) >= inv->seq || !inv->next ||$/	if (1 || !inv->next ||/
 update-no-wake|mni_update.c|s/^	mni_itree_wake_any(it);$/	(void)0;/
 set-owner-no-wake|mni_itree.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
-finishing-walk-not-done|mni_walk.c|s/^	if (inv->finishing || !done)$/	if (!done)/'
+finishing-walk-not-done|mni_walk.c|s/^	if (inv->finishing || !done)$/	if (!done)/
+reader-not-told-of-unlink|mni_internal.h|s/^		if (r->sub == sub)$/		if (0)/
+remove-trace-unlocked|mni_put.c|s/^		trace_mni_remove(it->id, sub, ret);$/		raw_spin_unlock(\&it->lock), trace_mni_remove(it->id, sub, ret), raw_spin_lock(\&it->lock);/
+insert-trace-unlocked|mni_itree.c|s/^	trace_mni_insert(it->id, sub, 0);$/	raw_spin_unlock(\&it->lock), trace_mni_insert(it->id, sub, 0), raw_spin_lock(\&it->lock);/
+start-after-release-calls|mni_walk.c|s/^	\*skip = it->released;$/	*skip = false;/
+overflow-no-collision|mni_internal.h|s/^	if (it->nr_overflow)$/	if (0)/
+blockable-takes-reserve|mni_walk.c|s/^	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);$/	inv = mni_spare_take_locked(it, 0);/
+overflow-slot-kept|mni_walk.c|s/^		ended = mni_overflow_put_locked(it, range);$/		ended = false;/
+blockable-no-slot-refused|mni_walk.c|s/^		if (!blockable)$/		if (1)/
+dead-start-needs-slot|mni_walk.c|s/^	else if (stack \&\& (it->dead || mni_overflow_take_locked(it, range)))$/	else if (stack \&\& (0 || mni_overflow_take_locked(it, range)))/'
 
 n=0
 pass=0
@@ -69,7 +78,7 @@ echo "1..$total"
 
 build() {
 	make -s -j2 -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
-		"$1/asan-b4/model" "$1/asan/callbacks" >"$1.build.log" 2>&1
+		"$1/asan-b4/model" "$1/asan/callbacks" "$1/asan/boundary" >"$1.build.log" 2>&1
 }
 
 # Which test of which binary failed: the first "not ok" line's name.
@@ -100,6 +109,12 @@ run_bins() {
 	if [ $? -ne 0 ]; then
 		caught=$(grep '^not ok' "$b.callbacks.log" | sed 's/^not ok [0-9]* - /callbacks: /' | paste -sd ';' -)
 		echo "${caught:-callbacks (crashed)}"
+		return 0
+	fi
+	timeout 120 "$b/asan/boundary" >"$b.boundary.log" 2>&1
+	if [ $? -ne 0 ]; then
+		caught=$(grep '^not ok' "$b.boundary.log" | sed -E 's/^not ok [0-9]+ (- )?/boundary: /; s/ # .*//' | paste -sd ';' -)
+		echo "${caught:-boundary (crashed)}"
 		return 0
 	fi
 	return 1

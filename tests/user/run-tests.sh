@@ -28,7 +28,9 @@ model-tsan	tsan/model	MNI_ROUNDS=${MNI_TSAN_ROUNDS:-3}
 stress-tsan	tsan/stress	-
 model-batch4	asan-b4/model	MNI_ROUNDS=4
 stress-batch4	asan-b4/stress	MNI_STRESS_SECONDS=2
-callbacks	asan/callbacks	-"
+callbacks	asan/callbacks	-
+boundary	asan/boundary	-
+boundary-tsan	tsan/boundary	-"
 
 # args BINARY: the arguments BINARY runs with under MNI_T; false if none
 # of its tests is named.

@@ -261,23 +261,24 @@ static const struct mni_interval_notifier_ops dev_two_pass_ops = {
 static unsigned long dev_read_begin(struct ssub *s, unsigned long long *rs,
 				    bool quiet)
 {
+	struct mni_reader r;
 	unsigned long seq;
 	int ret;
 
-	ret = mni_itree_read_sample(&it, &s->sub, &seq);
+	ret = mni_itree_read_prepare(&it, &s->sub, &seq, &r);
 	if (quiet && ret)
 		error(&R->storm_waited,
 		      "read_sample = %d on a sub no invalidation overlaps", ret);
 	while (ret == -EAGAIN) {
 		bool timed = !rnd_below(rs, 4);
 
-		ret = mni_itree_read_wait(&it, &s->sub,
+		ret = mni_itree_read_wait(&it, &r,
 					  timed ? 1 : MAX_SCHEDULE_TIMEOUT,
 					  !rnd_below(rs, 2), &seq);
 		add(&R->read_waits, 1);
 		if (ret == -ETIMEDOUT && timed) {
 			add(&R->read_timeouts, 1);
-			ret = -EAGAIN;
+			ret = mni_itree_read_prepare(&it, &s->sub, &seq, &r);
 		}
 	}
 	if (ret)

@@ -378,6 +378,8 @@ static struct {
 	unsigned long count;	/* atomic */
 } trace_slots[SHIM_TRACE_SLOTS];
 
+void (*shim_trace_hook)(const char *event);
+
 void shim_trace(const char *event, ...)
 {
 	int i;
@@ -505,6 +507,12 @@ void shim_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	release(sub);
 	if (last)
 		shim_shared_ref(it, -1);
+}
+
+/* src/mni_sub.c's job in the kernel: what traces name a subscription by. */
+void *mni_sub_name(const struct mmu_interval_notifier *sub)
+{
+	return (void *)sub->ops;
 }
 
 /* src/mni_sub.c's job in the kernel: the owner a range names. */
