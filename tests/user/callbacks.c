@@ -331,12 +331,12 @@ struct reader {
 static void *reader_fn(void *arg)
 {
 	struct reader *rd = arg;
+	struct mni_reader r;
 	int ret;
 
-	ret = mni_itree_read_sample(&it, &rd->b->sub, &rd->seq);
+	ret = mni_itree_read_prepare(&it, &rd->b->sub, &rd->seq, &r);
 	if (ret == -EAGAIN)
-		ret = mni_itree_read_wait(&it, &rd->b->sub,
-					  MAX_SCHEDULE_TIMEOUT, false,
+		ret = mni_itree_read_wait(&it, &r, MAX_SCHEDULE_TIMEOUT, false,
 					  &rd->seq);
 	rd->ret = ret;
 	__atomic_store_n(&rd->done, 1, __ATOMIC_RELEASE);
