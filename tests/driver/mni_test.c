@@ -61,7 +61,7 @@
 #include "mni_compat.h"
 #include "mni_test_foreign.h"
 #include "mni_test_boundary.h"
-#include "mni_test_fixa.h"
+#include "mni_test_freeing.h"
 #define MNI_TEST_ENGINE		MNI_TEST_ENGINE_MNI
 #else
 #define MNI_TEST_ENGINE		MNI_TEST_ENGINE_KERN
@@ -2316,7 +2316,7 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 	case MNI_TEST_IOC_BOUNDARY:
 		return mni_test_ioc_boundary(p);
 	case MNI_TEST_IOC_FREEING:
-		return mni_test_fixa_freeing(p);
+		return mni_test_ioc_freeing(p);
 #endif
 	default:
 		return -ENOTTY;

@@ -483,7 +483,7 @@ struct mni_test_hmm_fault {
 #define MNI_TEST_IOC_HMM_FAULT	_IOWR(MNI_TEST_IOC_MAGIC, 0x30, struct mni_test_hmm_fault)
 
 /*
- * FREEING (ours only; mni_test_fixa.c): a subscription M over the first
+ * FREEING (ours only; mni_test_freeing.c): a subscription M over the first
  * half of [addr, addr + len) (a whole number of page pairs), whose release
  * frees it at once, put by its own UNMAP callback while READ sleeps in
  * read_begin(M). OTHER: a second subscription over the other half. The

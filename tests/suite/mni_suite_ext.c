@@ -585,7 +585,7 @@ static void test_owner_skips_own_migration(void)
 	close(fd);
 }
 
-/* ------------------------------------ freeing release (mni_test_fixa.c) */
+/* ------------------------------------ freeing release (mni_test_freeing.c) */
 
 struct freeing_read {
 	int fd;

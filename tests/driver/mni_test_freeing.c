@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mni_test_fixa.c - FREEING (mni flavour): the README's put-from-callback
+ * mni_test_freeing.c - FREEING (mni flavour): the README's put-from-callback
  * pattern with a release that frees the subscription at once, and the
  * subscription's own reader asleep in read_begin() meanwhile.
  *
@@ -27,68 +27,68 @@
 
 #include "mni_compat.h"
 #include "mni_test_uapi.h"
-#include "mni_test_fixa.h"
+#include "mni_test_freeing.h"
 
-struct fixa_sub {
+struct freeing_sub {
 	struct mmu_interval_notifier notifier;
 	bool reader_victim;		/* M: put from its UNMAP callback */
 };
 
 static struct {
 	struct mutex lock;		/* guards ARM and DONE */
-	struct fixa_sub *m, *other;
+	struct freeing_sub *m, *other;
 	struct completion entered;	/* READ is in the kernel */
 	struct completion in_cb;	/* M's UNMAP callback runs */
 	struct completion reader;	/* READ is about to read_begin(M) */
 	atomic_t released;
 	bool put;			/* M was put (by its callback) */
-} fixa = {
-	.lock = __MUTEX_INITIALIZER(fixa.lock),
+} freeing = {
+	.lock = __MUTEX_INITIALIZER(freeing.lock),
 };
 
 /* Frees at once, as README's first mirror_release() did. */
-static void fixa_release(struct mmu_interval_notifier *sub)
+static void freeing_release(struct mmu_interval_notifier *sub)
 {
-	struct fixa_sub *s = container_of(sub, struct fixa_sub, notifier);
+	struct freeing_sub *s = container_of(sub, struct freeing_sub, notifier);
 
 	memset(s, 0x6b, sizeof(*s));
 	kfree(s);
-	atomic_inc(&fixa.released);
+	atomic_inc(&freeing.released);
 }
 
-static bool fixa_invalidate(struct mmu_interval_notifier *sub,
+static bool freeing_invalidate(struct mmu_interval_notifier *sub,
 			    const struct mmu_notifier_range *range,
 			    unsigned long cur_seq)
 {
-	struct fixa_sub *s = container_of(sub, struct fixa_sub, notifier);
+	struct freeing_sub *s = container_of(sub, struct freeing_sub, notifier);
 
 	/* No device and no fault path that maps: no driver lock needed. */
 	mmu_interval_set_seq(sub, cur_seq);
 	if (!s->reader_victim || range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) || READ_ONCE(fixa.put))
+	    !mmu_notifier_range_blockable(range) || READ_ONCE(freeing.put))
 		return true;
-	complete(&fixa.in_cb);
+	complete(&freeing.in_cb);
 	/* The reader is in read_begin(M) after this, asleep after the sleep. */
-	wait_for_completion_timeout(&fixa.reader, 10 * HZ);
+	wait_for_completion_timeout(&freeing.reader, 10 * HZ);
 	msleep(200);
-	WRITE_ONCE(fixa.put, true);
-	WARN_ON_ONCE(mni_interval_notifier_put(sub, fixa_release));
+	WRITE_ONCE(freeing.put, true);
+	WARN_ON_ONCE(mni_interval_notifier_put(sub, freeing_release));
 	return true;
 }
 
-static const struct mmu_interval_notifier_ops fixa_ops = {
-	.invalidate = fixa_invalidate,
+static const struct mmu_interval_notifier_ops freeing_ops = {
+	.invalidate = freeing_invalidate,
 };
 
-static struct fixa_sub *fixa_insert(unsigned long start, unsigned long len)
+static struct freeing_sub *freeing_insert(unsigned long start, unsigned long len)
 {
-	struct fixa_sub *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct freeing_sub *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	int ret;
 
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	ret = mmu_interval_notifier_insert(&s->notifier, current->mm, start,
-					   len, &fixa_ops);
+					   len, &freeing_ops);
 	if (ret) {
 		kfree(s);
 		return ERR_PTR(ret);
@@ -96,69 +96,69 @@ static struct fixa_sub *fixa_insert(unsigned long start, unsigned long len)
 	return s;
 }
 
-static long fixa_arm(struct mni_test_freeing *arg)
+static long freeing_arm(struct mni_test_freeing *arg)
 {
 	unsigned long half = arg->len / 2;
-	struct fixa_sub *s;
+	struct freeing_sub *s;
 
-	if (fixa.m || fixa.other)
+	if (freeing.m || freeing.other)
 		return -EBUSY;
-	init_completion(&fixa.entered);
-	init_completion(&fixa.in_cb);
-	init_completion(&fixa.reader);
-	fixa.put = false;
+	init_completion(&freeing.entered);
+	init_completion(&freeing.in_cb);
+	init_completion(&freeing.reader);
+	freeing.put = false;
 	if (arg->flags & MNI_TEST_FREEING_OTHER) {
-		s = fixa_insert(arg->addr + half, arg->len - half);
+		s = freeing_insert(arg->addr + half, arg->len - half);
 		if (IS_ERR(s))
 			return PTR_ERR(s);
-		fixa.other = s;
+		freeing.other = s;
 	}
-	s = fixa_insert(arg->addr, half);
+	s = freeing_insert(arg->addr, half);
 	if (IS_ERR(s)) {
-		if (fixa.other)
-			mmu_interval_notifier_remove(&fixa.other->notifier);
-		kfree(fixa.other);
-		fixa.other = NULL;
+		if (freeing.other)
+			mmu_interval_notifier_remove(&freeing.other->notifier);
+		kfree(freeing.other);
+		freeing.other = NULL;
 		return PTR_ERR(s);
 	}
 	s->reader_victim = true;
-	fixa.m = s;
+	freeing.m = s;
 	return 0;
 }
 
-static long fixa_read(struct mni_test_freeing *arg)
+static long freeing_read(struct mni_test_freeing *arg)
 {
-	struct fixa_sub *m = fixa.m;
+	struct freeing_sub *m = freeing.m;
 
 	if (!m)
 		return -ENOENT;
-	complete(&fixa.entered);
-	if (!wait_for_completion_timeout(&fixa.in_cb, 10 * HZ))
+	complete(&freeing.entered);
+	if (!wait_for_completion_timeout(&freeing.in_cb, 10 * HZ))
 		return -ETIMEDOUT;
-	complete(&fixa.reader);
+	complete(&freeing.reader);
 	/* M is freed while this sleeps: nothing here reads it again. */
 	arg->seq = mmu_interval_read_begin(&m->notifier);
 	return 0;
 }
 
-static long fixa_done(struct mni_test_freeing *arg)
+static long freeing_done(struct mni_test_freeing *arg)
 {
-	if (fixa.other) {
-		mmu_interval_notifier_remove(&fixa.other->notifier);
-		kfree(fixa.other);
-		fixa.other = NULL;
+	if (freeing.other) {
+		mmu_interval_notifier_remove(&freeing.other->notifier);
+		kfree(freeing.other);
+		freeing.other = NULL;
 	}
 	/* An unmap that never came leaves M ours to remove. */
-	if (fixa.m && !READ_ONCE(fixa.put)) {
-		mmu_interval_notifier_remove(&fixa.m->notifier);
-		kfree(fixa.m);
+	if (freeing.m && !READ_ONCE(freeing.put)) {
+		mmu_interval_notifier_remove(&freeing.m->notifier);
+		kfree(freeing.m);
 	}
-	fixa.m = NULL;
-	arg->released = atomic_read(&fixa.released);
+	freeing.m = NULL;
+	arg->released = atomic_read(&freeing.released);
 	return 0;
 }
 
-long mni_test_fixa_freeing(struct mni_test_freeing __user *uarg)
+long mni_test_ioc_freeing(struct mni_test_freeing __user *uarg)
 {
 	struct mni_test_freeing arg;
 	long ret;
@@ -172,22 +172,22 @@ long mni_test_fixa_freeing(struct mni_test_freeing __user *uarg)
 		return -EINVAL;
 	switch (arg.phase) {
 	case MNI_TEST_FREEING_ARM:
-		mutex_lock(&fixa.lock);
-		ret = fixa_arm(&arg);
-		mutex_unlock(&fixa.lock);
+		mutex_lock(&freeing.lock);
+		ret = freeing_arm(&arg);
+		mutex_unlock(&freeing.lock);
 		break;
 	case MNI_TEST_FREEING_READ:
 		/* Not under the mutex: DONE must not come before READ returns. */
-		ret = fixa_read(&arg);
+		ret = freeing_read(&arg);
 		break;
 	case MNI_TEST_FREEING_READY:
-		ret = wait_for_completion_timeout(&fixa.entered, 10 * HZ) ?
+		ret = wait_for_completion_timeout(&freeing.entered, 10 * HZ) ?
 		      0 : -ETIMEDOUT;
 		break;
 	case MNI_TEST_FREEING_DONE:
-		mutex_lock(&fixa.lock);
-		ret = fixa_done(&arg);
-		mutex_unlock(&fixa.lock);
+		mutex_lock(&freeing.lock);
+		ret = freeing_done(&arg);
+		mutex_unlock(&freeing.lock);
 		break;
 	default:
 		return -EINVAL;
