@@ -353,6 +353,7 @@ void mni_itree_remove_annotate(void)
 int mni_itree_remove_begin(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub, bool *last)
 {
+	bool wake = false;
 	int ret = 0;
 
 	*last = false;
@@ -372,11 +373,15 @@ int mni_itree_remove_begin(struct mni_itree *it,
 	}
 unlink:
 	*last = mni_itree_unlink(it, sub);
+	/* A read_begin() asleep on @sub returns now (unlink told it). */
+	wake = !hlist_empty(&it->readers);
 out:
 	/* Under the lock, as in mni_itree_put(). */
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
 	raw_spin_unlock(&it->lock);
+	if (wake)
+		mni_itree_wake_any(it);
 	return ret;
 }
 

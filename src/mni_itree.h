@@ -252,6 +252,7 @@ int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 			long timeout, bool killable, unsigned long *seq);
 void mni_itree_read_cancel(struct mni_itree *it, struct mni_reader *reader);
 unsigned long mni_itree_collision_seq(const struct mmu_interval_notifier *sub);
+void mni_itree_wake_readers(struct mni_itree *it);
 
 /*
  * What a read gets for a subscription that left the tree while the reader

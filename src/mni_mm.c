@@ -396,6 +396,12 @@ void mni_mm_user_put(struct mni_mm *mmm)
 	if (!atomic_long_dec_and_test(&mmm->users))
 		return;
 
+	/*
+	 * The notifiers go below, so the end of an invalidation in flight may
+	 * never come: a read_begin() asleep on a subscription unlinked with
+	 * interrupts off (no wake then) must look again now.
+	 */
+	mni_itree_wake_readers(&mmm->itree);
 	spin_lock(&mni_registry_lock);
 	hash_del_rcu(&mmm->node);
 	spin_unlock(&mni_registry_lock);
@@ -464,16 +470,20 @@ static void mni_mm_release_put(struct mni_itree *it,
 
 	/* The owner may free @sub now: nothing below reads it. */
 	release(sub);
-	/* The consumer's code is done: mni_interval_notifier_put_barrier(). */
-	mni_put_pending_dec();
 	if (last && defer) {
 		mni_mm_user_put_deferred(mmm);
-		return;
+	} else {
+		if (last)
+			mni_mm_user_put(mmm);
+		/* Pairs with mmgrab() in mni_mm_attach() or mni_mm_insert_used(). */
+		mmdrop(mm);
 	}
-	if (last)
-		mni_mm_user_put(mmm);
-	/* Pairs with mmgrab() in mni_mm_attach() or mni_mm_insert_used(). */
-	mmdrop(mm);
+	/*
+	 * Last: the put is done, deferral queued, once the consumer's
+	 * mni_interval_notifier_put_barrier() sees it; module exit flushes
+	 * that work after the consumer is gone.
+	 */
+	mni_put_pending_dec();
 }
 
 /**
@@ -492,7 +502,13 @@ static void mni_mm_release_put(struct mni_itree *it,
 void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     mni_release_t release, bool last)
 {
-	mni_mm_release_put(it, sub, release, last, irqs_disabled());
+	/*
+	 * spinlock_t sleeps on PREEMPT_RT: not with preemption off there
+	 * either (a raw lock, rcu_read_lock_sched()).
+	 */
+	mni_mm_release_put(it, sub, release, last,
+			   irqs_disabled() ||
+			   (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()));
 }
 
 /*
@@ -650,9 +666,10 @@ void mni_mm_exit(void)
 	bool put_nbs;
 
 	/*
-	 * Registrations that last-user puts left to end. No more come: a
-	 * deferral follows a put, whose consumer (its release is consumer
-	 * code) pins this module.
+	 * Registrations that last-user puts left to end. No more come: a put
+	 * queues its deferral before its pending count drops, which the
+	 * consumer's mni_interval_notifier_put_barrier() waits for before
+	 * it unloads, and the consumer pins this module until then.
 	 */
 	flush_work(&mni_mm_defer);
 	while ((mmm = mni_mm_pop(&put_nbs))) {

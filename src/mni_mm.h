@@ -85,7 +85,10 @@ static inline void mni_put_pending_inc(void)
 	atomic_long_inc(&mni_puts_pending);
 }
 
-/* Orders the release's last access before the barrier's look at zero. */
+/*
+ * Orders the release's last access, and the put's own work after it (the
+ * deferral queued), before the barrier's look at zero.
+ */
 static inline void mni_put_pending_dec(void)
 {
 	atomic_long_dec_return_release(&mni_puts_pending);

@@ -48,6 +48,7 @@ void mni_itree_set_put_done(mni_put_done_t done)
 int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		  mni_release_t release, bool *last)
 {
+	bool wake = false;
 	int ret = 0;
 
 	*last = false;
@@ -60,6 +61,8 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		ret = 1;
 	} else {
 		*last = mni_itree_unlink(it, sub);
+		/* A read_begin() asleep on @sub returns now (unlink told it). */
+		wake = !hlist_empty(&it->readers);
 	}
 	/*
 	 * Under the lock: once it is dropped, the walk that holds @sub may
@@ -68,6 +71,8 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
 	raw_spin_unlock(&it->lock);
+	if (wake)
+		mni_itree_wake_any(it);
 	return ret;
 }
 

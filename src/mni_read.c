@@ -95,6 +95,8 @@ bool mni_itree_remove_wait(struct mni_itree *it,
 
 	mni_itree_wait(it, mni_itree_try_unlink, &w, false,
 		       MAX_SCHEDULE_TIMEOUT);
+	/* A read_begin() asleep on @sub returns now (the unlink told it). */
+	mni_itree_wake(it);
 	return w.last;
 }
 
@@ -271,4 +273,19 @@ int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 		trace_mni_read_begin_wait(it->id, reader->sub, slept);
 	raw_spin_unlock(&it->lock);
 	return ret;
+}
+
+/**
+ * mni_itree_wake_readers - have every sleeper of the engine look again
+ * @it: the engine
+ *
+ * For the mm layer, before it hands back the notifiers of an engine whose
+ * last user is gone: a read_begin() that sleeps for an invalidation whose
+ * end will then never come, on a subscription unlinked without a wake,
+ * finds it gone and returns.
+ * Context: process context; interrupts on.
+ */
+void mni_itree_wake_readers(struct mni_itree *it)
+{
+	mni_itree_wake(it);
 }

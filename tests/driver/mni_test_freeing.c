@@ -57,8 +57,8 @@ static void freeing_release(struct mmu_interval_notifier *sub)
 }
 
 static bool freeing_invalidate(struct mmu_interval_notifier *sub,
-			    const struct mmu_notifier_range *range,
-			    unsigned long cur_seq)
+			       const struct mmu_notifier_range *range,
+			       unsigned long cur_seq)
 {
 	struct freeing_sub *s = container_of(sub, struct freeing_sub, notifier);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
@@ -576,6 +577,72 @@ static void test_dead_engine_start_without_record(void)
 	mni_itree_destroy(&it10);
 }
 
+/* ---- a reader asleep on a sub put at once, no walk holding it ------- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static struct mni_itree it11;
+static struct bsub *s11;
+static struct mni_reader r11;
+static unsigned long seq11;
+static int ret11, done11;
+
+static void *reader11(void *arg)
+{
+	(void)arg;
+	ret11 = mni_itree_read_prepare(&it11, &s11->sub, &seq11, &r11);
+	if (ret11 == -EAGAIN)
+		ret11 = mni_itree_read_wait(&it11, &r11, MAX_SCHEDULE_TIMEOUT,
+					    false, &seq11);
+	flag_set(&done11);
+	return NULL;
+}
+
+/*
+ * A fault thread sleeps in read_begin(S) for an invalidation whose walk is
+ * over; another thread puts S, which no walk holds, so it is unlinked at
+ * once. The reader must return then, not at the invalidation's end: when
+ * S was the last user, the notifiers go and that end never comes.
+ */
+static void test_reader_woken_by_direct_put(void)
+{
+	struct mmu_notifier_range r = mkrange(PG, 3 * PG, true, MMU_NOTIFY_UNMAP);
+	struct bsub *other = bsub_new(8 * PG, 9 * PG - 1);
+	double deadline;
+	pthread_t t;
+	bool early;
+
+	CHECK(!mni_itree_init(&it11, 11), "init");
+	s11 = bsub_new(PG, 2 * PG - 1);
+	mni_itree_insert(&it11, &other->sub);
+	mni_itree_insert(&it11, &s11->sub);
+	CHECK(!mni_itree_invalidate_start(&it11, &r), "blockable start failed");
+	pthread_create(&t, NULL, reader11, NULL);
+	while (!shim_swait_sleeping(&it11.wq) && !flag_get(&done11))
+		sched_yield();
+	CHECK(!flag_get(&done11), "read_begin did not wait for the invalidation: %d",
+	      ret11);
+	CHECK(mni_itree_put(&it11, &s11->sub, bsub_free_release) == 0,
+	      "a put no walk holds did not unlink at once");
+	deadline = now_ms() + 2000;
+	while (!flag_get(&done11) && now_ms() < deadline)
+		sched_yield();
+	early = flag_get(&done11);
+	mni_itree_invalidate_end(&it11, &r);
+	pthread_join(t, NULL);
+	CHECK(early, "a read_begin asleep on a sub put at once slept until the invalidation's end");
+	CHECK(ret11 == -ESTALE && !(seq11 & 1),
+	      "read_wait on a sub put meanwhile = %d, seq %#lx", ret11, seq11);
+	bsub_remove(&it11, other);
+	mni_itree_destroy(&it11);
+}
+
 static const struct tap_test tests[] = {
 	/* a reader asleep on a sub its own callback puts is not touched after the release freed it */
 	{ .name = "reader_of_put_sub", .fn = test_reader_of_put_sub, .timeout = 20 },
@@ -594,6 +661,8 @@ static const struct tap_test tests[] = {
 	/* with every slot in use a blockable start without memory sleeps until an end, leaving the reserve */
 	{ .name = "blockable_waits_for_slot", .fn = test_blockable_waits_for_slot, .timeout = 10 },
 	/* during the release pass a start with no record and no slot still calls the subs the pass has not reached */
+	/* a read_begin asleep on a sub put at once (no walk holds it) returns at the put */
+	{ .name = "reader_woken_by_direct_put", .fn = test_reader_woken_by_direct_put, .timeout = 20 },
 	{ .name = "dead_engine_start_without_record", .fn = test_dead_engine_start_without_record, .timeout = 10 },
 };
 

@@ -24,7 +24,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # name|file in src/|sed expression (applied to that file)
-MUTATIONS='end-closes-another|mni_walk.c|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
+MUTATIONS='put-no-reader-wake|mni_put.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
+end-closes-another|mni_walk.c|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
 wait-for-nothing|mni_read.c|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
 wait-for-latest-only|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
 drop-insert-collisions|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->seq > mni_sub_stamp(sub) \&\& mni_inval_overlaps(inv, sub))/
