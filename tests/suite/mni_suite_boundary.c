@@ -2,9 +2,10 @@
 /*
  * mni_suite_boundary.c - the API boundary cases of MNI_TEST_IOC_BOUNDARY
  * (tests/driver/mni_test_boundary.c): remove() from inside callbacks, and
- * calls from hardirq context; a put completed by a non-blockable pass as
- * the mm's last user. The mni flavour only (the kernel's engine forbids
- * remove() from a callback and has no put).
+ * calls from hardirq context (the mni flavour only: the kernel's engine
+ * forbids remove() from a callback and has no put); a put completed by a
+ * non-blockable pass as the mm's last user (both flavours: the kernel's
+ * test driver puts by removing from a work item).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -118,7 +119,6 @@ static void *put_later_fn(void *arg)
 
 static void test_nonblock_reap_put_last(void)
 {
-	skip_on_kern("the kernel's engine has no put");
 	const size_t n = 8;
 	int fd = open_dev();
 	struct put_later pl = { .fd = fd, .delay_ms = 100 };
