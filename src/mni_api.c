@@ -22,10 +22,8 @@
 
 /*
  * Is this a call from interrupt context (hardirq, softirq, NMI), which
- * insert, put, update and set_owner refuse? Their engine lock is taken
- * with interrupts on, as are the spinlock_t locks the end of an mm's
- * registration takes: an interrupt on a CPU that holds one would spin for
- * ever. An inline test of the preempt count.
+ * insert and update refuse? They may allocate, and an insert may begin an
+ * mm's registration, which sleeps. An inline test of the preempt count.
  */
 static bool mni_in_interrupt(const struct mmu_interval_notifier_ops *ops,
 			     const char *what, unsigned long caller)
@@ -33,6 +31,21 @@ static bool mni_in_interrupt(const struct mmu_interval_notifier_ops *ops,
 	if (likely(in_task()))
 		return false;
 	mni_caller_err(ops, caller, "%s from interrupt context", what);
+	return true;
+}
+
+/*
+ * Is this a call from an NMI handler, which put and set_owner refuse? They
+ * take the engine lock, which an NMI may have interrupted; from any other
+ * context they are fine (the lock is taken with interrupts off, and the
+ * end of a registration goes to a work item there).
+ */
+static bool mni_in_nmi(const struct mmu_interval_notifier_ops *ops,
+		       const char *what, unsigned long caller)
+{
+	if (likely(!in_nmi()))
+		return false;
+	mni_caller_err(ops, caller, "%s from NMI context", what);
 	return true;
 }
 
@@ -442,9 +455,9 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  * or otherwise touch it, and callbacks already collected for it may still
  * run. This never waits, so it may be called from the subscription's own
  * callback (to destroy a range on munmap, say), from another
- * subscription's callback, and in atomic task context (under a spinlock,
- * with interrupts off); not from a hardirq, softirq or NMI handler, where
- * it is refused: a driver puts from there through a work item.
+ * subscription's callback, in atomic context (under a spinlock, with
+ * interrupts off), and from a hardirq or softirq handler (a dma_fence
+ * callback, a timer); not from an NMI handler, where it is refused.
  *
  * Why this is safe where a non-blocking remove is not: the memory is
  * freed by @release, which the engine calls only after every callback
@@ -466,17 +479,17 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_remove, MNI_NS);
  * @release drops, rather than @release freeing outright. When the
  * subscription was the mm's last user (no other subscription and no
  * mni_mm_get() left), the mm's registration ends too: in this call, or,
- * from an invalidation or with interrupts off, in a work item of this
- * module, since it takes spinlock_t locks.
+ * from an invalidation, from interrupt context or with interrupts off, in
+ * a work item of this module, since it takes spinlock_t locks.
  *
  * @release is the caller's code, called later: a consumer module calls
  * mni_interval_notifier_put_barrier() after its last put, before it
  * unloads.
  *
- * Context: task context, atomic or not; does not sleep.
+ * Context: any but NMI; does not sleep.
  * Return: 0; -EINVAL for a NULL subscription or @release, or a call from
- * interrupt context; -ENOENT for a subscription this module did not
- * insert, or one already removed or put.
+ * NMI context; -ENOENT for a subscription this module did not insert, or
+ * one already removed or put.
  */
 int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			      void (*release)(struct mmu_interval_notifier *sub))
@@ -491,7 +504,7 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 			       release ? "subscription" : "release");
 		return -EINVAL;
 	}
-	if (mni_in_interrupt(interval_sub->ops, "put", _RET_IP_))
+	if (mni_in_nmi(interval_sub->ops, "put", _RET_IP_))
 		return -EINVAL;
 
 	/* Until @release has returned (mni_mm_put_done()). */
@@ -644,11 +657,11 @@ EXPORT_SYMBOL_NS_GPL(mni_interval_notifier_update, MNI_NS);
  * is woken (with interrupts off, only at its end); one that has reached it
  * calls it, and read_begin() keeps waiting for its end.
  *
- * Context: task context, atomic or not, not from a hardirq, softirq or
- * NMI handler; does not sleep.
- * Return: 0; -EINVAL for a NULL subscription or a call from interrupt
- * context; -ENOENT for a subscription this module did not insert, or one
- * being removed or put.
+ * Context: any but NMI (hardirq and softirq handlers included); does not
+ * sleep.
+ * Return: 0; -EINVAL for a NULL subscription or a call from NMI context;
+ * -ENOENT for a subscription this module did not insert, or one being
+ * removed or put.
  */
 int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 				    void *owner)
@@ -661,7 +674,7 @@ int mni_interval_notifier_set_owner(struct mmu_interval_notifier *interval_sub,
 			       "set_owner of a NULL subscription");
 		return -EINVAL;
 	}
-	if (mni_in_interrupt(interval_sub->ops, "set_owner", _RET_IP_))
+	if (mni_in_nmi(interval_sub->ops, "set_owner", _RET_IP_))
 		return -EINVAL;
 	/* RCU: a stranger's entry may be freed under us otherwise. */
 	rcu_read_lock();

@@ -472,10 +472,10 @@ static inline void mni_itree_wake(struct mni_itree *it)
 }
 
 /*
- * mni_itree_wake() from a caller that may have interrupts off (update and
- * set_owner may be called under a driver's irqsave lock): swake_up_all()
- * turns them back on, so then the sleepers wait for the record's end,
- * which wakes them as well.
+ * mni_itree_wake() from a caller that may have interrupts off (update, put
+ * and set_owner may be called under a driver's irqsave lock, put and
+ * set_owner from a hardirq handler): swake_up_all() turns them back on, so
+ * then the sleepers wait for the record's end, which wakes them as well.
  */
 static inline void mni_itree_wake_any(struct mni_itree *it)
 {

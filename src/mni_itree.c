@@ -235,14 +235,15 @@ static void mni_itree_link(struct mni_itree *it,
  */
 bool mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 {
+	unsigned long flags;
 	bool first;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	first = !mni_itree_used(it);
 	mni_itree_link(it, sub);
 	/* Under the lock: a walk may put and release @sub once it is dropped. */
 	trace_mni_insert(it->id, sub, 0);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return first;
 }
 
@@ -261,16 +262,17 @@ bool mni_itree_insert(struct mni_itree *it, struct mmu_interval_notifier *sub)
 bool mni_itree_insert_used(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub)
 {
+	unsigned long flags;
 	bool used;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	used = mni_itree_used(it);
 	if (used) {
 		mni_itree_link(it, sub);
 		/* Under the lock, as in mni_itree_insert(). */
 		trace_mni_insert(it->id, sub, 0);
 	}
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return used;
 }
 
@@ -283,12 +285,13 @@ bool mni_itree_insert_used(struct mni_itree *it,
  */
 bool mni_itree_hold(struct mni_itree *it)
 {
+	unsigned long flags;
 	bool first;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	first = !mni_itree_used(it);
 	it->nr_holds++;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return first;
 }
 
@@ -301,14 +304,15 @@ bool mni_itree_hold(struct mni_itree *it)
  */
 int mni_itree_unhold(struct mni_itree *it)
 {
+	unsigned long flags;
 	int ret = -ENOENT;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	if (it->nr_holds) {
 		it->nr_holds--;
 		ret = !mni_itree_used(it);
 	}
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return ret;
 }
 
@@ -353,11 +357,12 @@ void mni_itree_remove_annotate(void)
 int mni_itree_remove_begin(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub, bool *last)
 {
+	unsigned long flags;
 	bool wake = false;
 	int ret = 0;
 
 	*last = false;
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
 		goto out;
@@ -379,7 +384,7 @@ out:
 	/* Under the lock, as in mni_itree_put(). */
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	if (wake)
 		mni_itree_wake_any(it);
 	return ret;
@@ -437,15 +442,16 @@ static void mni_itree_owner_stale(struct mni_itree *it,
  * @owner skips @sub from here if its walk has not reached @sub yet, and
  * read_begin() then stops waiting for it (sleepers are woken); if its walk
  * has, read_begin() keeps waiting for it to end (mni_itree_owner_stale()).
- * Context: any but hardirq, softirq and NMI; does not sleep.
+ * Context: any but NMI; does not sleep.
  * Return: 0, or -ENOENT if @sub is not in this engine or is going.
  */
 int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 			void *owner)
 {
+	unsigned long flags;
 	int ret = 0;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
 	} else {
@@ -453,7 +459,7 @@ int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 			mni_itree_owner_stale(it, sub, owner);
 		mni_sub_set_owner(sub, owner);
 	}
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	if (!ret)
 		mni_itree_wake_any(it);
 	return ret;
@@ -526,14 +532,15 @@ void mni_itree_move_locked(struct mni_itree *it,
  */
 void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum)
 {
+	unsigned long flags;
 	struct mni_inval *inv;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	mni_stats_add(sum, &it->stats);
 	/* Pairs with WRITE_ONCE() in mni_itree_call_batch(). */
 	hlist_for_each_entry(inv, &it->inflight, link)
 		sum->callbacks += READ_ONCE(inv->called);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 }
 
 /**
@@ -547,11 +554,12 @@ void mni_itree_add_stats(struct mni_itree *it, struct mni_stats *sum)
 void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 		       mni_itree_visit_t visit, void *arg)
 {
+	unsigned long flags;
 	struct mmu_interval_notifier *sub;
 	struct interval_tree_node *node;
 	enum mni_sub_state state;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	info->seq = it->seq;
 	info->in_flight = it->nr_inflight + it->nr_overflow;
 	info->dead = it->dead;
@@ -568,7 +576,7 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
 			state = MNI_SUB_IDLE;
 		visit(arg, sub, state);
 	}
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 }
 
 /**
@@ -584,7 +592,9 @@ void mni_itree_inspect(struct mni_itree *it, struct mni_itree_info *info,
  */
 void mni_itree_abandon(struct mni_itree *it, struct mni_itree_info *info)
 {
-	raw_spin_lock(&it->lock);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&it->lock, flags);
 	info->seq = it->seq;
 	info->in_flight = it->nr_inflight;
 	info->dead = it->dead;
@@ -593,5 +603,5 @@ void mni_itree_abandon(struct mni_itree *it, struct mni_itree_info *info)
 	it->root = RB_ROOT_CACHED;
 	it->nr_subs = 0;
 	it->nr_holds = 0;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 }

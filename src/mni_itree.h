@@ -146,7 +146,12 @@ struct mni_reader {
  * struct mni_itree - subscriptions of one mm and their collision-retry state
  * @lock: guards every field below except @wq's internals and @id.
  *	Raw: it is taken inside the core's non_block_start() sections (the
- *	OOM reaper), where a PREEMPT_RT spinlock_t would sleep.
+ *	OOM reaper), where a PREEMPT_RT spinlock_t would sleep. Always taken
+ *	with interrupts off: put and set_owner may be called from a hardirq
+ *	or softirq handler, which would spin for ever on a CPU whose
+ *	interrupted code holds it. Functions that may be called with
+ *	interrupts off save them (_irqsave); those that sleep, or run only
+ *	from the core's notifier calls, which may sleep, use _irq.
  * @stats: counters, next to @lock so they share its cache line.
  * @root: subscriptions, keyed by (start, address), each a closed interval
  *	[start, last]. Walkers collect up to MNI_WALK_BATCH of them under the

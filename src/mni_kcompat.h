@@ -9,6 +9,7 @@
 
 #include <linux/export.h>
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/stringify.h>
@@ -46,6 +47,21 @@
  */
 #ifndef MNI_HAVE_WQ_PERCPU
 #define WQ_PERCPU 0
+#endif
+
+/*
+ * 6.13 ("hrtimers: Introduce hrtimer_setup() to replace hrtimer_init()"):
+ * the callback comes with the clock and the mode; hrtimer_init() is gone
+ * from 6.17. Before 6.13, hrtimer_init() and then the callback.
+ */
+#ifndef MNI_HAVE_HRTIMER_SETUP
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 /*

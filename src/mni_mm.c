@@ -494,8 +494,9 @@ static void mni_mm_release_put(struct mni_itree *it,
  * @release: its owner's release
  * @last: @sub was the engine's last user: drop the shared user reference
  *
- * For a put that unlinked at once, in the put's own context: with
- * interrupts off, a last user's end of the registration is deferred.
+ * For a put that unlinked at once, in the put's own context: from
+ * interrupt context or with interrupts off, a last user's end of the
+ * registration is deferred.
  * The put's caller with @last holds the shared user reference until it is
  * dropped here, and one without touches the entry no more.
  */
@@ -503,11 +504,13 @@ void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     mni_release_t release, bool last)
 {
 	/*
-	 * spinlock_t sleeps on PREEMPT_RT: not with preemption off there
-	 * either (a raw lock, rcu_read_lock_sched()).
+	 * Not from interrupt context or with interrupts off, where a
+	 * spinlock_t taken with them on elsewhere would spin for ever; on
+	 * PREEMPT_RT, where spinlock_t sleeps, not with preemption off either
+	 * (a raw lock, rcu_read_lock_sched()).
 	 */
 	mni_mm_release_put(it, sub, release, last,
-			   irqs_disabled() ||
+			   !in_task() || irqs_disabled() ||
 			   (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()));
 }
 

@@ -48,11 +48,12 @@ void mni_itree_set_put_done(mni_put_done_t done)
 int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		  mni_release_t release, bool *last)
 {
+	unsigned long flags;
 	bool wake = false;
 	int ret = 0;
 
 	*last = false;
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 		ret = -ENOENT;
 	} else if (mni_itree_in_flight(it) && mni_itree_sub_busy(it, sub, true)) {
@@ -70,7 +71,7 @@ int mni_itree_put(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	 */
 	if (ret >= 0)
 		trace_mni_remove(it->id, sub, ret);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	if (wake)
 		mni_itree_wake_any(it);
 	return ret;
@@ -114,7 +115,7 @@ void mni_itree_reap(struct mni_itree *it,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 		sub = subs[i];
 		release = NULL;
 		if (mni_slot_is_put(sub)) {
@@ -122,7 +123,7 @@ void mni_itree_reap(struct mni_itree *it,
 			WRITE_ONCE(subs[i], sub);
 			release = mni_itree_reap_locked(it, sub, &last_user);
 		}
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 		if (release)
 			mni_put_done(it, sub, release, last_user);
 	}
@@ -143,7 +144,7 @@ void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
 
 	for (;;) {
 		release = NULL;
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 		/* Updates widen it under the lock (mni_itree_update()). */
 		start = inv->fin_start;
 		last = inv->fin_last;
@@ -153,7 +154,7 @@ void mni_itree_reap_range(struct mni_itree *it, struct mni_inval *inv)
 			sub = mni_sub_of(node);
 			release = mni_itree_reap_locked(it, sub, &last_user);
 		}
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 		if (!release)
 			return;
 		mni_put_done(it, sub, release, last_user);

@@ -29,9 +29,9 @@ int mni_itree_wait(struct mni_itree *it,
 		ret = prepare_to_swait_event(&it->wq, &wait,
 					     killable ? TASK_KILLABLE :
 							TASK_UNINTERRUPTIBLE);
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 		ok = done(it, arg);
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 		if (ok) {
 			ret = 0;
 			break;
@@ -86,9 +86,9 @@ bool mni_itree_remove_wait(struct mni_itree *it,
 	struct mni_unlink_wait w = { .sub = sub };
 	struct mni_finishes own = {};
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	mni_itree_own_finish_take(it, sub, &own);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	/* @sub is dying: its pass calls it no more, and collects no finish. */
 	if (mni_finishes_pending(&own))
 		mni_sub_finish_pass(&own);
@@ -161,11 +161,12 @@ mni_itree_sample_locked(struct mni_itree *it,
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq)
 {
+	unsigned long flags;
 	int ret;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	ret = mni_itree_sample_locked(it, sub, seq);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return ret;
 }
 
@@ -186,15 +187,16 @@ int mni_itree_read_prepare(struct mni_itree *it,
 			   struct mmu_interval_notifier *sub,
 			   unsigned long *seq, struct mni_reader *reader)
 {
+	unsigned long flags;
 	int ret;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	ret = mni_itree_sample_locked(it, sub, seq);
 	if (ret == -EAGAIN) {
 		reader->sub = sub;
 		hlist_add_head(&reader->link, &it->readers);
 	}
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	return ret;
 }
 
@@ -227,9 +229,11 @@ static bool mni_itree_try_sample(struct mni_itree *it, void *arg)
  */
 void mni_itree_read_cancel(struct mni_itree *it, struct mni_reader *reader)
 {
-	raw_spin_lock(&it->lock);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&it->lock, flags);
 	hlist_del(&reader->link);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 }
 
 /**
@@ -263,7 +267,7 @@ int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 	slept = ktime_get_ns() - start;
 
 	/* The slow path: one more round of the lock, to leave and count. */
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	hlist_del(&reader->link);
 	it->stats.waits++;
 	it->stats.wait_ns += slept;
@@ -271,7 +275,7 @@ int mni_itree_read_wait(struct mni_itree *it, struct mni_reader *reader,
 	/* Under the lock, and only while the subscription is in the tree. */
 	if (reader->sub)
 		trace_mni_read_begin_wait(it->id, reader->sub, slept);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	return ret;
 }
 

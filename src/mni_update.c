@@ -71,6 +71,7 @@ static void mni_inval_widen(struct mni_inval *inv, unsigned long start,
 /* Add @n spare entries; without reclaim, which runs invalidations. */
 static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
 {
+	unsigned long flags;
 	struct mni_owed *o;
 
 	while (n--) {
@@ -79,9 +80,9 @@ static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
 			o = kmalloc(sizeof(*o), GFP_ATOMIC | __GFP_NOWARN);
 		if (!o)
 			return -ENOMEM;
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irqsave(&it->lock, flags);
 		mni_owed_put_locked(it, o);
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irqrestore(&it->lock, flags);
 	}
 	return 0;
 }
@@ -110,12 +111,13 @@ static int mni_owed_alloc(struct mni_itree *it, unsigned int n)
 int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     unsigned long start, unsigned long last)
 {
+	unsigned long flags;
 	unsigned int need, queued = 0;
 	struct mni_inval *inv;
 	struct mni_owed *o;
 	int ret = 0;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irqsave(&it->lock, flags);
 	for (;;) {
 		if (!mni_itree_contains(it, sub) || mni_sub_is_dying(sub)) {
 			ret = -ENOENT;
@@ -127,9 +129,9 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		need = mni_owed_missing(it, need);
 		if (!need)
 			break;
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irqrestore(&it->lock, flags);
 		ret = mni_owed_alloc(it, need);
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irqsave(&it->lock, flags);
 		if (ret)
 			goto out;
 	}
@@ -166,7 +168,7 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	/* Under the lock: a callback may put @sub, a walk release it. */
 	trace_mni_update(it->id, sub, queued);
 out:
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irqrestore(&it->lock, flags);
 	if (ret)
 		return ret;
 	/* A read_begin() asleep for the old range may be done now. */

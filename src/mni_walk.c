@@ -149,9 +149,9 @@ mni_itree_record_locked(struct mni_itree *it,
 	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);
 	if (inv || !blockable || stack)
 		goto stack;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	inv = mni_inval_alloc();
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 stack:
 	if (inv)
 		inv->on_stack = false;
@@ -180,7 +180,7 @@ mni_itree_walk_first(struct mni_itree *it,
 	struct interval_tree_node *first;
 	struct mni_inval *inv = NULL;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	/*
 	 * The core calls a start it had looked up before the release unhooked
 	 * it (an rmap walk through another mm's mapping of a shared file):
@@ -233,7 +233,7 @@ mni_itree_walk_first(struct mni_itree *it,
 		it->stats.no_record++;
 	}
 out:
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	return inv;
 }
 
@@ -305,17 +305,17 @@ static bool mni_itree_walk_next(struct mni_itree *it, struct mni_inval *inv)
 {
 	bool more, wake;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	wake = inv->waiters;
 	inv->waiters = false;
 	if (wake && it->nr_put_pending) {
 		/* A put waits for this round: release it before the next. */
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 		mni_itree_reap(it, inv->batch, inv->nr_batch);
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 	}
 	more = mni_itree_collect_locked(it, inv, inv->next);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	if (wake)
 		mni_itree_wake(it);
 	return more;
@@ -368,7 +368,7 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	struct mni_owed *o;
 	unsigned int n;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	/* A refused walk calls no more; a finished one has none left. */
 	while ((o = inv->owed)) {
 		inv->owed = o->next;
@@ -392,19 +392,19 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 	inv->next = NULL;
 	inv->waiters = false;
 	inv->finishing = false;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 
 	/* Still our record: its batch and range are ours to read. */
 	if (wake) {
 		mni_itree_reap(it, inv->batch, n);
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 		inv->nr_batch = 0;
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 		if (finishing)
 			mni_itree_reap_range(it, inv);
 	}
 	if (refused) {
-		raw_spin_lock(&it->lock);
+		raw_spin_lock_irq(&it->lock);
 		it->stats.callbacks += inv->called;
 		it->stats.refused++;
 		hlist_del(&inv->link);
@@ -415,7 +415,7 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 			it->nr_inflight--;
 			free = mni_inval_put_locked(it, inv, blockable);
 		}
-		raw_spin_unlock(&it->lock);
+		raw_spin_unlock_irq(&it->lock);
 	}
 	if (free)
 		kfree(inv);
@@ -512,10 +512,10 @@ mni_itree_invalidate_overflow(struct mni_itree *it,
 	if (ret || !inv->on_stack)
 		return ret;
 	/* The walk is over: the slot stands for it from here to the end. */
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	it->stats.callbacks += inv->called;
 	hlist_del(&inv->link);
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	return 0;
 }
 
@@ -577,7 +577,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 	struct mni_inval *inv;
 	bool free = false, ended;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	inv = mni_itree_find(it, range);
 	if (inv) {
 		it->stats.callbacks += inv->called;
@@ -591,7 +591,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 	}
 	in_flight = it->nr_inflight + it->nr_overflow;
 	seq = it->seq;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	if (free)
 		kfree(inv);
 	if (ended)
@@ -618,14 +618,14 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 		.event = MMU_NOTIFY_RELEASE,
 	};
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	it->dead = true;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	mni_itree_wake(it);
 
 	mni_itree_invalidate_start(it, &range);
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	it->released = true;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	mni_itree_invalidate_end(it, &range);
 }

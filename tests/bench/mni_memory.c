@@ -64,6 +64,15 @@ static int add_bare(int fd, void *addr, unsigned long count)
 	return ioctl(fd, MNI_TEST_IOC_BENCH_ADD, &set);
 }
 
+/* Until the frees of earlier teardowns are done (MNI_TEST_IOC_SETTLE). */
+static void settle(int fd)
+{
+	if (ioctl(fd, MNI_TEST_IOC_SETTLE)) {
+		printf("Bail out! SETTLE: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
 /*
  * MMS children, each with DEV open and (@sub) one subscription, all alive
  * while the parent reads the counters. Return: the reading, or -1.
@@ -141,9 +150,15 @@ int main(int argc, char **argv)
 	printf("# %s engine, %ld possible CPUs, %d mms, %d subscriptions\n",
 	       engine, cpus, mms, subs);
 
-	/* Warm up the slabs both rounds use, then take the two rounds. */
+	/*
+	 * Warm up the slabs both rounds use, then take the two rounds, each
+	 * after the frees of the one before are done: an engine that puts
+	 * its notifiers frees them, and their mms, a grace period later.
+	 */
 	round_of(argv[1], mms, 1);
+	settle(fd);
 	b0 = round_of(argv[1], mms, 0);
+	settle(fd);
 	b1 = round_of(argv[1], mms, 1);
 	per_mm = b0 < 0 || b1 < 0 ? -1 : (b1 - b0) / mms;
 	printf("csv,memory,%s,%ld,per_mm,%lld\n", engine, cpus, per_mm);

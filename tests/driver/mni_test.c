@@ -2249,6 +2249,18 @@ static int mni_test_ioc_info(struct mni_test_info __user *uarg)
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
+/*
+ * Waits for the frees that earlier teardowns left queued: a classic notifier
+ * an engine put is freed after an SRCU grace period and drops its mm then
+ * (mmu_notifier_put()), and what that frees by RCU after it.
+ */
+static int mni_test_ioc_settle(void)
+{
+	mmu_notifier_synchronize();
+	rcu_barrier();
+	return 0;
+}
+
 #include "mni_test_hmm.c"
 
 static long mni_test_ioctl(struct file *filp, unsigned int cmd,
@@ -2312,6 +2324,8 @@ static long mni_test_ioctl(struct file *filp, unsigned int cmd,
 		return mni_test_ioc_bench_insert(f, p);
 	case MNI_TEST_IOC_HMM_FAULT:
 		return mni_test_ioc_hmm_fault(f, p);
+	case MNI_TEST_IOC_SETTLE:
+		return mni_test_ioc_settle();
 #ifdef MNI_TEST_FLAVOUR_MNI
 	case MNI_TEST_IOC_BOUNDARY:
 		return mni_test_ioc_boundary(p);

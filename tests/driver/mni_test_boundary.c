@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "mni.h"
+#include "mni_kcompat.h"
 #include "mni_test_boundary.h"
 #include "mni_test_uapi.h"
 
@@ -189,26 +190,35 @@ struct birq {
 	struct hrtimer timer;
 	struct mmu_interval_notifier x, y;
 	struct mni_test_boundary *res;
-	atomic_t released;
+	atomic_t released_x, released_y;
 	int fired;			/* the handler is done */
 };
 
-static void birq_release(struct mmu_interval_notifier *sub)
+static void birq_release_x(struct mmu_interval_notifier *sub)
 {
-	struct birq *bi = container_of(sub, struct birq, x);
-
-	atomic_inc(&bi->released);
+	atomic_inc(&container_of(sub, struct birq, x)->released_x);
 }
 
+static void birq_release_y(struct mmu_interval_notifier *sub)
+{
+	atomic_inc(&container_of(sub, struct birq, y)->released_y);
+}
+
+/*
+ * In hardirq context, even on PREEMPT_RT (HRTIMER_MODE_REL_HARD): put X,
+ * update Y (refused: it may allocate), set Y's owner, put Y, which may be
+ * the mm's last user and then ends its registration from a work item.
+ */
 static enum hrtimer_restart birq_fire(struct hrtimer *t)
 {
 	struct birq *bi = container_of(t, struct birq, timer);
 
-	bi->res->ret[0] = mni_interval_notifier_put(&bi->x, birq_release);
+	bi->res->ret[0] = mni_interval_notifier_put(&bi->x, birq_release_x);
 	bi->res->ret[1] = mni_interval_notifier_update(&bi->y,
 						       bi->y.interval_tree.start,
 						       PAGE_SIZE);
 	bi->res->ret[2] = mni_interval_notifier_set_owner(&bi->y, bi);
+	bi->res->ret[3] = mni_interval_notifier_put(&bi->y, birq_release_y);
 	/* Pairs with smp_load_acquire() in birq_run(). */
 	smp_store_release(&bi->fired, 1);
 	return HRTIMER_NORESTART;
@@ -231,17 +241,20 @@ static int birq_run(struct mni_test_boundary *res)
 					   res->len, &bsub_ops);
 	if (ret)
 		goto out_x;
-	hrtimer_init(&bi->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	bi->timer.function = birq_fire;
+	hrtimer_setup(&bi->timer, birq_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&bi->timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
 	/* Pairs with smp_store_release() in birq_fire(): its results. */
 	for (i = 0; i < 2000 && !smp_load_acquire(&bi->fired); i++)
 		usleep_range(1000, 2000);
 	hrtimer_cancel(&bi->timer);
-	res->out[0] = atomic_read(&bi->released);
-	mni_interval_notifier_remove(&bi->y);
+	/* A put the engine accepted releases before this returns. */
+	mni_interval_notifier_put_barrier();
+	res->out[0] = atomic_read(&bi->released_x);
+	res->out[1] = atomic_read(&bi->released_y);
+	if (!res->out[1])
+		mni_interval_notifier_remove(&bi->y);
 out_x:
-	/* A put made in the handler took it out already: -ENOENT then. */
 	if (!res->out[0])
 		mni_interval_notifier_remove(&bi->x);
 out_free:

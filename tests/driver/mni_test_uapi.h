@@ -426,8 +426,9 @@ struct mni_test_update {
  *   REMOVE_OWN:       A two-pass and B remove themselves from their own
  *                     callbacks
  *   REMOVE_PLAIN:     A's callback removes B
- *   IRQ_CALLS:        an hrtimer handler (hardirq) calls put(X), update(Y)
- *                     and set_owner(Y): ret[0..2]; out[0]: X's releases
+ *   IRQ_CALLS:        an hrtimer handler (hardirq) calls put(X), update(Y),
+ *                     set_owner(Y) and put(Y): ret[0..3]; out[0], out[1]:
+ *                     X's and Y's releases
  * ret[i]: 1 when subscription i's callback saw its remove() return.
  */
 #define MNI_TEST_BOUNDARY_REMOVE_SIBLING	1
@@ -450,6 +451,13 @@ struct mni_test_boundary {
 #define MNI_TEST_IOC_BENCH_DEL	_IOWR(MNI_TEST_IOC_MAGIC, 0x21, struct mni_test_bench_set)
 #define MNI_TEST_IOC_BENCH_READ	_IOWR(MNI_TEST_IOC_MAGIC, 0x22, struct mni_test_bench_loop)
 #define MNI_TEST_IOC_BENCH_INSERT _IOWR(MNI_TEST_IOC_MAGIC, 0x23, struct mni_test_bench_loop)
+
+/*
+ * SETTLE: returns once the frees queued by earlier teardowns are done (the
+ * classic notifiers put, their mms, what RCU frees after them), so that a
+ * reading of the kernel's memory counts only what is alive.
+ */
+#define MNI_TEST_IOC_SETTLE	_IO(MNI_TEST_IOC_MAGIC, 0x24)
 
 /*
  * HMM_FAULT: hmm_range_fault_unlocked_timeout() on a mirror's range, called

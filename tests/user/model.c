@@ -1012,9 +1012,9 @@ static void check_state(void)
 	struct msub *order[NSUBS];
 	int i, j, s;
 
-	raw_spin_lock(&M.it.lock);
+	raw_spin_lock_irq(&M.it.lock);
 	check_subtree(M.it.root.rb_root.rb_node, &count);
-	raw_spin_unlock(&M.it.lock);
+	raw_spin_unlock_irq(&M.it.lock);
 	mni_itree_inspect(&M.it, &info, inspect_visit, &seen);
 	for (s = 0; s <= NRANGES; s++)
 		in_flight += M.rec[s].live;

@@ -24,7 +24,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # name|file in src/|sed expression (applied to that file)
-MUTATIONS='put-no-reader-wake|mni_put.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
+MUTATIONS='put-lock-irqs-on|mni_put.c|s/^	raw_spin_lock_irqsave(\&it->lock, flags);$/	raw_spin_lock(\&it->lock);/
+put-no-reader-wake|mni_put.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
 end-closes-another|mni_walk.c|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
 wait-for-nothing|mni_read.c|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
 wait-for-latest-only|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/
@@ -61,8 +62,8 @@ update-no-wake|mni_update.c|s/^	mni_itree_wake_any(it);$/	(void)0;/
 set-owner-no-wake|mni_itree.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
 finishing-walk-not-done|mni_walk.c|s/^	if (inv->finishing || !done)$/	if (!done)/
 reader-not-told-of-unlink|mni_internal.h|s/^		if (r->sub == sub)$/		if (0)/
-remove-trace-unlocked|mni_put.c|s/^		trace_mni_remove(it->id, sub, ret);$/		raw_spin_unlock(\&it->lock), trace_mni_remove(it->id, sub, ret), raw_spin_lock(\&it->lock);/
-insert-trace-unlocked|mni_itree.c|s/^	trace_mni_insert(it->id, sub, 0);$/	raw_spin_unlock(\&it->lock), trace_mni_insert(it->id, sub, 0), raw_spin_lock(\&it->lock);/
+remove-trace-unlocked|mni_put.c|s/^		trace_mni_remove(it->id, sub, ret);$/		{ raw_spin_unlock_irqrestore(\&it->lock, flags); trace_mni_remove(it->id, sub, ret); raw_spin_lock_irqsave(\&it->lock, flags); }/
+insert-trace-unlocked|mni_itree.c|s/^	trace_mni_insert(it->id, sub, 0);$/	raw_spin_unlock_irqrestore(\&it->lock, flags); trace_mni_insert(it->id, sub, 0); raw_spin_lock_irqsave(\&it->lock, flags);/
 start-after-release-calls|mni_walk.c|s/^	\*skip = it->released;$/	*skip = false;/
 overflow-no-collision|mni_internal.h|s/^	if (it->nr_overflow)$/	if (0)/
 blockable-takes-reserve|mni_walk.c|s/^	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);$/	inv = mni_spare_take_locked(it, 0);/

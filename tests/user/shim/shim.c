@@ -66,6 +66,12 @@ void shim_spin_lock(raw_spinlock_t *lock)
 	held.locks[held.depth++] = lock;
 }
 
+void shim_spin_lock_irqs_on(raw_spinlock_t *lock, const char *file, int line)
+{
+	(void)lock;
+	shim_bug(file, line, "engine lock taken with interrupts on");
+}
+
 void shim_spin_unlock(raw_spinlock_t *lock)
 {
 	int i;
@@ -485,9 +491,9 @@ void shim_shared_check(struct mni_itree *it)
 	bool used;
 	long *refs;
 
-	raw_spin_lock(&it->lock);
+	raw_spin_lock_irq(&it->lock);
 	used = it->nr_subs || it->nr_holds;
-	raw_spin_unlock(&it->lock);
+	raw_spin_unlock_irq(&it->lock);
 	pthread_mutex_lock(&shared_lock);
 	refs = shim_shared_slot(it);
 	if (*refs != used)
