@@ -1176,6 +1176,9 @@ static void stop_workers(void)
 		if (write(links[i].cmd_fd, &c, sizeof(c)) != sizeof(c))
 			die("worker %s gone", cfg_name[i]);
 		waitpid(links[i].pid, NULL, 0);
+		/* Each repetition spawns anew: keep no pipe of this one. */
+		close(links[i].cmd_fd);
+		close(links[i].reply_fd);
 	}
 }
 
