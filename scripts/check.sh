@@ -6,10 +6,12 @@
 # A lane whose name starts with "+" starts at once, in the background (for
 # downloads and chroots, which wait on the archive more than on the CPU);
 # at its place in the list its output is echoed and counted as if it had
-# run there, once it has ended.
+# run there, once it has ended. The kernel lanes' results are kept in
+# README.md's table of tested kernels (scripts/kernels-table.sh).
 # Usage: check.sh NAME=COMMAND...
 set -u
-pass=0 fail=0 skip=0
+top=$(cd "$(dirname "$0")/.." && pwd)
+pass=0 fail=0 skip=0 kernels=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -61,8 +63,19 @@ for lane in "$@"; do
 	else
 		[ "$rc" = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
 	fi
-	echo "# lane ${name#+}: exit $rc after $(( $(date +%s) - start )) s"
+	secs=$(($(date +%s) - start))
+	echo "# lane ${name#+}: exit $rc after $secs s"
+	# A kernel lane's result goes to README.md's table of tested kernels.
+	case ${name#+} in
+	stock-* | matrix-* | debug-*)
+		"$top/scripts/kernels-table.sh" record "${name#+}" "$log" "$secs" &&
+			kernels=1 ;;
+	esac
 done
 
+if [ "$kernels" = 1 ] && ! "$top/scripts/kernels-table.sh" readme; then
+	echo "not ok - README.md's table of tested kernels not written"
+	fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
