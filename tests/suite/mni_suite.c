@@ -221,9 +221,9 @@ int mirror_update(int fd, uint64_t id, void *addr, size_t len,
  * Two-pass ops (Linux 7.1+): the mirror's ->invalidate_start logs a START
  * entry and hands back a finish; ->invalidate_finish logs a FINISH entry
  * with the start's range, flags and sequence, and only it clears the
- * mirror (see mni_test.c). The mni flavour has mni's own two-pass ops on
- * every kernel; the kernel's engine has them from 7.1, and before that the
- * kernel flavour refuses TWO_PASS.
+ * mirror (see mni_test_two_pass.c). The mni flavour has mni's own
+ * two-pass ops on every kernel; the kernel's engine has them from 7.1, and
+ * before that the kernel flavour refuses TWO_PASS.
  */
 void require_two_pass(int fd)
 {
