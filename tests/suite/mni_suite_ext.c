@@ -84,9 +84,16 @@ static bool update_attempt(enum update_move move, bool unmap)
 	if (engine_is_kern()) {
 		CHECK(t1 + CLOCK_SLACK_MS >= cb + SLOW_MS,
 		      "the remove returned during the invalidation: has the kernel's engine changed? Update this test");
-		CHECK((hit >= 0) == (move == UPDATE_AWAY),
-		      "the kernel's engine %s A: has it changed? Update this test",
-		      hit >= 0 ? "called" : "did not call");
+		/*
+		 * Which invalidations of a munmap reach A's old range, and
+		 * with which range, is the core's to choose: 7.2's munmap
+		 * logs none over [p + 3, p + 8) for A. Only the DONTNEED
+		 * case pins the kernel's engine down.
+		 */
+		if (!unmap)
+			CHECK((hit >= 0) == (move == UPDATE_AWAY),
+			      "the kernel's engine %s A: has it changed? Update this test",
+			      hit >= 0 ? "called" : "did not call");
 	} else {
 		/*
 		 * Only the update's own time counts: the test thread itself
