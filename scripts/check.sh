@@ -52,17 +52,20 @@ for lane in "$@"; do
 		bash -c "$cmd" 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 	fi
+	# This lane's count: p passed, f failed, s skipped.
 	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -n "$sum" ]; then
 		p=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
 		f=$(echo "$sum" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 		s=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
-		[ "$rc" != 0 ] && [ "$f" = 0 ] && fail=$((fail + 1)) &&
+		s=${s:-0}
+		[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1 &&
 			echo "# lane ${name#+}: exit $rc with no failed test: counted as a failure"
 	else
-		[ "$rc" = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
+		p=0 f=0 s=0
+		[ "$rc" = 0 ] && p=1 || f=1
 	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	secs=$(($(date +%s) - start))
 	echo "# lane ${name#+}: exit $rc after $secs s"
 	# A kernel lane's result goes to README.md's table of tested kernels
@@ -71,7 +74,8 @@ for lane in "$@"; do
 	case ${MNI_KERNELS_TABLE:-1}:$name in
 	0:* | *:+*) ;;
 	*:stock-* | *:matrix-* | *:debug-*)
-		"$top/scripts/kernels-table.sh" record "$name" "$log" "$secs" &&
+		"$top/scripts/kernels-table.sh" record "$name" "$log" "$secs" \
+			"$p" "$f" "$s" &&
 			kernels=1 ;;
 	esac
 done

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernels-table.sh record LANE LOG SECONDS - keep the result of a kernel
-#	lane (stock-*, matrix-*, debug-*) in results/kernels.csv, one row a
-#	lane, replacing the lane's row of an earlier run; other lanes are
-#	ignored
+# kernels-table.sh record LANE LOG SECONDS PASSED FAILED SKIPPED - keep
+#	the result of a kernel lane (stock-*, matrix-*, debug-*), as
+#	scripts/check.sh counted it, in results/kernels.csv, one row a lane,
+#	replacing the lane's row of an earlier run; LOG gives the kernel
+#	release and page size; other lanes are ignored
 # kernels-table.sh readme - write README.md's table of tested kernels
 #	from results/kernels.csv, between its two kernels-table markers
 #
@@ -42,7 +43,7 @@ release_of() {
 }
 
 record() {
-	local lane=$1 log=$2 secs=$3 sum p f s arch=amd64 page=4K rel commit
+	local lane=$1 log=$2 secs=$3 p=$4 f=$5 s=$6 arch=amd64 page=4K rel commit
 
 	case $lane in
 	*-prepare | debug-kernels) return 0 ;;
@@ -50,14 +51,6 @@ record() {
 	*) return 0 ;;
 	esac
 	[ -r "$log" ] || die "no log $log"
-	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	if [ -n "$sum" ]; then
-		p=$(echo "$sum" | sed -E 's/^([0-9]+) passed.*/\1/')
-		f=$(echo "$sum" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-		s=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-	else
-		p=0 f=1 s=0
-	fi
 	case $lane in
 	matrix-arm64-*)
 		arch=arm64
@@ -71,7 +64,7 @@ record() {
 	touch "$csv"
 	{
 		grep -v "^$lane," "$csv" || true
-		echo "$lane,$rel,$arch,${page:-?},$p,$f,${s:-0},$secs,$(date -u +%F),$commit"
+		echo "$lane,$rel,$arch,${page:-?},$p,$f,$s,$secs,$(date -u +%F),$commit"
 	} | sort -t, -k1,1 >"$csv.new"
 	mv "$csv.new" "$csv"
 }
@@ -101,7 +94,9 @@ readme() {
 }
 
 case ${1:-} in
-record) [ $# = 4 ] || die "usage: record LANE LOG SECONDS"; record "$2" "$3" "$4" ;;
+record)
+	[ $# = 7 ] || die "usage: record LANE LOG SECONDS PASSED FAILED SKIPPED"
+	record "$2" "$3" "$4" "$5" "$6" "$7" ;;
 readme) readme ;;
-*) die "usage: kernels-table.sh record LANE LOG SECONDS | readme" ;;
+*) die "usage: kernels-table.sh record LANE LOG SECONDS PASSED FAILED SKIPPED | readme" ;;
 esac
