@@ -715,7 +715,9 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	/* RCU, as in mni_interval_notifier_remove(). */
 	rcu_read_lock_sched();
 	mmm = mni_mm_lookup_rcu(sub->mm);
-	if (mmm)
+	if (mmm && mni_itree_read_unlocked(&mmm->itree, sub, seq))
+		ret = 0;
+	else if (mmm)
 		ret = mni_itree_read_prepare(&mmm->itree, sub, seq, &reader);
 	if (ret == -EAGAIN && !mni_mm_tryget_ref(mmm)) {
 		/* Its last reference is gone: so is @sub from its tree. */

@@ -52,11 +52,10 @@ mni_sub_of(struct interval_tree_node *node)
  * mni_itree.seq as it was at insert (or MNI_STAMP_DYING); .pprev holds
  * its owner while it lives (mni_sub_set_owner(), NULL by default), the
  * release of a put one (mni_sub_set_put()), NULL for one a remove() began
- * on. Only for subscriptions in our tree, and only under the engine lock
- * (but for the walker's early look at the stamp): never read from a
- * stranger, whose deferred_item the kernel's engine may leave
- * uninitialised. The helpers below are the only code that touches
- * deferred_item.
+ * on. Written only under the engine lock, and read under it but by the
+ * walker's early look at the stamp and by mni_itree_read_unlocked(); only
+ * the latter reads it from a stranger too (mni_stamp_is_linked()). The
+ * helpers below are the only code that touches deferred_item.
  */
 static inline void mni_sub_stamp_layout(void)
 {
@@ -91,6 +90,19 @@ static inline void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
 {
 	mni_sub_restamp(sub, stamp);
 	sub->deferred_item.pprev = NULL;
+}
+
+/*
+ * Does @stamp say its subscription is linked, and not dying? A linked
+ * one's stamp is a value of mni_itree.seq, which is always odd; 0 (after
+ * unlink) is not, nor is MNI_STAMP_DYING. A stranger inserted by the
+ * kernel's engine holds an hlist pointer there (NULL, a node, or
+ * LIST_POISON1), which is even, or, if that engine never wrote it, what
+ * its owner left (0 in a zeroed allocation).
+ */
+static inline bool mni_stamp_is_linked(unsigned long stamp)
+{
+	return (stamp & 1) && stamp != MNI_STAMP_DYING;
 }
 
 static inline bool mni_sub_is_dying(const struct mmu_interval_notifier *sub)
@@ -258,6 +270,22 @@ static inline bool mni_inval_skips_read(const struct mni_inval *inv,
 }
 
 /* Is an invalidation that overlaps @sub between its start and its end? */
+/*
+ * Store it->busy after a change of it->nr_inflight, it->nr_overflow or
+ * it->dead, before the lock is dropped. Lock held.
+ */
+static inline void mni_itree_publish_busy_locked(struct mni_itree *it)
+{
+	lockdep_assert_held(&it->lock);
+	/*
+	 * Pairs with smp_load_acquire() in mni_itree_read_unlocked(): a
+	 * reader that sees the zero an end stored also sees the page tables
+	 * that invalidation changed, which the core changed before the end.
+	 */
+	smp_store_release(&it->busy,
+			  it->nr_inflight + it->nr_overflow + it->dead);
+}
+
 static inline bool mni_itree_overlap_in_flight(struct mni_itree *it,
 					       const struct mmu_interval_notifier *sub)
 {

@@ -140,6 +140,7 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 	it->nr_overflow = 0;
 	for (i = 0; i < MNI_OVERFLOW_SLOTS; i++)
 		it->overflow[i] = NULL;
+	it->busy = 0;
 	INIT_HLIST_HEAD(&it->readers);
 	it->nr_put_pending = 0;
 	it->owed_spare = NULL;

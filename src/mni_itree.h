@@ -171,6 +171,10 @@ struct mni_reader {
  *	subscription collides (read_begin() waits, as the kernel's engine
  *	does for all of them).
  * @nr_overflow: slots of @overflow in use.
+ * @busy: @nr_inflight + @nr_overflow + @dead, stored with the lock held
+ *	after each change of them (mni_itree_publish_busy_locked()), and read
+ *	without it by mni_itree_read_unlocked(): while it is zero, no
+ *	invalidation is in flight anywhere in the mm.
  * @readers: read_begin()s asleep (struct mni_reader).
  * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
  *	them: the walk that stops holding one last unlinks and releases it.
@@ -200,6 +204,7 @@ struct mni_itree {
 	bool released;
 	unsigned int nr_overflow;
 	const struct mmu_notifier_range *overflow[MNI_OVERFLOW_SLOTS];
+	unsigned long busy;		/* written under lock, read without */
 	struct hlist_head readers;
 	unsigned int nr_put_pending;
 	struct mni_owed *owed_spare;
@@ -248,6 +253,9 @@ int mni_itree_set_owner(struct mni_itree *it, struct mmu_interval_notifier *sub,
 			void *owner);
 int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 		     unsigned long start, unsigned long last);
+bool mni_itree_read_unlocked(struct mni_itree *it,
+			     struct mmu_interval_notifier *sub,
+			     unsigned long *seq);
 int mni_itree_read_sample(struct mni_itree *it,
 			  struct mmu_interval_notifier *sub, unsigned long *seq);
 int mni_itree_read_prepare(struct mni_itree *it,

@@ -148,6 +148,50 @@ mni_itree_sample_locked(struct mni_itree *it,
 }
 
 /**
+ * mni_itree_read_unlocked - read_begin()'s sample without the lock, while
+ *			     nothing is in flight
+ * @it: the engine of @sub's mm, found by @sub->mm: a subscription linked in
+ *	any engine of this module is then linked in @it
+ * @sub: the subscription, whose memory the caller keeps
+ * @seq: set when this returns true
+ *
+ * Succeeds when no invalidation is in flight in the whole mm, the release
+ * has not begun, and @sub's stamp says it is linked and not dying: then
+ * mni_itree_read_prepare() would return 0 with the same @seq, had it run
+ * at the moment of the load of it->busy. Anything else (and a stranger,
+ * whose stamp is never linked but for an owner that left an odd value
+ * in a deferred_item the kernel's engine never wrote) is left to the
+ * locked sample. A remove or put that begins meanwhile is one that began
+ * after this read_begin(), as with the lock.
+ *
+ * Context: any; does not sleep.
+ * Return: true with @seq set; false if the caller must take the lock.
+ */
+bool mni_itree_read_unlocked(struct mni_itree *it,
+			     struct mmu_interval_notifier *sub,
+			     unsigned long *seq)
+{
+	unsigned long s;
+
+	if (!mni_stamp_is_linked(mni_sub_stamp(sub)))
+		return false;
+	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
+	s = READ_ONCE(sub->invalidate_seq);
+	/*
+	 * Pairs with smp_wmb() in mni_itree_walk(): if @s is a sequence a
+	 * walk's callback set, the load of it->busy below sees that walk in
+	 * flight, or its end. Either way @s is not returned while an
+	 * invalidation that has called @sub is in flight.
+	 */
+	smp_rmb();
+	/* Pairs with smp_store_release() in mni_itree_publish_busy_locked(). */
+	if (smp_load_acquire(&it->busy))
+		return false;
+	*seq = s;
+	return true;
+}
+
+/**
  * mni_itree_read_sample - read_begin() without sleeping
  * @it: the engine of @sub's mm
  * @sub: the subscription

@@ -232,6 +232,7 @@ mni_itree_walk_first(struct mni_itree *it,
 		/* Refused: a blockable start sleeps and tries again instead. */
 		it->stats.no_record++;
 	}
+	mni_itree_publish_busy_locked(it);
 out:
 	raw_spin_unlock_irq(&it->lock);
 	return inv;
@@ -415,6 +416,7 @@ static void mni_itree_walk_done(struct mni_itree *it, struct mni_inval *inv,
 			it->nr_inflight--;
 			free = mni_inval_put_locked(it, inv, blockable);
 		}
+		mni_itree_publish_busy_locked(it);
 		raw_spin_unlock_irq(&it->lock);
 	}
 	if (free)
@@ -438,6 +440,14 @@ static int mni_itree_walk(struct mni_itree *it, struct mni_inval *inv,
 	/* Read only by this task: a remove() from one of its callbacks. */
 	inv->finishes = &finishes;
 
+	/*
+	 * Orders the store of it->busy in mni_itree_walk_first() before the
+	 * stores of mmu_interval_set_seq() in this walk's callbacks (dropping
+	 * the lock orders it only before the unlock). Pairs with smp_rmb() in
+	 * mni_itree_read_unlocked(): a reader that sees a sequence one of
+	 * these callbacks set also sees this walk in flight.
+	 */
+	smp_wmb();
 	lock_map_acquire(&mni_invalidate_map);
 	trace_mni_invalidate_start(it->id, range, in_flight, inv->seq);
 	for (;;) {
@@ -589,6 +599,7 @@ void mni_itree_invalidate_end(struct mni_itree *it,
 	} else {
 		ended = mni_overflow_put_locked(it, range);
 	}
+	mni_itree_publish_busy_locked(it);
 	in_flight = it->nr_inflight + it->nr_overflow;
 	seq = it->seq;
 	raw_spin_unlock_irq(&it->lock);
@@ -620,6 +631,7 @@ void mni_itree_release(struct mni_itree *it, struct mm_struct *mm)
 
 	raw_spin_lock_irq(&it->lock);
 	it->dead = true;
+	mni_itree_publish_busy_locked(it);
 	raw_spin_unlock_irq(&it->lock);
 	mni_itree_wake(it);
 

@@ -1306,11 +1306,50 @@ static int model_sample(const struct msub *m, unsigned long *seq)
 	return 0;
 }
 
+/* Nothing in flight in the mm, and the release not begun? */
+static bool model_quiet(void)
+{
+	int s;
+
+	if (M.nr_ov || M.dead)
+		return false;
+	for (s = 0; s <= NRANGES; s++)
+		if (M.rec[s].live)
+			return false;
+	return true;
+}
+
+/*
+ * read_begin()'s sample without the lock: taken exactly when the locked
+ * one would give 0 and nothing is in flight, with the same sequence. Not
+ * for a sub of the other engine: the kernel finds the engine by the
+ * sub's mm, so a linked sub is never handed to another engine.
+ */
+static void check_read_unlocked(struct msub *m, int want,
+				unsigned long want_seq)
+{
+	unsigned long seq = 0xdead;
+	bool fast, other = m >= M.other_subs && m < M.other_subs + 2;
+
+	if (other)
+		return;
+	fast = mni_itree_read_unlocked(&M.it, &m->sub, &seq);
+	CHECK(fast == (!want && model_quiet()),
+	      "read_unlocked of sub %d = %d, model %d, quiet %d", m->idx,
+	      fast, want, model_quiet());
+	if (fast)
+		CHECK(seq == want_seq, "read_unlocked seq %#lx, model %#lx",
+		      seq, want_seq);
+}
+
 static int do_read_sample(struct msub *m, bool stranger)
 {
 	unsigned long seq = 0xdead, want_seq = 0;
 	int want = stranger ? -ENOENT : model_sample(m, &want_seq);
-	int ret = mni_itree_read_sample(&M.it, &m->sub, &seq);
+	int ret;
+
+	check_read_unlocked(m, want, want_seq);
+	ret = mni_itree_read_sample(&M.it, &m->sub, &seq);
 
 	tr("read_sample %s %d = %d seq %#lx, want %d seq %#lx",
 	   stranger ? "stranger" : "sub", m->idx, ret, seq, want, want_seq);

@@ -69,7 +69,13 @@ overflow-no-collision|mni_internal.h|s/^	if (it->nr_overflow)$/	if (0)/
 blockable-takes-reserve|mni_walk.c|s/^	inv = mni_spare_take_locked(it, blockable ? MNI_SPARE_RESERVE : 0);$/	inv = mni_spare_take_locked(it, 0);/
 overflow-slot-kept|mni_walk.c|s/^		ended = mni_overflow_put_locked(it, range);$/		ended = false;/
 blockable-no-slot-refused|mni_walk.c|s/^		if (!blockable)$/		if (1)/
-dead-start-needs-slot|mni_walk.c|s/^	else if (stack \&\& (it->dead || mni_overflow_take_locked(it, range)))$/	else if (stack \&\& (0 || mni_overflow_take_locked(it, range)))/'
+dead-start-needs-slot|mni_walk.c|s/^	else if (stack \&\& (it->dead || mni_overflow_take_locked(it, range)))$/	else if (stack \&\& (0 || mni_overflow_take_locked(it, range)))/
+read-unlocked-ignores-busy|mni_read.c|s/^	if (smp_load_acquire(\&it->busy))$/	if (0 \&\& smp_load_acquire(\&it->busy))/
+busy-not-published-at-start|mni_walk.c|/^	mni_itree_publish_busy_locked(it);$/{N;s/^	mni_itree_publish_busy_locked(it);\nout:$/	(void)0;\nout:/}
+busy-not-published-at-end|mni_walk.c|/^	mni_itree_publish_busy_locked(it);$/{N;s/^	mni_itree_publish_busy_locked(it);\n	in_flight/	(void)0;\n	in_flight/}
+busy-ignores-dead|mni_internal.h|s/^			  it->nr_inflight + it->nr_overflow + it->dead);$/			  it->nr_inflight + it->nr_overflow);/
+unlinked-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp != MNI_STAMP_DYING;$/	return stamp != MNI_STAMP_DYING;/
+dying-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp != MNI_STAMP_DYING;$/	return stamp \& 1;/'
 
 n=0
 pass=0

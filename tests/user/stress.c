@@ -257,7 +257,11 @@ static const struct mni_interval_notifier_ops dev_two_pass_ops = {
 	.invalidate_finish = dev_finish,
 };
 
-/* read_begin(): sample, and sleep while an overlapping invalidation runs. */
+/*
+ * read_begin(), as mni_read_begin() makes it: the sample without the lock
+ * while nothing is in flight, else under it, and sleep while an
+ * overlapping invalidation runs.
+ */
 static unsigned long dev_read_begin(struct ssub *s, unsigned long long *rs,
 				    bool quiet)
 {
@@ -265,6 +269,8 @@ static unsigned long dev_read_begin(struct ssub *s, unsigned long long *rs,
 	unsigned long seq;
 	int ret;
 
+	if (mni_itree_read_unlocked(&it, &s->sub, &seq))
+		return seq;
 	ret = mni_itree_read_prepare(&it, &s->sub, &seq, &r);
 	if (quiet && ret)
 		error(&R->storm_waited,

@@ -35,6 +35,17 @@ extern unsigned long shim_mb_word;
 #else
 #define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
+/*
+ * The read and write barriers: C11 acquire and release fences, or where
+ * ThreadSanitizer has none, smp_mb().
+ */
+#ifdef __SANITIZE_THREAD__
+#define smp_rmb()	smp_mb()
+#define smp_wmb()	smp_mb()
+#else
+#define smp_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
 #define smp_store_release(p, val)					\
 	__atomic_store_n((p), (val), __ATOMIC_RELEASE)
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
