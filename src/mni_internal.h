@@ -93,16 +93,18 @@ static inline void mni_sub_set_stamp(struct mmu_interval_notifier *sub,
 }
 
 /*
- * Does @stamp say its subscription is linked, and not dying? A linked
- * one's stamp is a value of mni_itree.seq, which is always odd; 0 (after
- * unlink) is not, nor is MNI_STAMP_DYING. A stranger inserted by the
- * kernel's engine holds an hlist pointer there (NULL, a node, or
- * LIST_POISON1), which is even, or, if that engine never wrote it, what
- * its owner left (0 in a zeroed allocation).
+ * Does @stamp, read without the lock, say its subscription is linked and
+ * not dying? A linked one's stamp is a value mni_itree.seq had: odd, and
+ * in [MNI_SEQ_FIRST, @seq] for any @seq read from it since; 0 (unlinked)
+ * is not, nor is MNI_STAMP_DYING (above any @seq). A stranger inserted by
+ * the kernel's engine holds an hlist pointer there (NULL, a node, or
+ * LIST_POISON1), or, if that engine never wrote it, what its owner left:
+ * 0, slab poison, a stale pointer, a small integer, none in the window.
+ * A @seq read too old for the stamp only sends the caller to the lock.
  */
-static inline bool mni_stamp_is_linked(unsigned long stamp)
+static inline bool mni_stamp_is_linked(unsigned long stamp, unsigned long seq)
 {
-	return (stamp & 1) && stamp != MNI_STAMP_DYING;
+	return (stamp & 1) && stamp >= MNI_SEQ_FIRST && stamp <= seq;
 }
 
 static inline bool mni_sub_is_dying(const struct mmu_interval_notifier *sub)

@@ -130,7 +130,7 @@ int mni_itree_init(struct mni_itree *it, unsigned long id)
 
 	raw_spin_lock_init(&it->lock);
 	it->root = RB_ROOT_CACHED;
-	it->seq = 1;
+	it->seq = MNI_SEQ_FIRST;
 	INIT_HLIST_HEAD(&it->inflight);
 	it->nr_inflight = 0;
 	INIT_HLIST_HEAD(&it->spare);

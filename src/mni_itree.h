@@ -156,7 +156,9 @@ struct mni_reader {
  * @root: subscriptions, keyed by (start, address), each a closed interval
  *	[start, last]. Walkers collect up to MNI_WALK_BATCH of them under the
  *	lock and call them with the lock dropped (mni_inval.batch).
- * @seq: the last odd value handed to an invalidation; starts at 1.
+ * @seq: the last odd value handed to an invalidation or an update;
+ *	starts at MNI_SEQ_FIRST and only grows. Written under the lock with
+ *	WRITE_ONCE(): mni_itree_read_unlocked() reads it without.
  * @inflight: records of the invalidations between their start and end.
  * @nr_inflight: entries on @inflight.
  * @spare: unused records, so non-blockable passes never allocate.
@@ -273,6 +275,15 @@ void mni_itree_wake_readers(struct mni_itree *it);
  * collision all the same (every sequence this engine hands out is odd).
  */
 #define MNI_SEQ_GONE		0UL
+
+/*
+ * The first mni_itree.seq, so every stamp and sequence of a linked
+ * subscription lies in [MNI_SEQ_FIRST, seq]: far above small integers,
+ * far below pointers, slab poison and user addresses, which is what an
+ * unlinked subscription's stamp or a stranger's deferred_item holds
+ * (mni_stamp_is_linked()).
+ */
+#define MNI_SEQ_FIRST		((1UL << 40) | 1)
 
 int mni_itree_invalidate_start(struct mni_itree *it,
 			       const struct mmu_notifier_range *range);

@@ -13,6 +13,7 @@
 #include <linux/llist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/stringify.h>
+#include <linux/timer.h>
 #include <linux/workqueue.h>
 
 #include "mni_config.h"
@@ -61,6 +62,17 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 {
 	hrtimer_init(timer, clock_id, mode);
 	timer->function = function;
+}
+#endif
+
+/*
+ * 6.2 ("timers: Rename del_timer_sync() to timer_delete_sync()"); 6.15
+ * removed the old name.
+ */
+#ifndef MNI_HAVE_TIMER_DELETE_SYNC
+static inline int timer_delete_sync(struct timer_list *timer)
+{
+	return del_timer_sync(timer);
 }
 #endif
 

@@ -158,11 +158,10 @@ mni_itree_sample_locked(struct mni_itree *it,
  * Succeeds when no invalidation is in flight in the whole mm, the release
  * has not begun, and @sub's stamp says it is linked and not dying: then
  * mni_itree_read_prepare() would return 0 with the same @seq, had it run
- * at the moment of the load of it->busy. Anything else (and a stranger,
- * whose stamp is never linked but for an owner that left an odd value
- * in a deferred_item the kernel's engine never wrote) is left to the
- * locked sample. A remove or put that begins meanwhile is one that began
- * after this read_begin(), as with the lock.
+ * at the moment of the load of it->busy. Anything else, strangers
+ * included (mni_stamp_is_linked()), is left to the locked sample. A
+ * remove or put that begins meanwhile is one that began after this
+ * read_begin(), as with the lock.
  *
  * Context: any; does not sleep.
  * Return: true with @seq set; false if the caller must take the lock.
@@ -171,9 +170,14 @@ bool mni_itree_read_unlocked(struct mni_itree *it,
 			     struct mmu_interval_notifier *sub,
 			     unsigned long *seq)
 {
-	unsigned long s;
+	unsigned long s, stamp;
 
-	if (!mni_stamp_is_linked(mni_sub_stamp(sub)))
+	stamp = mni_sub_stamp(sub);
+	/*
+	 * Pairs with WRITE_ONCE() in mni_itree_walk_first() and
+	 * mni_itree_update().
+	 */
+	if (!mni_stamp_is_linked(stamp, READ_ONCE(it->seq)))
 		return false;
 	/* Pairs with WRITE_ONCE() in mmu_interval_set_seq(). */
 	s = READ_ONCE(sub->invalidate_seq);

@@ -156,7 +156,8 @@ int mni_itree_update(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	}
 	mni_itree_move_locked(it, sub, start, last);
 	/* Odd and fresh, like an insert's; walks in flight skip @sub now. */
-	it->seq += 2;
+	/* Pairs with READ_ONCE() in mni_itree_read_unlocked(). */
+	WRITE_ONCE(it->seq, it->seq + 2);
 	mni_sub_restamp(sub, it->seq);
 	/*
 	 * Pairs with READ_ONCE() in mmu_interval_check_retry(); a

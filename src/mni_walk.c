@@ -208,7 +208,8 @@ mni_itree_walk_first(struct mni_itree *it,
 		inv->last = range->end - 1;
 		inv->fin_start = inv->start;
 		inv->fin_last = inv->last;
-		it->seq += 2;
+		/* Pairs with READ_ONCE() in mni_itree_read_unlocked(). */
+		WRITE_ONCE(it->seq, it->seq + 2);
 		inv->seq = it->seq;
 		inv->owner = mni_range_owner(range);
 		inv->walker = current;

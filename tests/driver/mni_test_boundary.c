@@ -7,7 +7,7 @@
  * One ioctl, MNI_TEST_IOC_BOUNDARY, runs a whole case on the caller's mm:
  * it maps an anonymous range (vm_mmap()), inserts subscriptions over it,
  * unmaps it (vm_munmap(): one blockable MMU_NOTIFY_UNMAP invalidation of
- * the whole range) or arms an hrtimer, and reports what the callbacks
+ * the whole range) or arms a timer, and reports what the callbacks
  * saw. Every object is freed the moment its remove() returned (or its
  * release ran), so KASAN sees a late touch.
  */
@@ -18,6 +18,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 
 #include "mni.h"
@@ -184,10 +185,11 @@ out:
 	return ret;
 }
 
-/* ---- calls from hardirq context ------------------------------------ */
+/* ---- calls from hardirq and softirq context ------------------------ */
 
 struct birq {
 	struct hrtimer timer;
+	struct timer_list stimer;
 	struct mmu_interval_notifier x, y;
 	struct mni_test_boundary *res;
 	atomic_t released_x, released_y;
@@ -205,14 +207,12 @@ static void birq_release_y(struct mmu_interval_notifier *sub)
 }
 
 /*
- * In hardirq context, even on PREEMPT_RT (HRTIMER_MODE_REL_HARD): put X,
- * update Y (refused: it may allocate), set Y's owner, put Y, which may be
- * the mm's last user and then ends its registration from a work item.
+ * From interrupt context: put X, update Y (refused: it may allocate), set
+ * Y's owner, put Y, which may be the mm's last user and then ends its
+ * registration from a work item.
  */
-static enum hrtimer_restart birq_fire(struct hrtimer *t)
+static void birq_calls(struct birq *bi)
 {
-	struct birq *bi = container_of(t, struct birq, timer);
-
 	bi->res->ret[0] = mni_interval_notifier_put(&bi->x, birq_release_x);
 	bi->res->ret[1] = mni_interval_notifier_update(&bi->y,
 						       bi->y.interval_tree.start,
@@ -221,10 +221,22 @@ static enum hrtimer_restart birq_fire(struct hrtimer *t)
 	bi->res->ret[3] = mni_interval_notifier_put(&bi->y, birq_release_y);
 	/* Pairs with smp_load_acquire() in birq_run(). */
 	smp_store_release(&bi->fired, 1);
+}
+
+/* Hardirq context, even on PREEMPT_RT (HRTIMER_MODE_REL_HARD). */
+static enum hrtimer_restart birq_fire(struct hrtimer *t)
+{
+	birq_calls(container_of(t, struct birq, timer));
 	return HRTIMER_NORESTART;
 }
 
-static int birq_run(struct mni_test_boundary *res)
+/* Softirq context (on PREEMPT_RT, the timer softirq's thread, BH off). */
+static void birq_soft_fire(struct timer_list *t)
+{
+	birq_calls(container_of(t, struct birq, stimer));
+}
+
+static int birq_run(struct mni_test_boundary *res, bool hard)
 {
 	struct birq *bi;
 	int ret, i;
@@ -241,13 +253,22 @@ static int birq_run(struct mni_test_boundary *res)
 					   res->len, &bsub_ops);
 	if (ret)
 		goto out_x;
-	hrtimer_setup(&bi->timer, birq_fire, CLOCK_MONOTONIC,
-		      HRTIMER_MODE_REL_HARD);
-	hrtimer_start(&bi->timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
-	/* Pairs with smp_store_release() in birq_fire(): its results. */
+	if (hard) {
+		hrtimer_setup(&bi->timer, birq_fire, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL_HARD);
+		hrtimer_start(&bi->timer, ns_to_ktime(1000),
+			      HRTIMER_MODE_REL_HARD);
+	} else {
+		timer_setup(&bi->stimer, birq_soft_fire, 0);
+		mod_timer(&bi->stimer, jiffies + 1);
+	}
+	/* Pairs with smp_store_release() in birq_calls(): its results. */
 	for (i = 0; i < 2000 && !smp_load_acquire(&bi->fired); i++)
 		usleep_range(1000, 2000);
-	hrtimer_cancel(&bi->timer);
+	if (hard)
+		hrtimer_cancel(&bi->timer);
+	else
+		timer_delete_sync(&bi->stimer);
 	/* A put the engine accepted releases before this returns. */
 	mni_interval_notifier_put_barrier();
 	res->out[0] = atomic_read(&bi->released_x);
@@ -276,8 +297,9 @@ int mni_test_ioc_boundary(struct mni_test_boundary __user *uarg)
 	memset(res.calls, 0, sizeof(res.calls));
 	memset(res.finishes, 0, sizeof(res.finishes));
 	memset(res.out, 0, sizeof(res.out));
-	if (res.mode == MNI_TEST_BOUNDARY_IRQ_CALLS)
-		ret = birq_run(&res);
+	if (res.mode == MNI_TEST_BOUNDARY_IRQ_CALLS ||
+	    res.mode == MNI_TEST_BOUNDARY_SOFTIRQ_CALLS)
+		ret = birq_run(&res, res.mode == MNI_TEST_BOUNDARY_IRQ_CALLS);
 	else if (res.mode < ARRAY_SIZE(bcases) && res.mode)
 		ret = bcase_run(&bcases[res.mode], &res);
 	else

@@ -429,6 +429,7 @@ struct mni_test_update {
  *   IRQ_CALLS:        an hrtimer handler (hardirq) calls put(X), update(Y),
  *                     set_owner(Y) and put(Y): ret[0..3]; out[0], out[1]:
  *                     X's and Y's releases
+ *   SOFTIRQ_CALLS:    the same calls from a timer_list handler (softirq)
  * ret[i]: 1 when subscription i's callback saw its remove() return.
  */
 #define MNI_TEST_BOUNDARY_REMOVE_SIBLING	1
@@ -436,6 +437,7 @@ struct mni_test_update {
 #define MNI_TEST_BOUNDARY_REMOVE_OWN		3
 #define MNI_TEST_BOUNDARY_REMOVE_PLAIN		4
 #define MNI_TEST_BOUNDARY_IRQ_CALLS		5
+#define MNI_TEST_BOUNDARY_SOFTIRQ_CALLS		6
 
 struct mni_test_boundary {
 	__u64 mode;		/* in: MNI_TEST_BOUNDARY_* */

@@ -11,8 +11,10 @@
 # run.sh's console scan fails. So this runs guest-check.sh with mni_suite's
 # nonblock_reap and nonblock_reap_busy (process_mrelease with the mirror
 # lock free and held) and mni_triggers' stale_read_torture, on both
-# flavours, and boundary_irq_put_and_set_owner (put and set_owner from a
-# hardirq handler) on ours, and requires that each of those ran and passed
+# flavours, and boundary_irq_put_and_set_owner and
+# boundary_softirq_put_and_set_owner (put and set_owner from a hardirq
+# handler and from a timer_list, whose softirq is a thread on RT) on ours,
+# and requires that each of those ran and passed
 # (a skip, e.g. for a missing syscall, proves nothing here) and that the
 # kernel is PREEMPT_RT. Ends with one summary line counting everything.
 
@@ -24,8 +26,9 @@ out=/tmp/guest-rt.out
 . "$G/guest-tap.sh"
 TESTS="nonblock_reap nonblock_reap_busy nonblock_reap_put_last"
 # Ours only (the kernel's engine has no put): put and set_owner from a
-# hardirq handler, which runs in hard interrupt context on PREEMPT_RT too.
-MNI_TESTS="boundary_irq_put_and_set_owner"
+# hardirq handler, which runs in hard interrupt context on PREEMPT_RT too,
+# and from the timer softirq.
+MNI_TESTS="boundary_irq_put_and_set_owner boundary_softirq_put_and_set_owner"
 TRIGGERS="stale_read_torture"
 
 args="$TESTS $MNI_TESTS"

@@ -84,16 +84,27 @@ static void test_boundary_remove_plain(void)
  * nothing holding them), and the engine lock taken there and everywhere
  * else leaves lockdep (debug kernels) nothing to report.
  */
-static void test_boundary_irq_put_and_set_owner(void)
+static void check_irq_calls(uint64_t mode, const char *where)
 {
-	struct mni_test_boundary b = boundary_run(MNI_TEST_BOUNDARY_IRQ_CALLS);
+	struct mni_test_boundary b = boundary_run(mode);
 
 	CHECK(b.ret[0] == 0 && b.ret[1] == -EINVAL && b.ret[2] == 0 &&
 	      b.ret[3] == 0 && b.out[0] == 1 && b.out[1] == 1,
-	      "from hardirq: put %lld, update %lld, set_owner %lld, put %lld; releases %llu, %llu",
-	      (long long)b.ret[0], (long long)b.ret[1], (long long)b.ret[2],
-	      (long long)b.ret[3], (unsigned long long)b.out[0],
-	      (unsigned long long)b.out[1]);
+	      "from %s: put %lld, update %lld, set_owner %lld, put %lld; releases %llu, %llu",
+	      where, (long long)b.ret[0], (long long)b.ret[1],
+	      (long long)b.ret[2], (long long)b.ret[3],
+	      (unsigned long long)b.out[0], (unsigned long long)b.out[1]);
+}
+
+static void test_boundary_irq_put_and_set_owner(void)
+{
+	check_irq_calls(MNI_TEST_BOUNDARY_IRQ_CALLS, "hardirq");
+}
+
+/* The same sentence of the kernel-doc, from a timer_list: softirq. */
+static void test_boundary_softirq_put_and_set_owner(void)
+{
+	check_irq_calls(MNI_TEST_BOUNDARY_SOFTIRQ_CALLS, "softirq");
 }
 
 /*
@@ -175,6 +186,7 @@ static const struct tap_test tests[] = {
 	TEST(boundary_remove_own, 0),
 	TEST(boundary_remove_plain, 0),
 	TEST(boundary_irq_put_and_set_owner, 0),
+	TEST(boundary_softirq_put_and_set_owner, 0),
 	TEST(nonblock_reap_put_last, 30),
 };
 

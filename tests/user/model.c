@@ -1878,7 +1878,7 @@ static void init_engine(void)
 	M.main = pthread_self();
 	M.pr_err_base = shim_pr_err_count();
 	CHECK(!mni_itree_init(&M.it, 1), "mni_itree_init failed");
-	M.seq = 1;
+	M.seq = MNI_SEQ_FIRST;
 	M.spare = MNI_SPARE_MIN;
 	for (i = 0; i < NSUBS; i++)
 		M.subs[i].idx = i;
@@ -1891,6 +1891,13 @@ static void init_engine(void)
 		M.strangers[i].sub.interval_tree.last =
 			M.strangers[i].sub.interval_tree.start + 7;
 		M.strangers[i].sub.ops = &model_ops;
+		/*
+		 * What an owner may leave in a deferred_item no engine wrote:
+		 * zeroes, slab poison, a small odd integer.
+		 */
+		M.strangers[i].sub.deferred_item.next =
+			(struct hlist_node *)(i == 1 ? 0x6b6b6b6b6b6b6b6bUL :
+					      i == 2 ? 3UL : 0UL);
 		M.stranger_copy[i] = M.strangers[i];
 	}
 	CHECK(!mni_itree_init(&M.other, 2), "init other");

@@ -74,8 +74,9 @@ read-unlocked-ignores-busy|mni_read.c|s/^	if (smp_load_acquire(\&it->busy))$/	if
 busy-not-published-at-start|mni_walk.c|/^	mni_itree_publish_busy_locked(it);$/{N;s/^	mni_itree_publish_busy_locked(it);\nout:$/	(void)0;\nout:/}
 busy-not-published-at-end|mni_walk.c|/^	mni_itree_publish_busy_locked(it);$/{N;s/^	mni_itree_publish_busy_locked(it);\n	in_flight/	(void)0;\n	in_flight/}
 busy-ignores-dead|mni_internal.h|s/^			  it->nr_inflight + it->nr_overflow + it->dead);$/			  it->nr_inflight + it->nr_overflow);/
-unlinked-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp != MNI_STAMP_DYING;$/	return stamp != MNI_STAMP_DYING;/
-dying-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp != MNI_STAMP_DYING;$/	return stamp \& 1;/'
+unlinked-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp >= MNI_SEQ_FIRST \&\& stamp <= seq;$/	return (void)seq, stamp != MNI_STAMP_DYING;/
+dying-stamp-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp >= MNI_SEQ_FIRST \&\& stamp <= seq;$/	return (void)seq, (stamp \& 1) \&\& stamp >= MNI_SEQ_FIRST;/
+poisoned-stranger-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp >= MNI_SEQ_FIRST \&\& stamp <= seq;$/	return (void)seq, (stamp \& 1) \&\& stamp != MNI_STAMP_DYING;/'
 
 n=0
 pass=0
