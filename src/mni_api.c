@@ -754,8 +754,10 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
  *
  * A remove or put of @interval_sub may begin meanwhile, from its own
  * callback too: this then returns at once with a sequence that always
- * collides, and once the engine has unlinked @interval_sub it never reads
- * it again, even while it sleeps. The caller must still keep its memory
+ * collides (after a put made with interrupts off, from a hardirq handler
+ * say, at the end of the invalidation it waits for), and once the engine
+ * has unlinked @interval_sub it never reads it again, even while it
+ * sleeps. The caller must still keep its memory
  * valid from this call until its last mmu_interval_read_retry() or
  * mmu_interval_check_retry() on it (a reference the fault path holds and
  * a put's release drops, say): both read it.

@@ -159,6 +159,10 @@ struct mni_reader {
  * @seq: the last odd value handed to an invalidation or an update;
  *	starts at MNI_SEQ_FIRST and only grows. Written under the lock with
  *	WRITE_ONCE(): mni_itree_read_unlocked() reads it without.
+ * @busy: @nr_inflight + @nr_overflow + @dead, stored with the lock held
+ *	after each change of them (mni_itree_publish_busy_locked()), and read
+ *	without it by mni_itree_read_unlocked(): while it is zero, no
+ *	invalidation is in flight anywhere in the mm.
  * @inflight: records of the invalidations between their start and end.
  * @nr_inflight: entries on @inflight.
  * @spare: unused records, so non-blockable passes never allocate.
@@ -173,10 +177,6 @@ struct mni_reader {
  *	subscription collides (read_begin() waits, as the kernel's engine
  *	does for all of them).
  * @nr_overflow: slots of @overflow in use.
- * @busy: @nr_inflight + @nr_overflow + @dead, stored with the lock held
- *	after each change of them (mni_itree_publish_busy_locked()), and read
- *	without it by mni_itree_read_unlocked(): while it is zero, no
- *	invalidation is in flight anywhere in the mm.
  * @readers: read_begin()s asleep (struct mni_reader).
  * @nr_put_pending: subscriptions put (mni_itree_put()) while a walk held
  *	them: the walk that stops holding one last unlinks and releases it.
@@ -198,6 +198,7 @@ struct mni_itree {
 	struct mni_stats stats;
 	struct rb_root_cached root;
 	unsigned long seq;
+	unsigned long busy;		/* written under lock, read without */
 	struct hlist_head inflight;
 	unsigned long nr_inflight;
 	struct hlist_head spare;
@@ -206,7 +207,6 @@ struct mni_itree {
 	bool released;
 	unsigned int nr_overflow;
 	const struct mmu_notifier_range *overflow[MNI_OVERFLOW_SLOTS];
-	unsigned long busy;		/* written under lock, read without */
 	struct hlist_head readers;
 	unsigned int nr_put_pending;
 	struct mni_owed *owed_spare;

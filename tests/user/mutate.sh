@@ -81,7 +81,7 @@ poisoned-stranger-linked|mni_internal.h|s/^	return (stamp \& 1) \&\& stamp >= MN
 n=0
 pass=0
 fail=0
-total=$(($(echo "$MUTATIONS" | wc -l) + 1))
+total=$(($(printf '%s\n' "$MUTATIONS" | wc -l) + 1))
 echo "TAP version 13"
 echo "1..$total"
 
