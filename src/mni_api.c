@@ -412,15 +412,12 @@ void mni_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 
 	/* Before any wait for callbacks, as the core does its own. */
 	mni_itree_remove_annotate();
-	/*
-	 * RCU: a stranger's entry may be freed under us otherwise. The sched
-	 * flavour: an inline preempt_disable(), see mni_registry_lock.
-	 */
-	rcu_read_lock_sched();
+	/* RCU: a stranger's entry may be freed under us otherwise. */
+	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(mm);
 	if (mmm)
 		ret = mni_itree_remove_begin(&mmm->itree, interval_sub, &last);
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	if (ret < 0) {
 		mni_caller_err(interval_sub->ops, _RET_IP_,
 			       "remove of a subscription not inserted here, or removed twice");
@@ -510,11 +507,11 @@ int mni_interval_notifier_put(struct mmu_interval_notifier *interval_sub,
 	/* Until @release has returned (mni_mm_put_done()). */
 	mni_put_pending_inc();
 	/* RCU, as in mni_interval_notifier_remove(). */
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(interval_sub->mm);
 	if (mmm)
 		ret = mni_itree_put(&mmm->itree, interval_sub, release, &last);
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	if (ret < 0) {
 		mni_put_pending_dec();
 		mni_caller_err(interval_sub->ops, _RET_IP_,
@@ -713,7 +710,7 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 	lock_map_release(&mni_invalidate_map);
 
 	/* RCU, as in mni_interval_notifier_remove(). */
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	mmm = mni_mm_lookup_rcu(sub->mm);
 	if (mmm && mni_itree_read_unlocked(&mmm->itree, sub, seq))
 		ret = 0;
@@ -725,7 +722,7 @@ static int mni_read_begin(struct mmu_interval_notifier *sub, long timeout,
 		*seq = MNI_SEQ_GONE;
 		ret = -ESTALE;
 	}
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	if (ret == -ENOENT && !mmm)
 		*seq = mni_itree_collision_seq(sub);
 	if (ret != -EAGAIN)

@@ -46,16 +46,10 @@
 #include "mni_mm.h"
 
 /*
- * Guards changes to the registry hash. Readers use RCU, and call_rcu() in
- * mni_mm_free() waits for readers of either kind below (one RCU since
- * 4.20). The rule for which kind:
- *  - rcu_read_lock_sched() on the per-fault and per-mapping paths (insert
- *    into an engine in use, remove, put, read_begin): an inline
- *    preempt_disable(), where rcu_read_lock() is an out-of-line call on
- *    PREEMPT_RCU kernels. Those sections only take the raw engine lock:
- *    they neither allocate nor sleep;
- *  - rcu_read_lock() everywhere else, and always where the section may
- *    allocate (update): PREEMPT_RT forbids kmalloc() with preemption off.
+ * Guards changes to the registry hash. Readers use rcu_read_lock(), also
+ * where the section allocates (update: PREEMPT_RT allows that with
+ * preemptible RCU, not with preemption off), and call_rcu() in
+ * mni_mm_free() waits for them.
  */
 static DEFINE_SPINLOCK(mni_registry_lock);
 DEFINE_HASHTABLE(mni_registry, MNI_REGISTRY_BITS);
@@ -507,7 +501,7 @@ void mni_mm_put_done(struct mni_itree *it, struct mmu_interval_notifier *sub,
 	 * Not from interrupt context or with interrupts off, where a
 	 * spinlock_t taken with them on elsewhere would spin for ever; on
 	 * PREEMPT_RT, where spinlock_t sleeps, not with preemption off either
-	 * (a raw lock, rcu_read_lock_sched()).
+	 * (under a raw lock, say).
 	 */
 	mni_mm_release_put(it, sub, release, last,
 			   !in_task() || irqs_disabled() ||
@@ -548,15 +542,14 @@ bool mni_mm_insert_used(struct mm_struct *mm, struct mmu_interval_notifier *sub)
 	 * mni_interval_notifier_remove() or in mni_mm_put_done().
 	 */
 	mmgrab(mm);
-	/* Not rcu_read_lock(): an out-of-line call with PREEMPT_RCU. */
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	hash_for_each_possible_rcu(mni_registry, mmm, node, (unsigned long)mm) {
 		if (mmm->mm == mm && mni_itree_insert_used(&mmm->itree, sub)) {
 			done = true;
 			break;
 		}
 	}
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	if (!done)
 		mmdrop(mm);
 	return done;

@@ -115,9 +115,8 @@ extern struct hlist_head mni_registry[1 << MNI_REGISTRY_BITS];
  *	since no entry has a NULL mm
  *
  * Inline: it is on every remove, put and read_begin.
- * Context: rcu_read_lock() or rcu_read_lock_sched() held; the result is
- * only valid under it unless the caller knows a subscription of it is
- * inserted.
+ * Context: rcu_read_lock() held; the result is only valid under it
+ * unless the caller knows a subscription of it is inserted.
  */
 static inline struct mni_mm *mni_mm_lookup_rcu(struct mm_struct *mm)
 {
