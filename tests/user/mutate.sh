@@ -6,9 +6,9 @@
 # For each mutation: copy src/ (and include/) to a temporary directory,
 # apply one sed edit to the engine file the mutation names (a pattern that
 # matches nothing fails the script: a mutation that changed nothing proves
-# nothing), build the asan model (also with rounds of 4), stress and
-# boundary against it, and run them;
-# the mutation must make a run FAIL.
+# nothing), then build and run against it, one after the other, the asan
+# model (also with rounds of 4), stress, callbacks and boundary, until one
+# fails (run_bins()): the mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
 # Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
@@ -85,54 +85,53 @@ total=$(($(printf '%s\n' "$MUTATIONS" | wc -l) + 1))
 echo "TAP version 13"
 echo "1..$total"
 
-build() {
-	make -s -j2 -C "$here" B="$1" MNI_SRC="$2" "$1/asan/model" "$1/asan/stress" \
-		"$1/asan-b4/model" "$1/asan/callbacks" "$1/asan/boundary" >"$1.build.log" 2>&1
+# Build one binary ($3) of build directory $1 from the engine in $2.
+build_bin() {
+	make -s -j2 -C "$here" B="$1" MNI_SRC="$2" "$1/$3" >>"$1.build.log" 2>&1
 }
 
-# Which test of which binary failed: the first "not ok" line's name.
+# Build each binary just before it runs, and stop at the first run that
+# fails: most mutations fail the model, and the binaries after it are then
+# never built. Prints which test of which binary failed (the first "not
+# ok" lines' names) and returns 0; returns 1 if every run passed, 2 if a
+# binary did not build.
 run_bins() {
 	b=$1
-	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
-		timeout 120 "$b/asan/model" >"$b.model.log" 2>&1
-	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.model.log" | sed -E 's/^not ok [0-9]+ (- )?//; s/ # .*//' | paste -sd ';' -)
-		echo "${caught:-model (crashed)}"
+	for bin in asan/model asan-b4/model asan/stress asan/callbacks \
+		   asan/boundary; do
+		build_bin "$b" "$2" "$bin" || return 2
+		log=$b.$(echo "$bin" | tr / -).log
+		case $bin in
+		*/model)
+			MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
+				timeout 120 "$b/$bin" >"$log" 2>&1 ;;
+		*/stress)
+			MNI_SEED=$seed MNI_STRESS_SECONDS=2 \
+				timeout 120 "$b/$bin" >"$log" 2>&1 ;;
+		*/callbacks)
+			timeout 300 "$b/$bin" >"$log" 2>&1 ;;
+		*)
+			timeout 120 "$b/$bin" >"$log" 2>&1 ;;
+		esac
+		[ $? -ne 0 ] || continue
+		case $bin in
+		asan/model) what=model prefix= ;;
+		asan-b4/model) what='model with rounds of 4' prefix='rounds of 4: ' ;;
+		asan/stress) what=stress prefix= ;;
+		*) what=${bin#asan/} prefix="${bin#asan/}: " ;;
+		esac
+		caught=$(grep '^not ok' "$log" | sed -E "s/^not ok [0-9]+ (- )?/$prefix/; s/ # .*//" | paste -sd ';' -)
+		echo "${caught:-$what (crashed)}"
 		return 0
-	fi
-	MNI_SEED=$seed MNI_ROUNDS=2 MNI_MODEL_OPS=10000 \
-		timeout 120 "$b/asan-b4/model" >"$b.model-b4.log" 2>&1
-	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.model-b4.log" | sed -E 's/^not ok [0-9]+ (- )?/rounds of 4: /; s/ # .*//' | paste -sd ';' -)
-		echo "${caught:-model with rounds of 4 (crashed)}"
-		return 0
-	fi
-	MNI_SEED=$seed MNI_STRESS_SECONDS=2 timeout 120 "$b/asan/stress" \
-		>"$b.stress.log" 2>&1
-	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.stress.log" | sed 's/^not ok [0-9]* - //' | paste -sd ';' -)
-		echo "${caught:-stress (crashed)}"
-		return 0
-	fi
-	timeout 300 "$b/asan/callbacks" >"$b.callbacks.log" 2>&1
-	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.callbacks.log" | sed 's/^not ok [0-9]* - /callbacks: /' | paste -sd ';' -)
-		echo "${caught:-callbacks (crashed)}"
-		return 0
-	fi
-	timeout 120 "$b/asan/boundary" >"$b.boundary.log" 2>&1
-	if [ $? -ne 0 ]; then
-		caught=$(grep '^not ok' "$b.boundary.log" | sed -E 's/^not ok [0-9]+ (- )?/boundary: /; s/ # .*//' | paste -sd ';' -)
-		echo "${caught:-boundary (crashed)}"
-		return 0
-	fi
+	done
 	return 1
 }
 
 # The unmutated engine must pass, or every "caught" below means nothing.
 n=$((n + 1))
 mkdir -p "$tmp/orig"
-if build "$tmp/orig/build" "$src" && ! run_bins "$tmp/orig/build" >/dev/null; then
+run_bins "$tmp/orig/build" "$src" >/dev/null
+if [ $? -eq 1 ]; then
 	echo "ok $n - unmutated engine passes"
 	pass=$((pass + 1))
 else
@@ -157,19 +156,19 @@ while IFS='|' read -r name file expr <&3; do
 		fail=$((fail + 1))
 		continue
 	fi
-	if ! build "$d/build" "$d/src"; then
+	by=$(run_bins "$d/build" "$d/src")
+	case $? in
+	0)
+		echo "ok $n - mutation $name caught by $by"
+		pass=$((pass + 1)) ;;
+	2)
 		echo "not ok $n - mutation $name: does not build"
 		sed 's/^/    # /' "$d/build.build.log" | head -20
-		fail=$((fail + 1))
-		continue
-	fi
-	if by=$(run_bins "$d/build"); then
-		echo "ok $n - mutation $name caught by $by"
-		pass=$((pass + 1))
-	else
+		fail=$((fail + 1)) ;;
+	*)
 		echo "not ok $n - mutation $name survived the tests"
-		fail=$((fail + 1))
-	fi
+		fail=$((fail + 1)) ;;
+	esac
 done 3<<LIST
 $MUTATIONS
 LIST
