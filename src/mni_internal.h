@@ -271,7 +271,6 @@ static inline bool mni_inval_skips_read(const struct mni_inval *inv,
 	return mni_inval_skips(inv, sub) && !inv->owner_stale;
 }
 
-/* Is an invalidation that overlaps @sub between its start and its end? */
 /*
  * Store it->busy after a change of it->nr_inflight, it->nr_overflow or
  * it->dead, before the lock is dropped. Lock held.
@@ -288,6 +287,7 @@ static inline void mni_itree_publish_busy_locked(struct mni_itree *it)
 			  it->nr_inflight + it->nr_overflow + it->dead);
 }
 
+/* Is an invalidation that overlaps @sub between its start and its end? */
 static inline bool mni_itree_overlap_in_flight(struct mni_itree *it,
 					       const struct mmu_interval_notifier *sub)
 {
