@@ -143,7 +143,6 @@ CHECK_LANES += $(QUICK_LANES)
 # WARNING on the console, a panic, a guest's failure and a hang each fail
 # a run, and --allow exempts a line. Every QEMU lane's pass rests on them.
 CHECK_LANES += "qemu-selftest=tests/qemu/selftest.sh"
-CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
 CHECK_LANES += "memory-$(KVER)=MNI_MEMORY_OUT=build/memory tests/qemu/memory.sh"
@@ -151,6 +150,10 @@ CHECK_LANES += "+dkms-chroot=tests/dkms/chroot.sh $(KVER)"
 CHECK_LANES += "dkms=tests/dkms/run.sh"
 CHECK_LANES += $(call matrix_prepare,$(CHECK_MATRIX_KERNELS)) \
 	$(call matrix_runs,$(CHECK_MATRIX_KERNELS))
+# Compiling, so after the QEMU lanes: on a cold machine the debug kernels
+# compile in the background until about minute 40, and two compiling
+# lanes slow each other far more than a compile slows a QEMU lane.
+CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "+debug-kernels=tests/qemu/debug-kernel.sh 6.1 && tests/qemu/debug-kernel.sh 6.12-rt"
 CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
 CHECK_LANES += "debug-6.12-rt=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"

@@ -11,7 +11,8 @@
 # fails (run_bins()): the mutation must make a run FAIL.
 # TAP: "ok N - mutation X caught by <test>"; ends "N passed, N failed".
 #
-# Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir.
+# Environment: MNI_SEED (default 1), MNI_MUTATE_KEEP=1 keeps the temp dir,
+# MNI_MUTATE_JOBS (default 2) mutations at a time.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -139,39 +140,78 @@ else
 	fail=$((fail + 1))
 fi
 
-while IFS='|' read -r name file expr <&3; do
-	n=$((n + 1))
+# One mutation: its TAP line without the number, then any diagnostics,
+# to $tmp/res.IDX.
+mutate_one() {
+	name=$2 file=$3 expr=$4
 	d=$tmp/$name
+	out=$tmp/res.$1
 	mkdir -p "$d"
 	cp -r "$src" "$d/src"
 	cp -r "$src/../include" "$d/include"
 	if [ ! -f "$d/src/$file" ]; then
-		echo "not ok $n - mutation $name: no file src/$file"
-		fail=$((fail + 1))
-		continue
+		echo "not ok - mutation $name: no file src/$file" >"$out"
+		return
 	fi
 	sed -i "$expr" "$d/src/$file"
 	if cmp -s "$src/$file" "$d/src/$file"; then
-		echo "not ok $n - mutation $name: the sed pattern matched nothing"
-		fail=$((fail + 1))
-		continue
+		echo "not ok - mutation $name: the sed pattern matched nothing" >"$out"
+		return
 	fi
 	by=$(run_bins "$d/build" "$d/src")
 	case $? in
 	0)
-		echo "ok $n - mutation $name caught by $by"
-		pass=$((pass + 1)) ;;
+		echo "ok - mutation $name caught by $by" >"$out" ;;
 	2)
-		echo "not ok $n - mutation $name: does not build"
-		sed 's/^/    # /' "$d/build.build.log" | head -20
-		fail=$((fail + 1)) ;;
+		{
+			echo "not ok - mutation $name: does not build"
+			sed 's/^/    # /' "$d/build.build.log" | head -20
+		} >"$out" ;;
 	*)
-		echo "not ok $n - mutation $name survived the tests"
-		fail=$((fail + 1)) ;;
+		echo "not ok - mutation $name survived the tests" >"$out" ;;
 	esac
-done 3<<LIST
+}
+
+# $jobs workers (most of a mutation's time is one compiler or one test
+# binary): worker k takes the mutations whose index is k modulo $jobs.
+# The lines come out in the list's order once all are done.
+jobs=${MNI_MUTATE_JOBS:-2}
+k=0
+while [ "$k" -lt "$jobs" ]; do
+	(
+		idx=0
+		while IFS='|' read -r name file expr; do
+			idx=$((idx + 1))
+			[ $((idx % jobs)) -eq "$k" ] || continue
+			mutate_one "$idx" "$name" "$file" "$expr"
+		done <<LIST
 $MUTATIONS
 LIST
+	) &
+	k=$((k + 1))
+done
+wait
+
+idx=0
+while [ "$idx" -lt $((total - 1)) ]; do
+	idx=$((idx + 1))
+	n=$((n + 1))
+	if [ ! -f "$tmp/res.$idx" ]; then
+		echo "not ok $n - mutation $idx: no result"
+		fail=$((fail + 1))
+		continue
+	fi
+	line=$(head -n 1 "$tmp/res.$idx")
+	case $line in
+	"ok - "*)
+		echo "ok $n ${line#ok }"
+		pass=$((pass + 1)) ;;
+	*)
+		echo "not ok $n ${line#not ok }"
+		fail=$((fail + 1)) ;;
+	esac
+	tail -n +2 "$tmp/res.$idx"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
