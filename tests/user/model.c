@@ -1329,7 +1329,8 @@ static void check_read_unlocked(struct msub *m, int want,
 				unsigned long want_seq)
 {
 	unsigned long seq = 0xdead;
-	bool fast, other = m >= M.other_subs && m < M.other_subs + 2;
+	bool fast, other = m >= M.other_subs &&
+			   m < M.other_subs + ARRAY_SIZE(M.other_subs);
 
 	if (other)
 		return;
