@@ -137,12 +137,18 @@ MATRIX_RUNS := $(call matrix_runs,$(MATRIX_KERNELS))
 # scripts/check.sh: each is waited for at its place; the build runs at
 # nice 19, so it takes what the QEMU lanes leave idle), and the lanes that
 # need them come late. With a warm cache they end in seconds.
+# The debug lanes run in the background too, one guest at a time, each
+# once its kernel is built and the lanes that time things (stock,
+# bench-smoke, memory) are over: a debug guest then takes the core the
+# foreground's guest leaves idle.
 CHECK_LANES += "lint=scripts/lint.sh $(KDIR)"
 CHECK_LANES += $(QUICK_LANES)
 # run.sh's own verdicts (tests/qemu/selftest.sh, six short boots): a
 # WARNING on the console, a panic, a guest's failure and a hang each fail
 # a run, and --allow exempts a line. Every QEMU lane's pass rests on them.
 CHECK_LANES += "qemu-selftest=tests/qemu/selftest.sh"
+# check.sh's own: sums, failures, background lanes and their waits.
+CHECK_LANES += "check-selftest=tests/check-selftest.sh"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
 CHECK_LANES += "memory-$(KVER)=MNI_MEMORY_OUT=build/memory tests/qemu/memory.sh"
@@ -154,10 +160,11 @@ CHECK_LANES += $(call matrix_prepare,$(CHECK_MATRIX_KERNELS)) \
 # compile in the background until about minute 40, and two compiling
 # lanes slow each other far more than a compile slows a QEMU lane.
 CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
-CHECK_LANES += "+debug-kernels=tests/qemu/debug-kernel.sh 6.1 && tests/qemu/debug-kernel.sh 6.12-rt"
-CHECK_LANES += "debug-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
-CHECK_LANES += "debug-6.12-rt=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"
-CHECK_LANES += "lockdep-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
+CHECK_LANES += "+debug-kernel-6.1=tests/qemu/debug-kernel.sh 6.1"
+CHECK_LANES += "+debug-kernel-6.12-rt^debug-kernel-6.1=tests/qemu/debug-kernel.sh 6.12-rt"
+CHECK_LANES += "+debug-6.1^debug-kernel-6.1,memory-$(KVER)=tests/qemu/debug-lane.sh $(QEMU_LOGS)"
+CHECK_LANES += "+lockdep-6.1^debug-6.1=tests/lockdep/lockdep-lane.sh $(QEMU_LOGS)"
+CHECK_LANES += "+debug-6.12-rt^debug-kernel-6.12-rt,lockdep-6.1=tests/qemu/debug-lane.sh $(QEMU_LOGS) 6.12-rt"
 
 check-quick: deps tests
 	@mkdir -p $(QEMU_LOGS)

@@ -46,7 +46,7 @@ record() {
 	local lane=$1 log=$2 secs=$3 p=$4 f=$5 s=$6 arch=amd64 page=4K rel commit
 
 	case $lane in
-	*-prepare | debug-kernels) return 0 ;;
+	*-prepare | debug-kernel-*) return 0 ;;
 	stock-* | matrix-* | debug-*) ;;
 	*) return 0 ;;
 	esac
