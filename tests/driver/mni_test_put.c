@@ -32,6 +32,25 @@ static void mirror_hand_over(struct mni_test_mirror *m)
 	ret = mni_interval_notifier_put(&m->notifier, mirror_put_release);
 	WARN_ON_ONCE(ret);
 }
+
+/* PUT_IRQS_OFF: as a hardirq handler would. */
+static void mirror_hand_over_irqs_off(struct mni_test_mirror *m)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	mirror_hand_over(m);
+	local_irq_restore(flags);
+}
+
+static int mni_test_put_flags_check(u64 flags)
+{
+	if (flags & ~(MNI_TEST_PUT_IN_CALLBACK | MNI_TEST_PUT_IRQS_OFF) ||
+	    ((flags & MNI_TEST_PUT_IN_CALLBACK) &&
+	     (flags & MNI_TEST_PUT_IRQS_OFF)))
+		return -EINVAL;
+	return 0;
+}
 #else
 /* The upstream workaround: a plain remove, in process context. */
 static void mirror_put_work(struct work_struct *work)
@@ -51,6 +70,19 @@ static void mirror_hand_over(struct mni_test_mirror *m)
 	/* Deferred even at once: a callback may not remove. */
 	schedule_work(&m->put_work);
 }
+
+/* Not reached: the kernel's engine has no put to make with IRQs off. */
+static void mirror_hand_over_irqs_off(struct mni_test_mirror *m)
+{
+	mirror_hand_over(m);
+}
+
+static int mni_test_put_flags_check(u64 flags)
+{
+	if (flags & MNI_TEST_PUT_IRQS_OFF)
+		return -EOPNOTSUPP;
+	return flags & ~MNI_TEST_PUT_IN_CALLBACK ? -EINVAL : 0;
+}
 #endif
 
 /* In a callback: a PUT_IN_CALLBACK put of this mirror happens here. */
@@ -65,10 +97,14 @@ static int mni_test_ioc_put(struct mni_test_file *f,
 {
 	struct mni_test_mirror *m = NULL;
 	struct mni_test_put arg;
+	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags & ~MNI_TEST_PUT_IN_CALLBACK || arg.id > INT_MAX)
+	ret = mni_test_put_flags_check(arg.flags);
+	if (ret)
+		return ret;
+	if (arg.id > INT_MAX)
 		return -EINVAL;
 	if (arg.id) {
 		mutex_lock(&f->lock);
@@ -79,6 +115,8 @@ static int mni_test_ioc_put(struct mni_test_file *f,
 		/* The idr's reference goes with it. */
 		if (arg.flags & MNI_TEST_PUT_IN_CALLBACK)
 			atomic_set(&m->put_armed, 1);
+		else if (arg.flags & MNI_TEST_PUT_IRQS_OFF)
+			mirror_hand_over_irqs_off(m);
 		else
 			mirror_hand_over(m);
 	}

@@ -358,9 +358,11 @@ struct mni_test_bench_loop {
  * engine has no put: the upstream workaround, a remove at once or, from
  * the callback, one deferred to a work item. released: out, how many
  * mirrors this module has had released that way, all files together
- * (id 0 only reads it).
+ * (id 0 only reads it). IRQS_OFF (ours only, not with IN_CALLBACK): the
+ * put at once is made with interrupts off, as from a hardirq handler.
  */
 #define MNI_TEST_PUT_IN_CALLBACK	_BITULL(0)
+#define MNI_TEST_PUT_IRQS_OFF		_BITULL(1)
 struct mni_test_put {
 	__u64 id;		/* in: 0 only reads released */
 	__u64 flags;		/* in: MNI_TEST_PUT_* */

@@ -679,6 +679,115 @@ static void test_put_frees_last_user_under_sleeping_reader(void)
 	freeing_reader(false);
 }
 
+/* ------------------------- put of a subscription whose reader sleeps */
+
+struct sleeping_reader {
+	int fd;
+	uint64_t id;
+	pid_t tid;		/* set by the thread, then read by the test */
+	int go;			/* set by the test: read_begin() now */
+	int ret;
+	uint64_t seq;
+	double t1;		/* when read_begin() returned */
+	int done;		/* set by the thread after t1 */
+};
+
+static void *sleeping_reader_fn(void *arg)
+{
+	struct sleeping_reader *r = arg;
+
+	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	r->ret = mirror_seq_begin(r->fd, r->id, &r->seq);
+	r->t1 = now_ms();
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * One try of put_under_sleeping_reader(): false if the host held the test
+ * up so long that the put came in the invalidation's second half.
+ */
+static bool put_under_sleeping_reader_once(bool irqs_off)
+{
+	const size_t n = 4;
+	int fd = open_dev();
+	char *p = map_pages(n);
+	struct op_thread t = {
+		.op = op_dontneed, .addr = p, .len = n * psz,
+	};
+	struct sleeping_reader r = { .fd = fd, .ret = 1 };
+	double cb, tput;
+	uint64_t a, r0;
+	pthread_t tid;
+
+	fill(p, n, 43);
+	/*
+	 * B starts below A, so the walk calls B first, then sleeps in A's
+	 * callback: it holds B no more, and read_begin(B) sleeps for its end.
+	 */
+	r.id = must_add(fd, p, n * psz, 0);
+	a = must_add(fd, p + psz, (n - 1) * psz, 0);
+	CHECK(mirror_slow(fd, a, SLOW_MS) == 0, "SLOW");
+	r0 = mirror_put_ioc(fd, 0, 0);
+	/* Before the unmap: creating a thread waits for its mmap_lock. */
+	CHECK(!pthread_create(&tid, NULL, sleeping_reader_fn, &r),
+	      "pthread_create");
+	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	op_start(&t);
+	cb = wait_for_call(fd, a);
+	__atomic_store_n(&r.go, 1, __ATOMIC_RELEASE);
+	wait_task_state_d(r.tid);
+	tput = now_ms();
+	mirror_put_ioc(fd, r.id, irqs_off ? MNI_TEST_PUT_IRQS_OFF : 0);
+	pthread_join(tid, NULL);
+	op_join(&t);
+	CHECK(r.ret == 0, "SEQ_BEGIN: %s", strerror(-r.ret));
+	CHECK(wait_released(fd, r0 + 1) == r0 + 1, "B was not released once");
+	close(fd);
+	munmap(p, n * psz);
+	if (tput >= cb + SLOW_MS / 2) {
+		tap_diag("the put came %.0f ms into the invalidation", tput - cb);
+		return false;
+	}
+	tap_diag("read_begin(B) returned %.0f ms after the put, %.0f ms after the callback began (which sleeps %d ms), seq %#llx",
+		 r.t1 - tput, r.t1 - cb, SLOW_MS, (unsigned long long)r.seq);
+	CHECK(!(r.seq & 1), "read_begin of a sub put while it slept gave %#llx: no collision",
+	      (unsigned long long)r.seq);
+	if (irqs_off)
+		CHECK(r.t1 + CLOCK_SLACK_MS >= cb + SLOW_MS,
+		      "read_begin returned during the invalidation, after a put with interrupts off");
+	else
+		CHECK(r.t1 - tput < SLOW_MS / 2,
+		      "read_begin waited %.0f ms after the put", r.t1 - tput);
+	return true;
+}
+
+/*
+ * read_begin(B) sleeps for an invalidation whose walk is done with B, and
+ * B is put, released at once. The kernel-doc: read_begin() returns at once,
+ * with a sequence that always collides; after a put made with interrupts
+ * off, at the end of the invalidation it waits for.
+ */
+static void put_under_sleeping_reader(bool irqs_off)
+{
+	skip_on_kern("the kernel's engine has no put");
+	decide_race(put_under_sleeping_reader_once(irqs_off),
+		    "the put came in the invalidation's first half");
+}
+
+static void test_put_wakes_sleeping_reader(void)
+{
+	put_under_sleeping_reader(false);
+}
+
+static void test_put_irqs_off_wakes_reader_at_end(void)
+{
+	put_under_sleeping_reader(true);
+}
+
 static const struct tap_test tests[] = {
 	TEST(prereg_insert_under_read_lock, 0),
 	TEST(prereg_outlives_subscriptions, 0),
@@ -688,6 +797,8 @@ static const struct tap_test tests[] = {
 	TEST(put_in_unmap_and_release_callbacks, 60),
 	TEST(put_frees_under_sleeping_reader, 30),
 	TEST(put_frees_last_user_under_sleeping_reader, 30),
+	TEST(put_wakes_sleeping_reader, 30),
+	TEST(put_irqs_off_wakes_reader_at_end, 30),
 	TEST(owner_skips_own_migration, 0),
 	TEST(update_away_during_invalidation, 0),
 	TEST(update_into_invalidation, 0),
