@@ -13,7 +13,9 @@
 # lock free and held) and mni_triggers' stale_read_torture, on both
 # flavours, and boundary_irq_put_and_set_owner and
 # boundary_softirq_put_and_set_owner (put and set_owner from a hardirq
-# handler and from a timer_list, whose softirq is a thread on RT) on ours,
+# handler and from a timer_list, whose softirq is a thread on RT) and
+# put_irqs_off_wakes_reader_at_end (a put with interrupts off under a
+# sleeping read_begin) on ours,
 # and requires that each of those ran and passed
 # (a skip, e.g. for a missing syscall, proves nothing here) and that the
 # kernel is PREEMPT_RT. Ends with one summary line counting everything.
@@ -27,8 +29,9 @@ out=/tmp/guest-rt.out
 TESTS="nonblock_reap nonblock_reap_busy nonblock_reap_put_last"
 # Ours only (the kernel's engine has no put): put and set_owner from a
 # hardirq handler, which runs in hard interrupt context on PREEMPT_RT too,
-# and from the timer softirq.
-MNI_TESTS="boundary_irq_put_and_set_owner boundary_softirq_put_and_set_owner"
+# from the timer softirq, and with interrupts off under a sleeping reader.
+MNI_TESTS="boundary_irq_put_and_set_owner boundary_softirq_put_and_set_owner
+	put_irqs_off_wakes_reader_at_end"
 TRIGGERS="stale_read_torture"
 
 args="$TESTS $MNI_TESTS"
