@@ -431,6 +431,20 @@ static void tap_compare_one(const struct tap_test *t, unsigned int i,
 	tap_line(c, TAP_FAIL, "compare", t->name, why);
 }
 
+/* Variant v runs a test of the selection. */
+static bool tap_variant_runs(const struct tap_test *tests, unsigned int ntests,
+			     char *const *names, unsigned int nnames,
+			     const struct tap_variant *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < ntests; i++)
+		if (tap_selected(&tests[i], names, nnames) &&
+		    (!v->has || v->has(&tests[i])))
+			return true;
+	return false;
+}
+
 /*
  * Enter variant v: TAP_PASS to run its tests; else its one line, and the
  * tests it has marked missing (TAP_FAIL) or not run (TAP_SKIP).
@@ -478,6 +492,8 @@ int tap_run_variants(const struct tap_test *tests, unsigned int ntests,
 	for (v = 0; v < nvariants; v++) {
 		const struct tap_variant *var = &variants[v];
 
+		if (!tap_variant_runs(tests, ntests, names, nnames, var))
+			continue;
 		if (tap_enter(tests, ntests, names, nnames, var, &c,
 			      ends + v * ntests) != TAP_PASS)
 			continue;
