@@ -15,8 +15,9 @@
 # adds it: "fuzz-..."), both flavours with the same seed, mni_faults (TAP
 # names "faults-FLAVOUR/...") and mni_hmm ("hmm-FLAVOUR/...", no
 # comparison: the kernel flavour has a helper only from 7.3); with no TEST
-# named, guest-lifecycle.sh's load/work/unload loop runs last. Prints one combined TAP stream ending with
-# "N passed, N failed, N skipped" and exits non-zero on any failure.
+# named, guest-lifecycle.sh's load/work/unload loop runs last. Prints one
+# combined TAP stream ending with "N passed, N failed, N skipped" and exits
+# non-zero on any failure.
 #
 # From the host, after `make` (the engine) and `make -C tests driver suite`:
 #   tests/qemu/run.sh --kernel "$(tests/qemu/kernel.sh 6.1.0-56-amd64)" \

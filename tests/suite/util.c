@@ -83,7 +83,7 @@ bool device_ready(struct mni_test_info *info)
 	return false;
 }
 
-struct dev_pages dp = { .fd = -1 };
+struct dev_pages_data dp = { .fd = -1 };
 
 static void dev_pages_setup(void)
 {

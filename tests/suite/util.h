@@ -66,7 +66,7 @@ void fill(char *p, size_t n, unsigned int salt);
  */
 int suite_main(int argc, char **argv, struct mni_test_info *info,
 	       const struct tap_test *tests, unsigned int ntests);
-/* suite_main() with other variants, and without the comparison. */
+/* suite_main() with other variants; compare: whether to compare them. */
 int suite_main_variants(int argc, char **argv, struct mni_test_info *info,
 			const struct tap_test *tests, unsigned int ntests,
 			const struct tap_variant *variants,
@@ -90,12 +90,12 @@ enum tap_result suite_enter(const struct tap_variant *v, char *why,
  * tap_test.arg anonymous pages at dp.p (map_pages()); its teardown closes
  * the fd and unmaps the pages.
  */
-struct dev_pages {
+struct dev_pages_data {
 	int fd;
 	char *p;
 	size_t n;
 };
-extern struct dev_pages dp;
+extern struct dev_pages_data dp;
 extern const struct tap_fixture dev_pages;
 
 /* Read a whole (pseudo) file; NULL with errno set on failure. */
