@@ -32,13 +32,24 @@
 /* Then how long it waits for a SIGKILLed group before giving up. */
 #define TAP_STUCK	15
 
-enum tap_result { TAP_PASS, TAP_FAIL, TAP_SKIP };
-
 /* Child side: where tap_skip() writes its reason. */
 static int tap_skip_fd = -1;
+/* Child side: the fixture set up and not yet torn down. */
+static const struct tap_fixture *tap_fixture_up;
 
 long tap_arg;
+const struct tap_variant *tap_variant;
 void (*tap_fail_hook)(void);
+
+/* Cleared first: a test-ending call inside the teardown ends it at once. */
+static void tap_teardown(void)
+{
+	const struct tap_fixture *f = tap_fixture_up;
+
+	tap_fixture_up = NULL;
+	if (f && f->teardown)
+		f->teardown();
+}
 
 static void tap_vdiag(const char *fmt, va_list ap)
 {
@@ -78,6 +89,7 @@ void tap_fail_at(const char *file, int line, const char *fmt, ...)
 		failing = true;
 		tap_fail_hook();
 	}
+	tap_teardown();
 	exit(1);
 }
 
@@ -94,6 +106,7 @@ void tap_skip(const char *fmt, ...)
 		n = write(tap_skip_fd, msg, strlen(msg));
 		(void)n;
 	}
+	tap_teardown();
 	fflush(stdout);
 	exit(TAP_EXIT_SKIP);
 }
@@ -125,7 +138,13 @@ static void tap_child(const struct tap_test *t, int skip_fd,
 	tap_arg = t->arg;
 	signal(SIGALRM, SIG_DFL);
 	alarm(timeout);
+	if (t->fixture) {
+		if (t->fixture->setup)
+			t->fixture->setup();
+		tap_fixture_up = t->fixture;
+	}
 	t->fn();
+	tap_teardown();
 	fflush(stdout);
 	exit(0);
 }
@@ -236,15 +255,26 @@ static bool tap_selected(const struct tap_test *t, char *const *names,
 	return false;
 }
 
-int tap_run(const struct tap_test *tests, unsigned int ntests,
-	    char *const *names, unsigned int nnames)
-{
-	unsigned int i, j, plan = 0, num = 0, pass = 0, fail = 0, skip = 0;
-	unsigned int unknown = 0;
+/* What one test ended as, for the comparison of variants. */
+enum tap_end { TAP_END_NONE, TAP_END_PASS, TAP_END_FAIL, TAP_END_SKIP,
+	       TAP_END_ENGINE_SKIP, TAP_END_MISSING };
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Orphaned grandchildren come back to us to be reaped. */
-	syscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+static const char *const tap_end_name[] = {
+	[TAP_END_NONE] = "not run", [TAP_END_PASS] = "pass",
+	[TAP_END_FAIL] = "fail", [TAP_END_SKIP] = "skip",
+	[TAP_END_ENGINE_SKIP] = "engine-skip", [TAP_END_MISSING] = "missing",
+};
+
+struct tap_count {
+	unsigned int num, pass, fail, skip;
+};
+
+/* A pattern of names[] that matches no test is one failure of the run. */
+static unsigned int tap_unknown(const struct tap_test *tests,
+				unsigned int ntests, char *const *names,
+				unsigned int nnames)
+{
+	unsigned int i, j, unknown = 0;
 
 	for (j = 0; j < nnames; j++) {
 		for (i = 0; i < ntests; i++)
@@ -255,40 +285,238 @@ int tap_run(const struct tap_test *tests, unsigned int ntests,
 			unknown++;
 		}
 	}
-	for (i = 0; i < ntests; i++)
-		plan += tap_selected(&tests[i], names, nnames);
+	return unknown;
+}
 
-	printf("TAP version 13\n1..%u\n", plan);
+static void tap_setup_run(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Orphaned grandchildren come back to us to be reaped. */
+	syscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+}
+
+/* One TAP line, "PREFIX/NAME" when prefix is set; counted in *c. */
+static void tap_line(struct tap_count *c, enum tap_result r,
+		     const char *prefix, const char *name, const char *why)
+{
+	const char *slash = prefix ? "/" : "";
+
+	if (!prefix)
+		prefix = "";
+	c->num++;
+	switch (r) {
+	case TAP_PASS:
+		printf("ok %u %s%s%s\n", c->num, prefix, slash, name);
+		c->pass++;
+		break;
+	case TAP_SKIP:
+		printf("ok %u %s%s%s # SKIP %s\n", c->num, prefix, slash, name,
+		       why);
+		c->skip++;
+		break;
+	case TAP_FAIL:
+		printf("not ok %u %s%s%s # %s\n", c->num, prefix, slash, name,
+		       why);
+		c->fail++;
+		break;
+	}
+}
+
+/*
+ * Run the selected tests that variant v (NULL: none) has, each ending in
+ * ends[i] when ends is set.
+ */
+static void tap_run_tests(const struct tap_test *tests, unsigned int ntests,
+			  char *const *names, unsigned int nnames,
+			  const struct tap_variant *v, struct tap_count *c,
+			  enum tap_end *ends)
+{
+	const char *prefix = v ? v->name : NULL;
+	unsigned int i;
+
+	tap_variant = v;
 	for (i = 0; i < ntests; i++) {
 		const struct tap_test *t = &tests[i];
 		char why[600] = "";
 		enum tap_result r;
 		double t0;
 
-		if (!tap_selected(t, names, nnames))
+		if (!tap_selected(t, names, nnames) ||
+		    (v && v->has && !v->has(t)))
 			continue;
 		t0 = tap_now();
 		r = tap_one(t, why, sizeof(why));
-		printf("# %s took %.2f s\n", t->name, tap_now() - t0);
-		num++;
-		switch (r) {
-		case TAP_PASS:
-			printf("ok %u %s\n", num, t->name);
-			pass++;
-			break;
-		case TAP_SKIP:
-			printf("ok %u %s # SKIP %s\n", num, t->name, why);
-			skip++;
-			break;
-		case TAP_FAIL:
-			printf("not ok %u %s # %s\n", num, t->name, why);
-			fail++;
-			break;
-		}
+		printf("# %s%s%s took %.2f s\n", prefix ? prefix : "",
+		       prefix ? "/" : "", t->name, tap_now() - t0);
+		tap_line(c, r, prefix, t->name, why);
+		if (ends)
+			ends[i] = r == TAP_PASS ? TAP_END_PASS :
+				  r == TAP_FAIL ? TAP_END_FAIL :
+				  strncmp(why, "engine: ", 8) ? TAP_END_SKIP :
+				  TAP_END_ENGINE_SKIP;
 	}
-	printf("%u passed, %u failed, %u skipped\n", pass, fail + unknown,
-	       skip);
-	return fail + unknown;
+	tap_variant = NULL;
+}
+
+int tap_run(const struct tap_test *tests, unsigned int ntests,
+	    char *const *names, unsigned int nnames)
+{
+	struct tap_count c = { 0 };
+	unsigned int i, plan = 0, unknown;
+
+	tap_setup_run();
+	unknown = tap_unknown(tests, ntests, names, nnames);
+	for (i = 0; i < ntests; i++)
+		plan += tap_selected(&tests[i], names, nnames);
+
+	printf("TAP version 13\n1..%u\n", plan);
+	tap_run_tests(tests, ntests, names, nnames, NULL, &c, NULL);
+	printf("%u passed, %u failed, %u skipped\n", c.pass,
+	       c.fail + unknown, c.skip);
+	return c.fail + unknown;
+}
+
+/*
+ * Test i's ends on the variants (ends[v * ntests + i]): alike when all
+ * equal; else the ones that are not engine-skips must be, and the test
+ * counts in *one_engine. A difference, or a variant that could not run
+ * the test, gets its "not ok compare/TEST" line.
+ */
+static void tap_compare_one(const struct tap_test *t, unsigned int i,
+			    unsigned int ntests, const enum tap_end *ends,
+			    const struct tap_variant *variants,
+			    unsigned int nvariants, struct tap_count *c,
+			    unsigned int *alike, unsigned int *one_engine)
+{
+	enum tap_end first = TAP_END_NONE, other = TAP_END_NONE;
+	bool differ = false, engine_skip = false, missing = false;
+	char why[600] = "";
+	size_t len = 0;
+	unsigned int v;
+
+	for (v = 0; v < nvariants; v++) {
+		enum tap_end e = ends[v * ntests + i];
+
+		if (e == TAP_END_NONE)
+			continue;
+		if (first == TAP_END_NONE)
+			first = e;
+		differ |= e != first;
+		missing |= e == TAP_END_MISSING;
+		if (e == TAP_END_ENGINE_SKIP) {
+			engine_skip = true;
+			continue;
+		}
+		if (other == TAP_END_NONE)
+			other = e;
+		else if (e != other)
+			break;
+	}
+	if (!differ && !missing) {
+		*alike += first != TAP_END_NONE;
+		return;
+	}
+	if (v == nvariants && engine_skip && !missing) {
+		(*one_engine)++;
+		return;
+	}
+	for (v = 0; v < nvariants; v++) {
+		enum tap_end e = ends[v * ntests + i];
+
+		if (e != TAP_END_NONE && len < sizeof(why))
+			len += snprintf(why + len, sizeof(why) - len, "%s%s: %s",
+					len ? ", " : "", variants[v].name,
+					tap_end_name[e]);
+	}
+	tap_line(c, TAP_FAIL, "compare", t->name, why);
+}
+
+/* Variant v runs a test of the selection. */
+static bool tap_variant_runs(const struct tap_test *tests, unsigned int ntests,
+			     char *const *names, unsigned int nnames,
+			     const struct tap_variant *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < ntests; i++)
+		if (tap_selected(&tests[i], names, nnames) &&
+		    (!v->has || v->has(&tests[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Enter variant v: TAP_PASS to run its tests; else its one line, and the
+ * tests it has marked missing (TAP_FAIL) or not run (TAP_SKIP).
+ */
+static enum tap_result tap_enter(const struct tap_test *tests,
+				 unsigned int ntests, char *const *names,
+				 unsigned int nnames,
+				 const struct tap_variant *v,
+				 struct tap_count *c, enum tap_end *ends)
+{
+	enum tap_result r = TAP_PASS;
+	char why[512] = "";
+	unsigned int i;
+
+	if (v->enter)
+		r = v->enter(v, why, sizeof(why));
+	if (r == TAP_PASS)
+		return r;
+	tap_line(c, r, v->name, "suite", why);
+	for (i = 0; i < ntests; i++)
+		if (tap_selected(&tests[i], names, nnames) &&
+		    (!v->has || v->has(&tests[i])))
+			ends[i] = r == TAP_FAIL ? TAP_END_MISSING :
+				  TAP_END_NONE;
+	return r;
+}
+
+int tap_run_variants(const struct tap_test *tests, unsigned int ntests,
+		     const struct tap_variant *variants,
+		     unsigned int nvariants, bool compare,
+		     char *const *names, unsigned int nnames)
+{
+	unsigned int i, v, unknown, alike = 0, one_engine = 0, differ;
+	struct tap_count c = { 0 };
+	enum tap_end *ends;
+
+	ends = calloc((size_t)nvariants * ntests + 1, sizeof(*ends));
+	if (!ends) {
+		printf("Bail out! out of memory\n");
+		return 1;
+	}
+	tap_setup_run();
+	printf("TAP version 13\n");
+	unknown = tap_unknown(tests, ntests, names, nnames);
+	for (v = 0; v < nvariants; v++) {
+		const struct tap_variant *var = &variants[v];
+
+		if (!tap_variant_runs(tests, ntests, names, nnames, var))
+			continue;
+		if (tap_enter(tests, ntests, names, nnames, var, &c,
+			      ends + v * ntests) != TAP_PASS)
+			continue;
+		tap_run_tests(tests, ntests, names, nnames, var, &c,
+			      ends + v * ntests);
+		if (var->leave)
+			var->leave(var);
+	}
+	differ = c.fail;
+	for (i = 0; compare && i < ntests; i++)
+		tap_compare_one(&tests[i], i, ntests, ends, variants,
+				nvariants, &c, &alike, &one_engine);
+	if (compare && c.fail == differ) {
+		c.num++;
+		c.pass++;
+		printf("ok %u compare # %u tests alike, %u skipped by the test on one engine\n",
+		       c.num, alike, one_engine);
+	}
+	free(ends);
+	printf("1..%u\n", c.num);
+	printf("%u passed, %u failed, %u skipped\n", c.pass,
+	       c.fail + unknown, c.skip);
+	return c.fail + unknown;
 }
 
 void tap_usage(const char *prog, const struct tap_test *tests,
@@ -296,7 +524,7 @@ void tap_usage(const char *prog, const struct tap_test *tests,
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: %s DEVICE [TEST-PATTERN...] | --list\ntests:\n",
+	fprintf(stderr, "usage: %s [DEVICE] [TEST-PATTERN...] | --list\ntests:\n",
 		prog);
 	for (i = 0; i < ntests; i++)
 		fprintf(stderr, "  %s%s\n", tests[i].name,

@@ -2,15 +2,17 @@
 /*
  * mni_suite.c - conformance tests for interval notifier engines
  *
- * usage: mni_suite DEVICE [TEST...]
+ * usage: mni_suite [DEVICE] [TEST...]
  *
  * DEVICE is /dev/mni_test_mni (mmu_interval_notifier.ko) or
  * /dev/mni_test_kern (the kernel's own engine): the same driver source
  * built against each. Every test asserts on what the driver's invalidate
  * callback logged and on what the mirror holds, so an engine that calls
  * too much, too little, with the wrong range or event, or lets a mirror go
- * stale, fails here. The output is TAP; guest-check.sh compares the two
- * devices test by test.
+ * stale, fails here. The output is TAP. Without DEVICE the tests run on
+ * both, then the two-pass ones again on the mni flavour with the kernel's
+ * two-pass ops (variant kops-mni, from 7.1), and the harness compares the
+ * variants test by test.
  */
 #define _GNU_SOURCE
 #include "mni_suite.h"
@@ -245,6 +247,77 @@ static const struct suite_list *const topics[] = {
 	&suite_two_pass, &suite_errors, &suite_boundary,
 };
 
+#define KOPS_PARAM "/sys/module/mni_test_mni/parameters/two_pass_kern_ops"
+
+/*
+ * The tests a driver built for 7.1 against mni_compat.h reaches with the
+ * kernel's two-pass ops handed to this engine: each must end as with
+ * mni's own.
+ */
+static const char *const kops_tests[] = {
+	"two_pass_unmap_and_dontneed", "two_pass_order_across_subscriptions",
+	"two_pass_mixed_with_classic", "two_pass_null_finish",
+	"two_pass_exit_release", "two_pass_reap_refused",
+	"two_pass_read_begin_waits_finish",
+};
+
+static bool kops_has(const struct tap_test *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kops_tests); i++)
+		if (!strcmp(t->name, kops_tests[i]))
+			return true;
+	return false;
+}
+
+static int kops_set(const char *val)
+{
+	int fd = open(KOPS_PARAM, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static enum tap_result kops_enter(const struct tap_variant *v, char *why,
+				  size_t len)
+{
+	enum tap_result r;
+	int ret;
+
+	if (access(KOPS_PARAM, F_OK)) {
+		snprintf(why, len, "the kernel has no two-pass ops before 7.1");
+		return TAP_SKIP;
+	}
+	r = suite_enter(v, why, len);
+	if (r != TAP_PASS)
+		return r;
+	ret = kops_set("1");
+	if (ret) {
+		snprintf(why, len, "%s: %s", KOPS_PARAM, strerror(-ret));
+		return TAP_FAIL;
+	}
+	return TAP_PASS;
+}
+
+static void kops_leave(const struct tap_variant *v)
+{
+	int ret = kops_set("0");
+
+	if (ret)
+		printf("# %s: %s: %s\n", v->name, KOPS_PARAM, strerror(-ret));
+}
+
+static const struct tap_variant variants[] = {
+	SUITE_KERN, SUITE_MNI,
+	{ .name = "kops-mni", .dev = "/dev/mni_test_mni", .enter = kops_enter,
+	  .leave = kops_leave, .has = kops_has },
+};
+
 int main(int argc, char **argv)
 {
 	static struct tap_test tests[128];
@@ -259,5 +332,6 @@ int main(int argc, char **argv)
 			}
 			tests[n++] = topics[i]->tests[j];
 		}
-	return suite_main(argc, argv, &info, tests, n);
+	return suite_main_variants(argc, argv, &info, tests, n, variants,
+				   ARRAY_SIZE(variants), true);
 }

@@ -35,6 +35,14 @@
 #define TEST(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs }
 #define MANUAL(id, secs)	{ .name = #id, .fn = test_##id, .timeout = secs, \
 				  .manual = true }
+/*
+ * A test on the fixture dev_pages (util.h): it finds its fd on the
+ * variant's device in dp.fd and npages mapped pages at dp.p, and leaves
+ * both to the fixture's teardown.
+ */
+#define TEST_PAGES(id, npages, secs)	{ .name = #id, .fn = test_##id, \
+					  .timeout = secs, .arg = npages, \
+					  .fixture = &dev_pages }
 
 /* One topic's tests. */
 struct suite_list {

@@ -14,9 +14,9 @@
 /* hmm_range_fault() through a subscription mirrors exactly the CPU data. */
 static void test_fault_mirrors_content(void)
 {
-	const size_t n = 40;	/* several driver chunks */
-	int fd = open_dev();
-	char *p = map_pages(n);
+	const size_t n = dp.n;
+	int fd = dp.fd;
+	char *p = dp.p;
 	struct mni_test_fault f;
 	struct mni_test_log log;
 	struct snap s;
@@ -52,15 +52,14 @@ static void test_fault_mirrors_content(void)
 	get_log(fd, id, false, &log);
 	CHECK(log.count == 0, "faulting caused %llu invalidations",
 	      (unsigned long long)log.count);
-	close(fd);
 }
 
 /* The mirror holds the very pages the CPU uses, not copies. */
 static void test_mirror_shares_pages(void)
 {
-	const size_t n = 4;
-	int fd = open_dev();
-	char *p = map_pages(n);
+	const size_t n = dp.n;
+	int fd = dp.fd;
+	char *p = dp.p;
 	struct mni_test_fault f;
 	struct snap s;
 	uint64_t id;
@@ -82,15 +81,14 @@ static void test_mirror_shares_pages(void)
 	for (i = 0; i < n; i++)
 		check_mirrored(&s, i, pat(2, i));
 	snap_free(&s);
-	close(fd);
 }
 
 /* A CPU write to a read-faulted zero page replaces it: CLEAR. */
 static void test_cow_of_zero_page_clears(void)
 {
-	const size_t n = 4;
-	int fd = open_dev();
-	char *p = map_pages(n);
+	const size_t n = dp.n;
+	int fd = dp.fd;
+	char *p = dp.p;
 	struct mni_test_log log;
 	struct snap s;
 	uint64_t id;
@@ -122,7 +120,6 @@ static void test_cow_of_zero_page_clears(void)
 	s = must_read(fd, id, p, n);
 	check_mirrored(&s, 1, 0x5a);
 	snap_free(&s);
-	close(fd);
 }
 
 /* munmap tears the mirror down; new memory at the same address is new. */
@@ -248,9 +245,9 @@ static void test_unrelated_munmap_silent(void)
 /* mprotect: PROTECTION_VMA; the refault follows the new protection. */
 static void test_mprotect_protection_vma(void)
 {
-	const size_t n = 4;
-	int fd = open_dev();
-	char *p = map_pages(n);
+	const size_t n = dp.n;
+	int fd = dp.fd;
+	char *p = dp.p;
 	struct mni_test_fault f = { 0 };
 	struct mni_test_log log;
 	struct snap s;
@@ -285,15 +282,14 @@ static void test_mprotect_protection_vma(void)
 		      "page %zu mirrored writable after PROT_READ", i);
 	}
 	snap_free(&s);
-	close(fd);
 }
 
 /* madvise(MADV_DONTNEED) is a CLEAR; the refault sees zeroes. */
 static void test_madvise_dontneed_clear(void)
 {
-	const size_t n = 6;
-	int fd = open_dev();
-	char *p = map_pages(n);
+	const size_t n = dp.n;
+	int fd = dp.fd;
+	char *p = dp.p;
 	struct mni_test_log log;
 	struct snap s;
 	uint64_t id;
@@ -322,7 +318,6 @@ static void test_madvise_dontneed_clear(void)
 	for (i = 0; i < n; i++)
 		check_mirrored(&s, i, i >= 1 && i < 4 ? 0 : pat(8, i));
 	snap_free(&s);
-	close(fd);
 }
 
 /* mremap moving the pages away unmaps the old range. */
@@ -589,14 +584,14 @@ static void test_soft_dirty_reaches_all(void)
 }
 
 static const struct tap_test tests[] = {
-	TEST(fault_mirrors_content, 0),
-	TEST(mirror_shares_pages, 0),
-	TEST(cow_of_zero_page_clears, 0),
+	TEST_PAGES(fault_mirrors_content, 40, 0),	/* several driver chunks */
+	TEST_PAGES(mirror_shares_pages, 4, 0),
+	TEST_PAGES(cow_of_zero_page_clears, 4, 0),
 	TEST(munmap_then_refault_fresh, 0),
 	TEST(munmap_partial_exact_range, 0),
 	TEST(unrelated_munmap_silent, 0),
-	TEST(mprotect_protection_vma, 0),
-	TEST(madvise_dontneed_clear, 0),
+	TEST_PAGES(mprotect_protection_vma, 4, 0),
+	TEST_PAGES(madvise_dontneed_clear, 6, 0),
 	TEST(mremap_move_unmaps, 0),
 	TEST(fork_protects_child_exit_silent, 0),
 	TEST(overlapping_dispatch, 0),

@@ -45,25 +45,65 @@ int open_dev(void)
 	return fd;
 }
 
-bool device_ready(struct mni_test_info *info)
-{
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC), ret;
+/* The suites' info: what suite_enter() read, for the running test. */
+static struct mni_test_info *suite_info;
 
+enum tap_result suite_enter(const struct tap_variant *v, char *why,
+			    size_t len)
+{
+	int fd, ret;
+
+	dev_path = v->dev;
+	fd = open(dev_path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		printf("Bail out! open %s: %s\n", dev_path, strerror(errno));
-		return false;
+		snprintf(why, len, "open %s: %s", dev_path, strerror(errno));
+		return TAP_FAIL;
 	}
-	ret = mirror_info(fd, info);
+	ret = mirror_info(fd, suite_info);
 	close(fd);
-	if (ret || info->page_size != psz) {
-		printf("Bail out! INFO on %s: %s\n", dev_path,
-		       ret ? strerror(-ret) : "page size mismatch");
-		return false;
+	if (ret || suite_info->page_size != psz) {
+		snprintf(why, len, "INFO on %s: %s", dev_path,
+			 ret ? strerror(-ret) : "page size mismatch");
+		return TAP_FAIL;
 	}
 	printf("# %s: %s engine\n", dev_path,
-	       info->engine == MNI_TEST_ENGINE_KERN ? "kernel" : "mni");
-	return true;
+	       suite_info->engine == MNI_TEST_ENGINE_KERN ? "kernel" : "mni");
+	return TAP_PASS;
 }
+
+bool device_ready(struct mni_test_info *info)
+{
+	struct tap_variant v = { .dev = dev_path };
+	char why[512];
+
+	suite_info = info;
+	if (suite_enter(&v, why, sizeof(why)) == TAP_PASS)
+		return true;
+	printf("Bail out! %s\n", why);
+	return false;
+}
+
+struct dev_pages_data dp = { .fd = -1 };
+
+static void dev_pages_setup(void)
+{
+	dp.fd = open_dev();
+	dp.n = tap_arg;
+	dp.p = dp.n ? map_pages(dp.n) : NULL;
+}
+
+static void dev_pages_teardown(void)
+{
+	/* Subscriptions left on the fd are released with the mm alive. */
+	CHECK(close(dp.fd) == 0, "close %s: %s", dev_path, strerror(errno));
+	if (dp.p)
+		munmap(dp.p, dp.n * psz);
+}
+
+const struct tap_fixture dev_pages = {
+	.setup = dev_pages_setup,
+	.teardown = dev_pages_teardown,
+};
 
 char *map_pages(size_t n)
 {
@@ -153,22 +193,39 @@ long process_mrelease_or_skip(int pidfd)
 	return ret;
 }
 
-int suite_main(int argc, char **argv, struct mni_test_info *info,
-	       const struct tap_test *tests, unsigned int ntests)
+const struct tap_variant suite_engines[2] = { SUITE_KERN, SUITE_MNI };
+
+int suite_main_variants(int argc, char **argv, struct mni_test_info *info,
+			const struct tap_test *tests, unsigned int ntests,
+			const struct tap_variant *variants,
+			unsigned int nvariants, bool compare)
 {
 	if (argc == 2 && !strcmp(argv[1], "--list")) {
 		tap_list(tests, ntests);
 		return 0;
 	}
-	if (argc < 2 || argv[1][0] == '-') {
+	if (argc >= 2 && argv[1][0] == '-') {
 		tap_usage(argv[0], tests, ntests);
 		return 2;
 	}
-	dev_path = argv[1];
 	psz = sysconf(_SC_PAGESIZE);
-	if (!device_ready(info))
-		return 2;
-	return tap_run(tests, ntests, argv + 2, argc - 2) ? 1 : 0;
+	suite_info = info;
+	if (argc >= 2 && argv[1][0] == '/') {
+		dev_path = argv[1];
+		if (!device_ready(info))
+			return 2;
+		return tap_run(tests, ntests, argv + 2, argc - 2) ? 1 : 0;
+	}
+	return tap_run_variants(tests, ntests, variants, nvariants, compare,
+				argv + 1, argc - 1) ? 1 : 0;
+}
+
+int suite_main(int argc, char **argv, struct mni_test_info *info,
+	       const struct tap_test *tests, unsigned int ntests)
+{
+	return suite_main_variants(argc, argv, info, tests, ntests,
+				   suite_engines, ARRAY_SIZE(suite_engines),
+				   true);
 }
 
 bool kernel_at_least(unsigned int major, unsigned int minor)

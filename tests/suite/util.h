@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tap.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* For libcs older than these syscalls (5.3 and 5.15). */
@@ -24,7 +26,10 @@
 #define __NR_process_mrelease	448
 #endif
 
-/* Set by main() before tap_run(): the device under test, the page size. */
+/*
+ * Set before the tests run (by main() or the variant's enter()): the
+ * device under test, the page size.
+ */
 extern const char *dev_path;
 extern size_t psz;
 
@@ -51,15 +56,47 @@ uint8_t pat(unsigned int salt, size_t i);
 /* Write pattern salt into n pages at p. */
 void fill(char *p, size_t n, unsigned int salt);
 
-struct tap_test;
 /*
- * The main() of a TAP suite: "SUITE DEV [TEST...]" runs the named tests
- * (all without any; each a pattern, see tap.h) on DEV after
- * device_ready(); "SUITE --list" lists them; usage on no DEV.
- * Return: the process's exit status.
+ * The main() of a TAP suite. "SUITE [TEST...]" runs the named tests (all
+ * without any; each a pattern, see tap.h) once per engine, the variants
+ * suite_engines (kern, then mni), and compares the results;
+ * "SUITE /dev/DEV [TEST...]" runs them on DEV alone, after
+ * device_ready(); "SUITE --list" lists them. Return: the process's exit
+ * status.
  */
 int suite_main(int argc, char **argv, struct mni_test_info *info,
 	       const struct tap_test *tests, unsigned int ntests);
+/* suite_main() with other variants; compare: whether to compare them. */
+int suite_main_variants(int argc, char **argv, struct mni_test_info *info,
+			const struct tap_test *tests, unsigned int ntests,
+			const struct tap_variant *variants,
+			unsigned int nvariants, bool compare);
+/* The engines: SUITE_KERN, then SUITE_MNI. */
+extern const struct tap_variant suite_engines[2];
+#define SUITE_KERN	{ .name = "kern", .dev = "/dev/mni_test_kern", \
+			  .enter = suite_enter }
+#define SUITE_MNI	{ .name = "mni", .dev = "/dev/mni_test_mni", \
+			  .enter = suite_enter }
+/*
+ * A variant's enter(): dev_path becomes v->dev, which must open and
+ * answer INFO (into the suite's info) with our page size; a diagnostic
+ * names its engine.
+ */
+enum tap_result suite_enter(const struct tap_variant *v, char *why,
+			    size_t len);
+
+/*
+ * The fixture dev_pages: the test's fd on dev_path (dp.fd) and dp.n =
+ * tap_test.arg anonymous pages at dp.p (map_pages()); its teardown closes
+ * the fd and unmaps the pages.
+ */
+struct dev_pages_data {
+	int fd;
+	char *p;
+	size_t n;
+};
+extern struct dev_pages_data dp;
+extern const struct tap_fixture dev_pages;
 
 /* Read a whole (pseudo) file; NULL with errno set on failure. */
 char *slurp(const char *path);
