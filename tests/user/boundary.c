@@ -643,6 +643,47 @@ static void test_reader_woken_by_direct_put(void)
 	mni_itree_destroy(&it11);
 }
 
+/*
+ * As above, but the put is made with interrupts off, where the engine may
+ * not wake a sleeper: the reader sleeps on until the invalidation's end,
+ * and returns then, with the collision.
+ */
+static void test_reader_woken_at_end_after_irqs_off_put(void)
+{
+	struct mmu_notifier_range r = mkrange(PG, 3 * PG, true, MMU_NOTIFY_UNMAP);
+	struct bsub *other = bsub_new(8 * PG, 9 * PG - 1);
+	double deadline;
+	pthread_t t;
+	bool early;
+
+	CHECK(!mni_itree_init(&it11, 11), "init");
+	done11 = 0;
+	s11 = bsub_new(PG, 2 * PG - 1);
+	mni_itree_insert(&it11, &other->sub);
+	mni_itree_insert(&it11, &s11->sub);
+	CHECK(!mni_itree_invalidate_start(&it11, &r), "blockable start failed");
+	pthread_create(&t, NULL, reader11, NULL);
+	while (!shim_swait_sleeping(&it11.wq) && !flag_get(&done11))
+		sched_yield();
+	CHECK(!flag_get(&done11), "read_begin did not wait for the invalidation: %d",
+	      ret11);
+	shim_irqs_off = true;
+	CHECK(mni_itree_put(&it11, &s11->sub, bsub_free_release) == 0,
+	      "a put no walk holds did not unlink at once");
+	shim_irqs_off = false;
+	deadline = now_ms() + 500;
+	while (!flag_get(&done11) && now_ms() < deadline)
+		sched_yield();
+	early = flag_get(&done11);
+	mni_itree_invalidate_end(&it11, &r);
+	pthread_join(t, NULL);
+	CHECK(!early, "a put with interrupts off woke a sleeping read_begin");
+	CHECK(ret11 == -ESTALE && !(seq11 & 1),
+	      "read_wait on a sub put meanwhile = %d, seq %#lx", ret11, seq11);
+	bsub_remove(&it11, other);
+	mni_itree_destroy(&it11);
+}
+
 static const struct tap_test tests[] = {
 	/* a reader asleep on a sub its own callback puts is not touched after the release freed it */
 	{ .name = "reader_of_put_sub", .fn = test_reader_of_put_sub, .timeout = 20 },
@@ -660,9 +701,11 @@ static const struct tap_test tests[] = {
 	{ .name = "blockable_no_memory_returns", .fn = test_blockable_no_memory_returns, .timeout = 10 },
 	/* with every slot in use a blockable start without memory sleeps until an end, leaving the reserve */
 	{ .name = "blockable_waits_for_slot", .fn = test_blockable_waits_for_slot, .timeout = 10 },
-	/* during the release pass a start with no record and no slot still calls the subs the pass has not reached */
 	/* a read_begin asleep on a sub put at once (no walk holds it) returns at the put */
 	{ .name = "reader_woken_by_direct_put", .fn = test_reader_woken_by_direct_put, .timeout = 20 },
+	/* after such a put made with interrupts off, it returns at the invalidation's end */
+	{ .name = "reader_woken_at_end_after_irqs_off_put", .fn = test_reader_woken_at_end_after_irqs_off_put, .timeout = 20 },
+	/* during the release pass a start with no record and no slot still calls the subs the pass has not reached */
 	{ .name = "dead_engine_start_without_record", .fn = test_dead_engine_start_without_record, .timeout = 10 },
 };
 

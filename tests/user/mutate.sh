@@ -27,6 +27,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # name|file in src/|sed expression (applied to that file)
 MUTATIONS='put-lock-irqs-on|mni_put.c|s/^	raw_spin_lock_irqsave(\&it->lock, flags);$/	raw_spin_lock(\&it->lock);/
 put-no-reader-wake|mni_put.c|s/^		mni_itree_wake_any(it);$/		(void)0;/
+wake-with-irqs-off|mni_internal.h|s/^	if (!irqs_disabled())$/	if (1)/
 end-closes-another|mni_walk.c|s/		if (inv->range == range)$/		if (inv->range == range || 1)/
 wait-for-nothing|mni_read.c|s/^	if (mni_itree_overlap_in_flight(it, sub))$/	if (0 \&\& mni_itree_overlap_in_flight(it, sub))/
 wait-for-latest-only|mni_internal.h|s/^		if (mni_inval_overlaps(inv, sub))$/		if (inv->link.pprev == \&it->inflight.first \&\& mni_inval_overlaps(inv, sub))/

@@ -164,6 +164,7 @@ __thread bool shim_fatal_signal;
 __thread char shim_task;
 unsigned long shim_mb_word;
 __thread bool shim_no_sleep;
+__thread bool shim_irqs_off;
 __thread unsigned int shim_kmalloc_fail, shim_kmalloc_skip;
 
 /* The wait the thread prepared for, so schedule_timeout() can sleep on it. */

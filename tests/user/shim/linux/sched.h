@@ -37,8 +37,13 @@ extern __thread char shim_task;
 #define current ((struct task_struct *)&shim_task)
 extern __thread bool shim_no_sleep;
 
-/* Userspace runs every call in task context, interrupts on. */
-#define irqs_disabled()		false
+/*
+ * Userspace runs every call in task context; a test sets shim_irqs_off to
+ * make the calls of its thread as if interrupts were off (a put from a
+ * hardirq handler, say).
+ */
+extern __thread bool shim_irqs_off;
+#define irqs_disabled()		(shim_irqs_off)
 
 /* Return: jiffies left, 0 if the timeout expired. Never sleeps for 0. */
 long schedule_timeout(long timeout);
