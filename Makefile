@@ -131,12 +131,12 @@ matrix_runs = $(foreach k,$(call matrix_amd64,$(1)),"matrix-$(k)=scripts/matrix.
 MATRIX_PREPARE := $(call matrix_prepare,$(MATRIX_KERNELS))
 MATRIX_RUNS := $(call matrix_runs,$(MATRIX_KERNELS))
 
-# On a fresh machine the two debug kernels take about 20 minutes of
-# building, and the chroots of the matrix and of the dkms lane some
-# minutes of downloads: they start at once in the background ("+" lanes,
-# scripts/check.sh: each is waited for at its place; the build runs at
-# nice 19, so it takes what the QEMU lanes leave idle), and the lanes that
-# need them come late. With a warm cache they end in seconds.
+# On a fresh machine the two debug kernels are the longest builds, and
+# the chroots of the matrix and of the dkms lane wait on downloads: they
+# start at once in the background ("+" lanes, scripts/check.sh: each is
+# waited for at its place; the build runs at nice 19, so it takes what
+# the QEMU lanes leave idle), and the lanes that need them come late.
+# With a warm cache they end in seconds.
 # The debug lanes run in the background too, one guest at a time, each
 # once its kernel is built and the lanes that time things (stock,
 # bench-smoke, memory) are over: a debug guest then takes the core the
@@ -157,8 +157,8 @@ CHECK_LANES += "dkms=tests/dkms/run.sh"
 CHECK_LANES += $(call matrix_prepare,$(CHECK_MATRIX_KERNELS)) \
 	$(call matrix_runs,$(CHECK_MATRIX_KERNELS))
 # Compiling, so after the QEMU lanes: on a cold machine the debug kernels
-# compile in the background until about minute 40, and two compiling
-# lanes slow each other far more than a compile slows a QEMU lane.
+# compile in the background meanwhile, and two compiling lanes slow each
+# other far more than a compile slows a QEMU lane.
 CHECK_LANES += "user-mutate=$(MAKE) -s -C tests/user mutate"
 CHECK_LANES += "+debug-kernel-6.1=tests/qemu/debug-kernel.sh 6.1"
 CHECK_LANES += "+debug-kernel-6.12-rt^debug-kernel-6.1=tests/qemu/debug-kernel.sh 6.12-rt"
