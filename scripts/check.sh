@@ -73,18 +73,17 @@ done
 i=0
 for lane in "$@"; do
 	i=$((i + 1))
-	name=${lane%%=*}
-	name=${name%%^*}
+	name=${name_of[$i]}
 	cmd=${lane#*=}
 	log=$tmp/$i.log
-	echo "# lane ${name#+}: $cmd"
+	echo "# lane $name: $cmd"
 	if [ -n "${bg_pid[$i]:-}" ]; then
 		start=${bg_start[$i]}
 		wait "${bg_pid[$i]}"
 		rc=$?
 		cat "$log"
 		began=$(cat "$tmp/$i.start" 2>/dev/null || echo "$start")
-		echo "# lane ${name#+}: ran in the background from $((began - start)) s to $(($(cat "$tmp/$i.end" 2>/dev/null || date +%s) - start)) s after the start of the check"
+		echo "# lane $name: ran in the background from $((began - start)) s to $(($(cat "$tmp/$i.end" 2>/dev/null || date +%s) - start)) s after the start of the check"
 		# Counted as this lane's time: from its own start to its end.
 		start=$began
 	else
@@ -101,21 +100,21 @@ for lane in "$@"; do
 		s=$(echo "$sum" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 		s=${s:-0}
 		[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1 &&
-			echo "# lane ${name#+}: exit $rc with no failed test: counted as a failure"
+			echo "# lane $name: exit $rc with no failed test: counted as a failure"
 	else
 		p=0 f=0 s=0
 		[ "$rc" = 0 ] && p=1 || f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	secs=$(($(cat "$tmp/$i.end" 2>/dev/null || date +%s) - start))
-	echo "# lane ${name#+}: exit $rc after $secs s"
+	echo "# lane $name: exit $rc after $secs s"
 	# A kernel lane's result goes to README.md's table of tested kernels
 	# (not the lanes that prepare chroots and kernels, nor a run of some
 	# tests only: MNI_KERNELS_TABLE=0).
-	case ${MNI_KERNELS_TABLE:-1}:${name#+} in
+	case ${MNI_KERNELS_TABLE:-1}:$name in
 	0:* | *:*-prepare | *:*-chroot | *:debug-kernel-*) ;;
 	*:stock-* | *:matrix-* | *:debug-*)
-		"$top/scripts/kernels-table.sh" record "${name#+}" "$log" "$secs" \
+		"$top/scripts/kernels-table.sh" record "$name" "$log" "$secs" \
 			"$p" "$f" "$s" &&
 			kernels=1 ;;
 	esac
