@@ -118,7 +118,9 @@ struct engine_summary read_engine_summary(void);
 
 /*
  * Slab, per-CPU and vmalloc bytes of /proc/meminfo, after letting the RCU
- * frees of exited mms run and folding the vmstat deltas; -1 without it.
+ * frees of exited mms run, giving every slab cache's empty slabs back
+ * (/sys/kernel/slab/NAME/shrink, where SLUB has it) and folding the vmstat
+ * deltas; -1 without /proc/meminfo.
  */
 long long kernel_bytes(void);
 
