@@ -122,10 +122,14 @@ MATRIX_KERNELS ?= 5.10 6.12 6.12-rt 7.2 7.3 7.3-rt arm64-6.1 arm64-6.12-16k
 # hour on two cores: the oldest kernel (5.10), PREEMPT_RT (6.12-rt), the
 # newest (7.3) and arm64 with 16 KiB pages; make matrix runs them all.
 CHECK_MATRIX_KERNELS ?= 5.10 6.12-rt 7.3 arm64-6.12-16k
+# The background lanes that make chroots and fetch images yield to the
+# foreground lanes, and the debug kernel builds (nice 19) yield to them:
+# each foreground lane runs at full speed while they use what it leaves.
+PREPARE_NICE := nice -n 10
 matrix_amd64 = $(filter-out arm64-%,$(1))
 matrix_arm64 = $(patsubst arm64-%,%,$(filter arm64-%,$(1)))
-matrix_prepare = $(if $(call matrix_amd64,$(1)),"+matrix-prepare=scripts/matrix.sh --prepare $(call matrix_amd64,$(1))") \
-	$(if $(call matrix_arm64,$(1)),"+arm64-prepare=scripts/arm64.sh --prepare $(call matrix_arm64,$(1))")
+matrix_prepare = $(if $(call matrix_amd64,$(1)),"+matrix-prepare=$(PREPARE_NICE) scripts/matrix.sh --prepare $(call matrix_amd64,$(1))") \
+	$(if $(call matrix_arm64,$(1)),"+arm64-prepare=$(PREPARE_NICE) scripts/arm64.sh --prepare $(call matrix_arm64,$(1))")
 matrix_runs = $(foreach k,$(call matrix_amd64,$(1)),"matrix-$(k)=scripts/matrix.sh $(k)") \
 	$(foreach k,$(call matrix_arm64,$(1)),"matrix-arm64-$(k)=scripts/arm64.sh $(k)")
 MATRIX_PREPARE := $(call matrix_prepare,$(MATRIX_KERNELS))
@@ -152,7 +156,7 @@ CHECK_LANES += "check-selftest=tests/check-selftest.sh"
 CHECK_LANES += "observe-$(KVER)=$(QEMU_OBSERVE)"
 CHECK_LANES += "bench-smoke-$(KVER)=tests/bench/bench.sh --smoke"
 CHECK_LANES += "memory-$(KVER)=MNI_MEMORY_OUT=build/memory tests/qemu/memory.sh"
-CHECK_LANES += "+dkms-chroot=tests/dkms/chroot.sh $(KVER)"
+CHECK_LANES += "+dkms-chroot=$(PREPARE_NICE) tests/dkms/chroot.sh $(KVER)"
 CHECK_LANES += "dkms=tests/dkms/run.sh"
 CHECK_LANES += $(call matrix_prepare,$(CHECK_MATRIX_KERNELS)) \
 	$(call matrix_runs,$(CHECK_MATRIX_KERNELS))
